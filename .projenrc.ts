@@ -1,0 +1,73 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-eks-access',
+  packageName: 'cdk-eks-access',
+  description:
+    'AWS CDK constructs for EKS cluster access: an explicit admin role from the first deploy, and typed grants for IAM roles, users and SSO permission sets that write aws-auth and RBAC together.',
+  author: 'cdk-eks-access maintainers',
+  authorAddress: 'maintainers@cdk-eks-access.dev',
+  repositoryUrl: 'https://github.com/cdk-eks-access/cdk-eks-access.git',
+  keywords: ['cdk', 'aws-cdk', 'eks', 'kubernetes', 'aws-auth', 'rbac', 'iam', 'sso'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // access entries need aws-cdk-lib >= 2.146; this is the release we build and test against.
+  cdkVersion: '2.276.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // kubectl layers are used internally (never in the public API), so plain dependencies.
+  deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
+  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2'],
+
+  // no GitHub machinery: CI is .ci/run
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  buildWorkflow: false,
+
+  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging'],
+
+  jestOptions: {
+    jestConfig: {
+      // synthesizing EKS stacks takes seconds each
+      testTimeout: 120_000,
+      // two cores here and in CI
+      maxWorkers: 2,
+      collectCoverage: false,
+    },
+  },
+  tsconfigDev: {
+    compilerOptions: {},
+    include: ['../examples/**/*.ts', '../scripts/**/*.ts'],
+  },
+});
+
+// Synthesizes the examples with the real aws-cdk CLI (no AWS account needed).
+project.addTask('synth:examples', {
+  description: 'Synthesize every example app to CloudFormation (offline) and print where the templates are',
+  exec: 'bash scripts/synth-examples.sh',
+});
+
+// Lints every synthesized template with the real cfn-lint.
+project.addTask('lint:templates', {
+  description: 'Run cfn-lint on every template synthesized by the examples',
+  exec: 'bash scripts/lint-templates.sh',
+});
+
+project.addTask('bench', {
+  description: 'Benchmark synthesis against plain aws-cdk-lib (prints a table with ratios)',
+  exec: 'ts-node --project test/tsconfig.json scripts/bench.ts',
+});
+
+// The whole test suite: unit tests, eslint, then examples synthesized and linted.
+project.testTask.spawn(project.tasks.tryFind('synth:examples')!);
+project.testTask.spawn(project.tasks.tryFind('lint:templates')!);
+
+project.addPackageIgnore('/examples/');
+project.addPackageIgnore('/scripts/');
+project.addPackageIgnore('/.ci/');
+
+project.synth();

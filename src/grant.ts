@@ -1,0 +1,71 @@
+import { AccessLevel } from './access-level';
+import { AccessPrincipal } from './principal';
+
+/** Options for one grant. */
+export interface GrantOptions {
+  /**
+   * The Kubernetes username of the principal (shows in audit logs). May use the
+   * templates `{{AccountID}}`, `{{SessionName}}`, `{{SessionNameRaw}}` and
+   * `{{AccessKeyID}}`; a session template needs a colon somewhere before it.
+   * All grants to one principal must agree on it.
+   *
+   * @default - roles `role:<RoleName>:{{SessionName}}`, SSO permission-set roles
+   * `sso:<PermissionSetName>:{{SessionName}}`, users `user:<UserName>`
+   */
+  readonly username?: string;
+
+  /**
+   * Extra Kubernetes groups for the principal. They are bound outside this app (the
+   * library generates no binding for them). Reserved prefixes (`system:`, `eks:`,
+   * `aws:`, `amazon:`, `iam:`) are rejected.
+   *
+   * @default - only the level's group
+   */
+  readonly groups?: string[];
+}
+
+/** What one grant produced. */
+export class AccessGrant {
+  /** @internal */
+  public static _create(props: {
+    principal: AccessPrincipal;
+    level: AccessLevel;
+    mappedArn: string;
+    groups: string[];
+    kubernetesObjects: Array<Record<string, any>>;
+    username: () => string;
+    description: string;
+  }): AccessGrant {
+    return new AccessGrant(props.principal, props.level, props.mappedArn, props.groups, props.kubernetesObjects, props.username, props.description);
+  }
+
+  /** The principal granted. */
+  public readonly principal: AccessPrincipal;
+  /** The level granted. */
+  public readonly level: AccessLevel;
+  /** The ARN as written to aws-auth (path-less for roles; may contain tokens). */
+  public readonly mappedArn: string;
+  /** The Kubernetes groups this grant maps the principal to (level group first, then `GrantOptions.groups`). */
+  public readonly groups: string[];
+  /** The RBAC objects this grant needs (shared with other grants of the same level). */
+  public readonly kubernetesObjects: Array<Record<string, any>>;
+  /** A short description for messages, e.g. `grant #3 (role arn:... as namespace-view(team-a))`. */
+  public readonly description: string;
+
+  private readonly usernameOf: () => string;
+
+  private constructor(principal: AccessPrincipal, level: AccessLevel, mappedArn: string, groups: string[], objects: Array<Record<string, any>>, username: () => string, description: string) {
+    this.principal = principal;
+    this.level = level;
+    this.mappedArn = mappedArn;
+    this.groups = groups;
+    this.kubernetesObjects = objects;
+    this.usernameOf = username;
+    this.description = description;
+  }
+
+  /** The principal's Kubernetes username, after merging all grants to it. */
+  public get username(): string {
+    return this.usernameOf();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './cluster';
+export * from './cluster-access';
+export * from './principal';
+export * from './access-level';
+export * from './grant';

@@ -1,0 +1,14 @@
+import { IConstruct } from 'constructs';
+
+/**
+ * An error about one construct: the message starts with the construct path so a
+ * user of a large app knows where to look.
+ */
+export function constructError(scope: IConstruct, message: string): Error {
+  return new Error(`${scope.node.path}: ${message}`);
+}
+
+/** Quote a user-supplied value for an error message (JSON quoting shows whitespace). */
+export function show(value: unknown): string {
+  return JSON.stringify(value);
+}

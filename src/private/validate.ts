@@ -1,0 +1,75 @@
+import { Token } from 'aws-cdk-lib';
+import { RESERVED_PREFIXES } from './constants';
+import { show } from './errors';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Throws unless `namespace` is a literal DNS-1123 label (what Kubernetes accepts as a namespace name). */
+export function assertNamespace(namespace: string, context: string): void {
+  if (typeof namespace !== 'string' || Token.isUnresolved(namespace)) {
+    throw new Error(`${context}: the namespace must be known at synth time (it names generated RBAC objects), got ${show(namespace)}. Pass a literal namespace name.`);
+  }
+  const problems: string[] = [];
+  if (namespace.length === 0) problems.push('it is empty');
+  if (namespace.length > 63) problems.push(`it has ${namespace.length} characters (at most 63)`);
+  if (namespace.length > 0 && !DNS1123_LABEL.test(namespace)) {
+    problems.push('it must consist of lowercase letters, digits and "-", and start and end with a letter or digit');
+  }
+  if (problems.length > 0) {
+    throw new Error(`${context}: ${show(namespace)} is not a valid Kubernetes namespace name: ${problems.join('; ')}. Use a DNS-1123 label such as "team-a".`);
+  }
+}
+
+function reservedPrefix(value: string): string | undefined {
+  const lower = value.toLowerCase();
+  return RESERVED_PREFIXES.find(p => lower.startsWith(p));
+}
+
+/** Throws unless `group` may be used as a Kubernetes group in aws-auth and access entries. */
+export function assertGroup(group: string, context: string): void {
+  if (typeof group !== 'string' || Token.isUnresolved(group)) {
+    throw new Error(`${context}: groups must be known at synth time, got ${show(group)}. Pass a literal group name.`);
+  }
+  if (group.length === 0) throw new Error(`${context}: a group name is empty. Remove it or name the group.`);
+  if (/\s/.test(group)) throw new Error(`${context}: the group ${show(group)} contains whitespace. Remove it.`);
+  if (group === 'system:masters') {
+    throw new Error(`${context}: the group "system:masters" cannot be passed in GrantOptions.groups. Use AccessLevel.clusterAdmin() to grant cluster admin explicitly.`);
+  }
+  const prefix = reservedPrefix(group);
+  if (prefix) {
+    throw new Error(`${context}: the group ${show(group)} starts with the reserved prefix ${show(prefix)} (EKS reserves ${RESERVED_PREFIXES.join(', ')}). Choose a group name without it, e.g. "platform:admins".`);
+  }
+}
+
+const TEMPLATE = /\{\{([^{}]*)\}\}/g;
+const ALLOWED_TEMPLATES = ['AccountID', 'SessionName', 'SessionNameRaw', 'AccessKeyID'];
+const SESSION_TEMPLATES = ['SessionName', 'SessionNameRaw'];
+
+/** Throws unless `username` is a valid aws-auth / access-entry username for a non-node principal. */
+export function assertUsername(username: string, context: string): void {
+  if (typeof username !== 'string' || Token.isUnresolved(username)) {
+    throw new Error(`${context}: the username must be known at synth time, got ${show(username)}. Pass a literal username.`);
+  }
+  if (username.length === 0) throw new Error(`${context}: the username is empty. Leave it out to use the default, or name it.`);
+  if (/\s/.test(username)) throw new Error(`${context}: the username ${show(username)} contains whitespace. Remove it.`);
+  const prefix = reservedPrefix(username);
+  if (prefix) {
+    throw new Error(`${context}: the username ${show(username)} starts with the reserved prefix ${show(prefix)} (EKS reserves ${RESERVED_PREFIXES.join(', ')}). Choose another username, e.g. "ops:{{SessionName}}".`);
+  }
+  for (const match of username.matchAll(TEMPLATE)) {
+    const name = match[1];
+    if (name === 'EC2PrivateDNSName') {
+      throw new Error(`${context}: the username ${show(username)} uses {{EC2PrivateDNSName}}, which only node roles may use. Use {{SessionName}} with a prefix, e.g. "ops:{{SessionName}}".`);
+    }
+    if (!ALLOWED_TEMPLATES.includes(name)) {
+      throw new Error(`${context}: the username ${show(username)} uses the unknown template {{${name}}}. Allowed: ${ALLOWED_TEMPLATES.map(t => `{{${t}}}`).join(', ')}.`);
+    }
+    if (SESSION_TEMPLATES.includes(name) && !username.slice(0, match.index).includes(':')) {
+      throw new Error(`${context}: the username ${show(username)} starts with {{${name}}} without a colon before it, so whoever assumes the role could choose any username (e.g. "system:admin"). Put a prefix and a colon first, e.g. "sso:{{${name}}}".`);
+    }
+  }
+  const unmatched = username.replace(TEMPLATE, '');
+  if (unmatched.includes('{{') || unmatched.includes('}}')) {
+    throw new Error(`${context}: the username ${show(username)} has an unbalanced "{{" or "}}". Templates look like {{SessionName}}.`);
+  }
+}

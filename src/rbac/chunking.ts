@@ -1,0 +1,42 @@
+import { hashBits } from '../private/hash';
+import { KubeObject, objectKey } from './objects';
+
+/** Bytes an object list takes as a custom-resource `Manifest` property in the template (a JSON string inside JSON). */
+export function manifestBytes(objects: KubeObject[]): number {
+  return Buffer.byteLength(JSON.stringify(JSON.stringify(objects)), 'utf8');
+}
+
+const MAX_DEPTH = 16;
+
+/**
+ * Splits objects into chunks whose manifests stay under `targetBytes`.
+ *
+ * Assignment is by a hash of each object's identity, not by position: the chunk ids
+ * are prefixes of the hash in binary (`''` holds everything while it fits; over the
+ * target it splits into `'0'` and `'1'`, and so on). Adding or removing one object
+ * changes only the chunk it hashes into, unless that chunk crosses the target and
+ * splits (or its sibling pair merges back).
+ *
+ * @returns chunks by id, objects sorted by identity inside each chunk
+ */
+export function assignChunks(objects: KubeObject[], targetBytes: number): Map<string, KubeObject[]> {
+  const items = objects
+    .map(obj => ({ key: objectKey(obj), obj, bits: hashBits(objectKey(obj), MAX_DEPTH) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const result = new Map<string, KubeObject[]>();
+  const place = (prefix: string, group: typeof items) => {
+    if (group.length === 0) return;
+    const list = group.map(i => i.obj);
+    if (manifestBytes(list) <= targetBytes || prefix.length >= MAX_DEPTH || group.length === 1) {
+      if (manifestBytes(list) > targetBytes && group.length > 1) {
+        throw new Error(`cdk-eks-access: ${group.length} RBAC objects share the hash prefix ${prefix} and exceed ${targetBytes} bytes; this should not happen, please report it`);
+      }
+      result.set(prefix, list);
+      return;
+    }
+    place(prefix + '0', group.filter(i => i.bits[prefix.length] === '0'));
+    place(prefix + '1', group.filter(i => i.bits[prefix.length] === '1'));
+  };
+  place('', items);
+  return new Map(Array.from(result.entries()).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,80 @@
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { EksCluster, EksClusterProps } from '../src';
+
+/**
+ * An app for tests: aws-cdk-lib's built-in CloudFormation validation plugin is off (it
+ * costs about 3 s per EKS synth; the examples' templates are checked with the real
+ * cfn-lint instead) and no tree metadata is written.
+ */
+export function testApp(): App {
+  return new App({ builtinCloudFormationValidation: false, treeMetadata: false, stackTraces: false });
+}
+
+export function testStack(props: StackProps = {}, app: App = testApp()): Stack {
+  return new Stack(app, 'Test', props);
+}
+
+export const ADMIN_ARN = 'arn:aws:iam::111122223333:role/Ops';
+
+/** An EksCluster with the defaults tests use: no default capacity, admin principal Ops. */
+export function testCluster(stack: Stack, props: Partial<EksClusterProps> = {}, id = 'Cluster'): EksCluster {
+  return new EksCluster(stack, id, {
+    version: eks.KubernetesVersion.V1_35,
+    defaultCapacity: 0,
+    ...(props.adminRole ? {} : { adminPrincipal: new iam.ArnPrincipal(ADMIN_ARN) }),
+    ...props,
+  });
+}
+
+export interface AwsAuthEntry {
+  rolearn?: string;
+  userarn?: string;
+  username: string;
+  groups: string[];
+}
+
+/**
+ * Resolves a CloudFormation value to a string where it is only Fn::Join over literals and
+ * refs/pseudo parameters (rendered as `${Ref}` / `${Logical.Attr}`).
+ */
+export function flatten(value: any): string {
+  if (typeof value === 'string') return value;
+  if (value && value['Fn::Join']) {
+    const [sep, parts] = value['Fn::Join'];
+    return parts.map(flatten).join(sep);
+  }
+  if (value && value.Ref) return `\${${value.Ref}}`;
+  if (value && value['Fn::GetAtt']) return `\${${value['Fn::GetAtt'].join('.')}}`;
+  if (value && value['Fn::ImportValue']) return `\${Import:${flatten(value['Fn::ImportValue'])}}`;
+  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
+}
+
+/** All resources of a type. */
+export function resourcesOf(template: Template, type: string): Record<string, any> {
+  return template.findResources(type);
+}
+
+/** The manifests (parsed) of every kubectl custom resource, by logical id. */
+export function manifests(template: Template): Record<string, any[]> {
+  const out: Record<string, any[]> = {};
+  for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource'))) {
+    out[id] = JSON.parse(flatten(res.Properties.Manifest));
+  }
+  return out;
+}
+
+/** The aws-auth ConfigMap's entries, parsed. */
+export function awsAuth(template: Template): { mapRoles: AwsAuthEntry[]; mapUsers: AwsAuthEntry[]; logicalId: string } {
+  const found = Object.entries(manifests(template)).filter(([, objs]) => objs.some(o => o.kind === 'ConfigMap' && o.metadata.name === 'aws-auth'));
+  if (found.length !== 1) throw new Error(`expected one aws-auth manifest, found ${found.length}`);
+  const cm = found[0][1].find(o => o.kind === 'ConfigMap');
+  return { mapRoles: JSON.parse(cm.data.mapRoles), mapUsers: JSON.parse(cm.data.mapUsers), logicalId: found[0][0] };
+}
+
+/** Every generated RBAC object (all kubectl resources except aws-auth), flattened. */
+export function rbacObjects(template: Template): any[] {
+  return Object.values(manifests(template)).flat().filter(o => o.kind !== 'ConfigMap');
+}
