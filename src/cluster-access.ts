@@ -9,6 +9,7 @@ import { AccessGrant, GrantOptions } from './grant';
 import { AccessPrincipal, BoundPrincipal } from './principal';
 import { BUILT_IN_NAMESPACES, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
 import { constructError, show } from './private/errors';
+import { stackPartition } from './private/partition';
 import { assertGroup, assertUsername } from './private/validate';
 import { assignChunks } from './rbac/chunking';
 import { KubeObject, namespaceObject, objectKey } from './rbac/objects';
@@ -57,11 +58,16 @@ export class ClusterAccess extends Construct {
   private readonly objects = new Map<string, KubeObject>();
   private readonly namespaceResources = new Map<string, eks.KubernetesManifest>();
   private readonly chunks = new Map<string, Chunk>();
+  private readonly namespaceScope: Construct;
+  private readonly rbacScope: Construct;
+  private rebuildChunks = false;
 
   private constructor(cluster: eks.Cluster) {
     super(cluster, ID);
     this.cluster = cluster;
     this.writer = new EksAwsAuthWriter(this, cluster, this.model);
+    this.namespaceScope = new Construct(this, 'Namespaces');
+    this.rbacScope = new Construct(this, 'Rbac');
     this.node.addValidation({ validate: () => this.validate() });
   }
 
@@ -115,7 +121,7 @@ export class ClusterAccess extends Construct {
       }
     }
     if (level.namespace !== undefined) this.ensureNamespace(level.namespace);
-    if (added) this.syncChunks();
+    if (added || this.rebuildChunks) this.syncChunks();
 
     const grant = AccessGrant._create({
       principal,
@@ -136,7 +142,7 @@ export class ClusterAccess extends Construct {
   }
 
   private warnOnPartition(bound: BoundPrincipal, description: string) {
-    const clusterPartition = Stack.of(this).partition;
+    const clusterPartition = stackPartition(Stack.of(this));
     if (bound.partition !== undefined && !Token.isUnresolved(clusterPartition) && bound.partition !== clusterPartition) {
       Annotations.of(this).addWarningV2(WARNINGS.crossPartitionPrincipal,
         `${description}: ${bound.mappedArn} is in partition ${show(bound.partition)} but the cluster is in ${show(clusterPartition)}; STS in the cluster's partition can never authenticate it, so this grant gives no access. Grant a principal of partition ${show(clusterPartition)}.`);
@@ -145,37 +151,57 @@ export class ClusterAccess extends Construct {
 
   private ensureNamespace(namespace: string) {
     if (BUILT_IN_NAMESPACES.includes(namespace) || this.namespaceResources.has(namespace)) return;
-    // kubectl apply (overwrite) so an existing namespace does not fail the deploy; no
-    // prune; retained so that neither a stack delete nor a removed grant deletes it.
-    const resource = new eks.KubernetesManifest(this, `Namespace-${namespace}`, {
-      cluster: this.cluster,
-      manifest: [namespaceObject(namespace)],
-      overwrite: true,
-      prune: false,
-    });
-    (resource.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.namespaceResources.set(namespace, resource);
+    const wanted = [...this.namespaceResources.keys(), namespace].sort();
+    // Constructs render in creation order; keep them sorted so the template does not depend
+    // on the order of grants: recreate those that sort after the new one.
+    const keep = wanted.slice(0, wanted.indexOf(namespace));
+    for (const ns of [...this.namespaceResources.keys()]) {
+      if (!keep.includes(ns)) {
+        this.namespaceScope.node.tryRemoveChild(this.namespaceResources.get(ns)!.node.id);
+        this.namespaceResources.delete(ns);
+      }
+    }
+    for (const ns of wanted.slice(keep.length)) {
+      // kubectl apply (overwrite) so an existing namespace does not fail the deploy; no
+      // prune; retained so that neither a stack delete nor a removed grant deletes it.
+      const resource = new eks.KubernetesManifest(this.namespaceScope, ns, {
+        cluster: this.cluster,
+        manifest: [namespaceObject(ns)],
+        overwrite: true,
+        prune: false,
+      });
+      (resource.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
+      this.namespaceResources.set(ns, resource);
+    }
+    // chunks depend on namespace constructs, some of which were just replaced
+    this.rebuildChunks = true;
   }
 
   private syncChunks() {
     const assignment = assignChunks(Array.from(this.objects.values()), RBAC_CHUNK_TARGET_BYTES);
-    for (const [id, chunk] of this.chunks) {
-      if (!assignment.has(id)) {
-        this.node.tryRemoveChild(chunk.construct.node.id);
-        this.chunks.delete(id);
-      }
+    const ids = Array.from(assignment.keys()); // sorted
+    const namespacesOf = (objects: KubeObject[]) => Array.from(new Set(objects
+      .map(o => o.metadata.namespace as string | undefined)
+      .filter((ns): ns is string => ns !== undefined && !BUILT_IN_NAMESPACES.includes(ns)))).sort().join(',');
+    // Keep the longest prefix of existing chunks that still has the same id, position and
+    // namespaces; recreate the rest in sorted order (constructs render in creation order).
+    const existing = Array.from(this.chunks.keys());
+    let keep = 0;
+    while (!this.rebuildChunks && keep < existing.length && existing[keep] === ids[keep]
+      && this.chunks.get(existing[keep])!.namespaces === namespacesOf(assignment.get(ids[keep])!)) {
+      keep++;
     }
-    for (const [id, objects] of assignment) {
-      const namespaces = Array.from(new Set(objects.map(o => o.metadata.namespace).filter(ns => ns !== undefined && !BUILT_IN_NAMESPACES.includes(ns)))).sort();
+    this.rebuildChunks = false;
+    for (const id of existing.slice(keep)) {
+      this.rbacScope.node.tryRemoveChild(this.chunks.get(id)!.construct.node.id);
+      this.chunks.delete(id);
+    }
+    for (const id of ids) {
+      const objects = assignment.get(id)!;
       let chunk = this.chunks.get(id);
-      if (chunk && chunk.namespaces !== namespaces.join(',')) {
-        // dependencies cannot be removed from a construct: build it again
-        this.node.tryRemoveChild(chunk.construct.node.id);
-        chunk = undefined;
-      }
       if (!chunk) {
         const manifest: KubeObject[] = [];
-        const construct = new eks.KubernetesManifest(this, `Rbac${id}`, {
+        const construct = new eks.KubernetesManifest(this.rbacScope, `Chunk${id}`, {
           cluster: this.cluster,
           manifest,
           overwrite: true,
@@ -183,10 +209,12 @@ export class ClusterAccess extends Construct {
         });
         // Retained: an object that moves to another chunk must not be deleted by the old one's removal.
         (construct.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
-        for (const ns of namespaces) construct.node.addDependency(this.namespaceResources.get(ns)!);
-        chunk = { construct, manifest, namespaces: namespaces.join(',') };
+        const namespaces = namespacesOf(objects);
+        for (const ns of namespaces ? namespaces.split(',') : []) construct.node.addDependency(this.namespaceResources.get(ns)!);
+        chunk = { construct, manifest, namespaces };
         this.chunks.set(id, chunk);
       }
+      // KubernetesManifest renders its array lazily: refill it in place.
       chunk.manifest.splice(0, chunk.manifest.length, ...objects);
     }
   }
@@ -208,7 +236,8 @@ export class ClusterAccess extends Construct {
       ours.set(key, b);
     }
     for (const foreign of this.writer.foreignMappings()) {
-      const clash = this.bound.find(b => (b.source !== undefined && b.source === foreign.identity) || resolvedKey(b.mappedArn) === resolvedKey(foreign.arn));
+      const clash = this.bound.find(b => (b.source !== undefined && b.source === foreign.identity)
+        || resolvedKey(b.mappedArn) === resolvedKey(foreign.arn));
       if (clash) {
         errors.push(`${foreign.identity.node.path} (${clash.mappedArn}) is already mapped in aws-auth by aws-eks (a node group, Fargate profile, mastersRole or awsAuth.addRoleMapping call); granting it too would create a second entry for the same ARN, and aws-iam-authenticator keeps only one of them, dropping groups. Remove the grant, or map it only through cdk-eks-access.`);
       }

@@ -54,7 +54,10 @@ export class AccessGrant {
 
   private readonly usernameOf: () => string;
 
-  private constructor(principal: AccessPrincipal, level: AccessLevel, mappedArn: string, groups: string[], objects: Array<Record<string, any>>, username: () => string, description: string) {
+  private constructor(
+    principal: AccessPrincipal, level: AccessLevel, mappedArn: string, groups: string[],
+    objects: Array<Record<string, any>>, username: () => string, description: string,
+  ) {
     this.principal = principal;
     this.level = level;
     this.mappedArn = mappedArn;

@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { formatIamArn, IamArnParts, parseIamArn, parseTokenizedIamArn } from './private/arn';
 import { PARTITIONS } from './private/constants';
 import { show } from './private/errors';
+import { stackPartition } from './private/partition';
 
 /** Which aws-auth list a principal goes into. */
 export enum AccessPrincipalType {
@@ -81,7 +82,7 @@ export class AccessPrincipal {
             resourceName: role.roleName,
             arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
           }),
-          partition: literal(roleStack.partition),
+          partition: literal(stackPartition(roleStack)),
           defaultUsername: `role:${role.roleName}:{{SessionName}}`,
         };
       }, role);
@@ -123,7 +124,7 @@ export class AccessPrincipal {
       throw new Error(`${context}: unknown partition ${show(options.partition)}. Use one of ${PARTITIONS.join(', ')}.`);
     }
     return new AccessPrincipal(AccessPrincipalType.ROLE, `role named ${roleName}`, undefined, undefined, stack => {
-      const partition = options.partition ?? stack.partition;
+      const partition = options.partition ?? stackPartition(stack);
       return {
         type: AccessPrincipalType.ROLE,
         mappedArn: formatIamArn({ partition, account: options.account ?? stack.account, kind: 'role', path: '/', name: roleName }),
@@ -182,7 +183,9 @@ export class AccessPrincipal {
     return AccessPrincipal.fromRoleParts(parts, parts.path === '/' ? undefined : roleArn, `SSO permission set ${match[1]} (${roleArn})`, match[1]);
   }
 
-  private static fromRoleParts(parts: IamArnParts, fullArn: string | undefined, description: string, permissionSet?: string, source?: IConstruct): AccessPrincipal {
+  private static fromRoleParts(
+    parts: IamArnParts, fullArn: string | undefined, description: string, permissionSet?: string, source?: IConstruct,
+  ): AccessPrincipal {
     const sso = permissionSet ?? (parts.path === '/' || SSO_PATH.test(parts.path) ? SSO_ROLE_NAME.exec(parts.name)?.[1] : undefined);
     const mappedArn = formatIamArn({ ...parts, path: '/' });
     const defaultUsername = sso ? `sso:${sso}:{{SessionName}}` : `role:${parts.name}:{{SessionName}}`;
@@ -194,7 +197,9 @@ export class AccessPrincipal {
     }), source);
   }
 
-  private static userFrom(userArn: string, name: string | undefined, parts: IamArnParts | undefined, description: string, source?: IConstruct): AccessPrincipal {
+  private static userFrom(
+    userArn: string, name: string | undefined, parts: IamArnParts | undefined, description: string, source?: IConstruct,
+  ): AccessPrincipal {
     return new AccessPrincipal(AccessPrincipalType.USER, description, userArn, undefined, () => ({
       type: AccessPrincipalType.USER,
       mappedArn: userArn,
@@ -227,7 +232,10 @@ export class AccessPrincipal {
   private readonly binder: Binder;
   private readonly source?: IConstruct;
 
-  private constructor(type: AccessPrincipalType, description: string, arn: string | undefined, permissionSetName: string | undefined, binder: Binder, source?: IConstruct) {
+  private constructor(
+    type: AccessPrincipalType, description: string, arn: string | undefined, permissionSetName: string | undefined,
+    binder: Binder, source?: IConstruct,
+  ) {
     this.type = type;
     this.description = description;
     this.arn = arn;

@@ -30,7 +30,7 @@ export function assertGroup(group: string, context: string): void {
   if (typeof group !== 'string' || Token.isUnresolved(group)) {
     throw new Error(`${context}: groups must be known at synth time, got ${show(group)}. Pass a literal group name.`);
   }
-  if (group.length === 0) throw new Error(`${context}: a group name is empty. Remove it or name the group.`);
+  if (group.length === 0) throw new Error(`${context}: the group "" is empty. Remove it or name the group.`);
   if (/\s/.test(group)) throw new Error(`${context}: the group ${show(group)} contains whitespace. Remove it.`);
   if (group === 'system:masters') {
     throw new Error(`${context}: the group "system:masters" cannot be passed in GrantOptions.groups. Use AccessLevel.clusterAdmin() to grant cluster admin explicitly.`);
@@ -50,7 +50,7 @@ export function assertUsername(username: string, context: string): void {
   if (typeof username !== 'string' || Token.isUnresolved(username)) {
     throw new Error(`${context}: the username must be known at synth time, got ${show(username)}. Pass a literal username.`);
   }
-  if (username.length === 0) throw new Error(`${context}: the username is empty. Leave it out to use the default, or name it.`);
+  if (username.length === 0) throw new Error(`${context}: the username "" is empty. Leave it out to use the default, or name it.`);
   if (/\s/.test(username)) throw new Error(`${context}: the username ${show(username)} contains whitespace. Remove it.`);
   const prefix = reservedPrefix(username);
   if (prefix) {

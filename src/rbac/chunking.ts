@@ -1,5 +1,5 @@
-import { hashBits } from '../private/hash';
 import { KubeObject, objectKey } from './objects';
+import { hashBits } from '../private/hash';
 
 /** Bytes an object list takes as a custom-resource `Manifest` property in the template (a JSON string inside JSON). */
 export function manifestBytes(objects: KubeObject[]): number {
@@ -21,7 +21,9 @@ const MAX_DEPTH = 16;
  */
 export function assignChunks(objects: KubeObject[], targetBytes: number): Map<string, KubeObject[]> {
   const items = objects
-    .map(obj => ({ key: objectKey(obj), obj, bits: hashBits(objectKey(obj), MAX_DEPTH) }))
+    // A role and its binding share namespace and name: hashing those (not the kind) keeps
+    // them in one chunk, so a grant that adds both changes one chunk.
+    .map(obj => ({ key: objectKey(obj), obj, bits: hashBits(`${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`, MAX_DEPTH) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const result = new Map<string, KubeObject[]>();
   const place = (prefix: string, group: typeof items) => {

@@ -1,0 +1,47 @@
+import { assignChunks, manifestBytes } from '../../src/rbac/chunking';
+import { role, roleBinding } from '../../src/rbac/objects';
+
+function objects(n: number) {
+  return Array.from({ length: n }, (_, i) => [
+    role(`ns-${i % 9}`, `r-${i}`, [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }]),
+    roleBinding(`ns-${i % 9}`, `r-${i}`, 'Role', `r-${i}`, `group-${i}`),
+  ]).flat();
+}
+
+describe('assignChunks', () => {
+  test('one chunk while everything fits', () => {
+    const chunks = assignChunks(objects(10), 1_000_000);
+    expect(Array.from(chunks.keys())).toEqual(['']);
+    expect(chunks.get('')).toHaveLength(20);
+  });
+
+  test('splits by hash prefix under the target, every object exactly once', () => {
+    const all = objects(300);
+    const target = 30_000;
+    const chunks = assignChunks(all, target);
+    expect(chunks.size).toBeGreaterThan(1);
+    for (const list of chunks.values()) expect(manifestBytes(list)).toBeLessThanOrEqual(target);
+    expect(Array.from(chunks.values()).flat()).toHaveLength(all.length);
+  });
+
+  test('a role and its binding always land in the same chunk', () => {
+    const chunks = assignChunks(objects(300), 30_000);
+    for (const list of chunks.values()) {
+      const names = (kind: string) => list.filter(o => o.kind === kind).map(o => o.metadata.name).sort();
+      expect(names('Role')).toEqual(names('RoleBinding'));
+    }
+  });
+
+  test('adding an object changes only the chunk it hashes into (no split)', () => {
+    const base = assignChunks(objects(300), 30_000);
+    const more = assignChunks([...objects(300), ...objects(301).slice(600)], 30_000);
+    const changed = Array.from(new Set([...base.keys(), ...more.keys()]))
+      .filter(id => JSON.stringify(base.get(id)) !== JSON.stringify(more.get(id)));
+    expect(changed).toHaveLength(1);
+  });
+
+  test('input order does not matter', () => {
+    const all = objects(200);
+    expect(JSON.stringify(Array.from(assignChunks([...all].reverse(), 20_000)))).toBe(JSON.stringify(Array.from(assignChunks(all, 20_000))));
+  });
+});
