@@ -1,0 +1,94 @@
+/**
+ * npm run bench: synthesizes N grants with cdk-eks-access and the same work with plain
+ * aws-cdk-lib (awsAuth.addRoleMapping/addUserMapping + one addManifest per grant), each
+ * case in its own process, and prints wall time, peak RSS, resources, RBAC custom
+ * resources, template bytes and the ratios library / baseline measured in the same run.
+ *
+ * Both sides use the same eks.Cluster, the same kubectl layer and the same app settings
+ * (built-in CloudFormation validation off), so the ratio isolates the grant work.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
+import { App, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AccessPrincipalType, ClusterAccess } from '../src';
+import { mixedGrants } from '../test/fixtures';
+
+interface Result { ms: number; maxRssMb: number; resources: number; rbacCustomResources: number; templateBytes: number }
+
+function runCase(kind: 'library' | 'baseline', n: number): Result {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const start = process.hrtime.bigint();
+  const app = new App({ outdir, builtinCloudFormationValidation: false, treeMetadata: false });
+  const stack = new Stack(app, 'Bench');
+  const cluster = new eks.Cluster(stack, 'Cluster', { version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(stack, 'Kubectl'), defaultCapacity: 0 });
+  const specs = mixedGrants(n);
+  if (kind === 'library') {
+    const access = ClusterAccess.of(cluster);
+    for (const g of specs) access.grant(g.principal, g.level, g.options);
+  } else {
+    specs.forEach((g, i) => {
+      const bound = g.principal._bind(stack);
+      if (bound.type === AccessPrincipalType.ROLE) {
+        cluster.awsAuth.addRoleMapping(iam.Role.fromRoleArn(stack, `R${i}`, bound.mappedArn), { groups: [g.level.group] });
+      } else {
+        cluster.awsAuth.addUserMapping(iam.User.fromUserArn(stack, `U${i}`, bound.mappedArn), { groups: [g.level.group] });
+      }
+      const objects = g.level._objects();
+      if (objects.length > 0) cluster.addManifest(`Grant${i}`, ...objects);
+    });
+  }
+  const assembly = app.synth();
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const file = path.join(assembly.directory, assembly.getStackByName('Bench').templateFile);
+  const text = fs.readFileSync(file, 'utf8');
+  const template = JSON.parse(text);
+  const resources = Object.values<any>(template.Resources);
+  const rbacCustomResources = resources.filter(r => r.Type === 'Custom::AWSCDK-EKS-KubernetesResource' && /Binding/.test(JSON.stringify(r.Properties.Manifest))).length;
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { ms, maxRssMb: process.resourceUsage().maxRSS / 1024, resources: resources.length, rbacCustomResources, templateBytes: Buffer.byteLength(text) };
+}
+
+function main() {
+  const [, , mode, kind, n] = process.argv;
+  if (mode === '--case') {
+    process.stdout.write(JSON.stringify(runCase(kind as any, Number(n))) + '\n');
+    return;
+  }
+  const sizes = [1, 100, 400];
+  const repeats = Number(process.env.BENCH_REPEATS ?? 3);
+  const rows: string[] = [];
+  const fmt = (x: number, d = 0) => x.toFixed(d);
+  rows.push('| N | side | wall ms (median of ' + repeats + ') | peak RSS MB | resources | RBAC custom resources | template bytes |');
+  rows.push('|---|---|---|---|---|---|---|');
+  const ratios: string[] = [];
+  for (const n of sizes) {
+    const result: Record<string, Result> = {};
+    for (const kind of ['baseline', 'library'] as const) {
+      const runs: Result[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--case', kind, String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+        if (child.status !== 0) throw new Error(`bench case ${kind} ${n} failed:\n${child.stderr}`);
+        runs.push(JSON.parse(child.stdout.trim().split('\n').pop()!));
+      }
+      runs.sort((a, b) => a.ms - b.ms);
+      const med = runs[Math.floor(runs.length / 2)];
+      result[kind] = { ...med, maxRssMb: Math.max(...runs.map(x => x.maxRssMb)) };
+      rows.push(`| ${n} | ${kind} | ${fmt(med.ms)} | ${fmt(result[kind].maxRssMb)} | ${med.resources} | ${med.rbacCustomResources} | ${med.templateBytes} |`);
+    }
+    const l = result.library, b = result.baseline;
+    ratios.push(`| ${n} | ${fmt(l.ms / b.ms, 2)} | ${fmt(l.maxRssMb / b.maxRssMb, 2)} | ${fmt(l.resources / b.resources, 2)} | ${fmt(l.rbacCustomResources / Math.max(1, b.rbacCustomResources), 3)} | ${fmt(l.templateBytes / b.templateBytes, 2)} |`);
+  }
+  console.log(`cdk-eks-access bench (node ${process.version}, ${os.cpus().length} cores)\n`);
+  console.log(rows.join('\n'));
+  console.log('\nRatios library / baseline (same run):\n');
+  console.log('| N | wall time | peak RSS | resources | RBAC custom resources | template bytes |');
+  console.log('|---|---|---|---|---|---|');
+  console.log(ratios.join('\n'));
+}
+
+main();
