@@ -10,6 +10,10 @@ import { awsAuth, testCluster, testStack } from './util';
  * rejected with an error that names it; every good value accepted (and mapped as listed).
  */
 const DATA_DIR = path.join(__dirname, '..', '..', 'shared', 'data');
+if (!fs.existsSync(DATA_DIR)) {
+  // never skip silently: CI lays shared/ beside the clone
+  throw new Error(`the team's shared test data is missing: expected ${DATA_DIR} (shared/ beside the project folder)`);
+}
 const bad = JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'bad-inputs.json'), 'utf8'));
 const good = JSON.parse(fs.readFileSync(path.join(DATA_DIR, 'good-inputs.json'), 'utf8'));
 
