@@ -20,7 +20,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
-  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2'],
+  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0'],
 
   // no GitHub machinery: CI is .ci/run
   github: false,
@@ -51,6 +51,16 @@ project.addTask('synth:examples', {
   exec: 'bash scripts/synth-examples.sh',
 });
 
+project.addTask('synth:scenarios', {
+  description: 'Synthesize the scenario stacks of test/scenarios.ts (seed scenarios, 400 grants, each authentication mode)',
+  exec: 'bash scripts/synth-scenarios.sh',
+});
+
+project.addTask('validate:k8s', {
+  description: 'Validate every generated Kubernetes object against Kubernetes API schemas and strict checks',
+  exec: 'node scripts/validate-k8s.mjs cdk.out',
+});
+
 // Lints every synthesized template with the real cfn-lint.
 project.addTask('lint:templates', {
   description: 'Run cfn-lint on every template synthesized by the examples',
@@ -65,7 +75,9 @@ project.addTask('bench', {
 
 // The whole test suite: unit tests, eslint, then examples synthesized and linted.
 project.testTask.spawn(project.tasks.tryFind('synth:examples')!);
+project.testTask.spawn(project.tasks.tryFind('synth:scenarios')!);
 project.testTask.spawn(project.tasks.tryFind('lint:templates')!);
+project.testTask.spawn(project.tasks.tryFind('validate:k8s')!);
 
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/scripts/');

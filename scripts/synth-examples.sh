@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=cdk.out
-rm -rf "$out"
+for app in examples/*.ts; do rm -rf "$out/$(basename "$app" .ts)"; done
 export CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
 for app in examples/*.ts; do
   name=$(basename "$app" .ts)
