@@ -31,6 +31,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging'],
 
   jestOptions: {
+    // snapshots are compared, never rewritten by the test command
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       // synthesizing EKS stacks takes seconds each
       testTimeout: 120_000,

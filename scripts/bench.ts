@@ -15,7 +15,7 @@ import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccessPrincipalType, ClusterAccess } from '../src';
+import { AccessPrincipalType, ClusterAccess, EksCluster, SnapshotTemplate } from '../src';
 import { mixedGrants } from '../test/fixtures';
 
 interface Result { ms: number; maxRssMb: number; resources: number; rbacCustomResources: number; templateBytes: number }
@@ -53,10 +53,35 @@ function runCase(kind: 'library' | 'baseline', n: number): Result {
   return { ms, maxRssMb: process.resourceUsage().maxRSS / 1024, resources: resources.length, rbacCustomResources, templateBytes: Buffer.byteLength(text) };
 }
 
+/**
+ * What a user's snapshot test does: build a stack with an EksCluster and 25 grants, take
+ * SnapshotTemplate.fromStack() and serialize it. `validation` is the app's built-in
+ * CloudFormation validation plugin (on by default in aws-cdk-lib).
+ */
+function runSnapshot(validation: boolean): { ms: number } {
+  const start = process.hrtime.bigint();
+  const app = new App({ builtinCloudFormationValidation: validation });
+  const stack = new Stack(app, 'Snap');
+  const cluster = new EksCluster(stack, 'Cluster', { version: eks.KubernetesVersion.V1_35, adminPrincipal: new iam.AccountPrincipal('111122223333'), defaultCapacity: 0 });
+  for (const g of mixedGrants(25)) cluster.grant(g.principal, g.level, g.options);
+  JSON.stringify(SnapshotTemplate.fromStack(stack));
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6 };
+}
+
+function spawnCase(args: string[]): any {
+  const child = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (child.status !== 0) throw new Error(`bench case ${args.join(' ')} failed:\n${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').pop()!);
+}
+
 function main() {
   const [, , mode, kind, n] = process.argv;
   if (mode === '--case') {
     process.stdout.write(JSON.stringify(runCase(kind as any, Number(n))) + '\n');
+    return;
+  }
+  if (mode === '--snapshot') {
+    process.stdout.write(JSON.stringify(runSnapshot(kind === 'validation-on')) + '\n');
     return;
   }
   const sizes = [1, 100, 400];
@@ -70,11 +95,7 @@ function main() {
     const result: Record<string, Result> = {};
     for (const kind of ['baseline', 'library'] as const) {
       const runs: Result[] = [];
-      for (let r = 0; r < repeats; r++) {
-        const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--case', kind, String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-        if (child.status !== 0) throw new Error(`bench case ${kind} ${n} failed:\n${child.stderr}`);
-        runs.push(JSON.parse(child.stdout.trim().split('\n').pop()!));
-      }
+      for (let r = 0; r < repeats; r++) runs.push(spawnCase(['--case', kind, String(n)]));
       runs.sort((a, b) => a.ms - b.ms);
       const med = runs[Math.floor(runs.length / 2)];
       result[kind] = { ...med, maxRssMb: Math.max(...runs.map(x => x.maxRssMb)) };
@@ -89,6 +110,16 @@ function main() {
   console.log('| N | wall time | peak RSS | resources | RBAC custom resources | template bytes |');
   console.log('|---|---|---|---|---|---|');
   console.log(ratios.join('\n'));
+
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const snap = (setting: string) => median(Array.from({ length: repeats }, () => spawnCase(['--snapshot', setting]).ms));
+  const off = snap('validation-off');
+  const on = snap('validation-on');
+  console.log('\nA user\'s 25-grant snapshot test (EksCluster + 25 grants + SnapshotTemplate.fromStack, in-process, median):\n');
+  console.log('| app setting | ms |');
+  console.log('|---|---|');
+  console.log(`| builtinCloudFormationValidation: false (recommended) | ${off.toFixed(0)} |`);
+  console.log(`| aws-cdk-lib default (validation plugin on) | ${on.toFixed(0)} |`);
 }
 
 main();

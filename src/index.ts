@@ -3,3 +3,4 @@ export * from './cluster-access';
 export * from './principal';
 export * from './access-level';
 export * from './grant';
+export * from './snapshot';

@@ -45,3 +45,12 @@ describe('assignChunks', () => {
     expect(JSON.stringify(Array.from(assignChunks([...all].reverse(), 20_000)))).toBe(JSON.stringify(Array.from(assignChunks(all, 20_000))));
   });
 });
+
+test('the size estimate is exact (the sum of item sizes plus separators)', () => {
+  // guards the additive size computation used to avoid re-serializing lists
+  const all = objects(50);
+  const chunks = assignChunks(all, 8_000);
+  for (const list of chunks.values()) expect(manifestBytes(list)).toBeLessThanOrEqual(8_000);
+  const sizes = Array.from(chunks.values()).map(manifestBytes);
+  expect(Math.max(...sizes)).toBeGreaterThan(4_000); // chunks are filled, not split needlessly
+});

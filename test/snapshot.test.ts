@@ -1,0 +1,35 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AccessLevel, EksCluster, SnapshotTemplate } from '../src';
+
+/** The recipe the README gives users, applied to a small stack. */
+function build(version = eks.KubernetesVersion.V1_35) {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new Stack(app, 'Snap');
+  const cluster = new EksCluster(stack, 'Cluster', { version, adminPrincipal: new iam.ArnPrincipal('arn:aws:iam::111122223333:role/Ops'), defaultCapacity: 0 });
+  cluster.grantSsoPermissionSet('arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01', AccessLevel.namespaceView('team-a'));
+  return stack;
+}
+
+describe('SnapshotTemplate', () => {
+  test('replaces every asset hash, and only those', () => {
+    const raw = JSON.stringify(Template.fromStack(build()).toJSON());
+    expect(raw).toMatch(/[0-9a-f]{64}/);
+    const stable = JSON.stringify(SnapshotTemplate.fromStack(build()));
+    expect(stable).not.toMatch(/[0-9a-f]{64}/);
+    expect(stable).toContain('[ASSET-HASH].zip');
+    expect(stable.replace(/\[ASSET-HASH\]/g, '')).toBe(raw.replace(/[0-9a-f]{64}/g, ''));
+  });
+
+  test('a different kubectl layer asset gives the same snapshot apart from its description', () => {
+    const a = SnapshotTemplate.normalize({ S3Key: `${'a'.repeat(64)}.zip` });
+    const b = SnapshotTemplate.normalize({ S3Key: `${'b'.repeat(64)}.zip` });
+    expect(a).toEqual(b);
+  });
+
+  test('snapshot of a small stack (supplement to the behavioural tests)', () => {
+    expect(SnapshotTemplate.fromStack(build())).toMatchSnapshot();
+  });
+});
