@@ -3,6 +3,7 @@ import * as path from 'path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
+import { TEST_APP_PROPS } from './util';
 import { buildExampleStack } from '../examples/app';
 import { buildV28Stack } from '../examples/app-v28';
 
@@ -35,7 +36,7 @@ const LIBRARY_OWNED = [/\/Cluster\/AdminRole\//, /\/Cluster\/Cluster\/CdkEksAcce
 interface Violation { rule: string; path: string }
 
 function nag(build: (app: App) => Stack, acknowledge: Violation[] = []): Violation[] {
-  const app = new App({ builtinCloudFormationValidation: false, treeMetadata: false });
+  const app = new App({ ...TEST_APP_PROPS });
   const stack = build(app);
   const byPath = new Map<string, IConstruct>(stack.node.findAll().map(c => [c.node.path, c]));
   for (const v of acknowledge) {

@@ -1,7 +1,7 @@
-import { App, Aws, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
+import { Aws, CfnParameter, Fn, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AccessPrincipal, AccessPrincipalType } from '../src';
-import { testStack } from './util';
+import { testApp, testStack } from './util';
 
 function bind(principal: AccessPrincipal, stack: Stack = testStack()) {
   const bound = principal._bind(stack);
@@ -106,7 +106,7 @@ describe('AccessPrincipal', () => {
     });
 
     test('fromRoleName takes a token name and the cluster stack account and partition', () => {
-      const stack = new Stack(new App(), 'S', { env: { account: '111122223333', region: 'cn-north-1' } });
+      const stack = new Stack(testApp(), 'S', { env: { account: '111122223333', region: 'cn-north-1' } });
       const name = new CfnParameter(stack, 'RoleName').valueAsString;
       const b = bind(AccessPrincipal.fromRoleName(name), stack);
       expect(b.mapped).toEqual({ 'Fn::Join': ['', ['arn:aws-cn:iam::111122223333:role/', { Ref: 'RoleName' }]] });

@@ -7,11 +7,20 @@ import { EksCluster, EksClusterProps } from '../src';
 /**
  * An app for tests: aws-cdk-lib's built-in CloudFormation validation plugin is off (it
  * costs about 3 s per EKS synth; the examples' templates are checked with the real
- * cfn-lint instead) and no tree metadata is written.
+ * cfn-lint instead), no tree metadata is written, and assets are not staged (every EKS
+ * synth would otherwise copy about 50 MB of kubectl and AWS CLI layers into a new
+ * temporary directory: hundreds of test synths fill the disk).
  */
 export function testApp(): App {
-  return new App({ builtinCloudFormationValidation: false, treeMetadata: false, stackTraces: false });
+  return new App({ ...TEST_APP_PROPS });
 }
+
+export const TEST_APP_PROPS = {
+  builtinCloudFormationValidation: false,
+  treeMetadata: false,
+  stackTraces: false,
+  context: { 'aws:cdk:disable-asset-staging': true },
+};
 
 export function testStack(props: StackProps = {}, app: App = testApp()): Stack {
   return new Stack(app, 'Test', props);
