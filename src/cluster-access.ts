@@ -1,16 +1,19 @@
 import { Annotations, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
+import { AccessEntryWriter } from './access-entry/writer';
 import { AccessLevel } from './access-level';
 import { EksAwsAuthWriter } from './aws-auth/eks-aws-auth';
 import { AwsAuthModel } from './aws-auth/model';
 import { AccessGrant, GrantOptions } from './grant';
 import { AccessPrincipal, BoundPrincipal } from './principal';
-import { BUILT_IN_NAMESPACES, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
-import { constructError, show } from './private/errors';
+import { BUILT_IN_NAMESPACES, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
+import { show } from './private/errors';
 import { stackPartition } from './private/partition';
-import { assertGroup, assertUsername } from './private/validate';
+import { SortedConstructs } from './private/sorted-constructs';
+import { assertAccessEntryUsername, assertGroup, assertUsername } from './private/validate';
 import { assignChunks } from './rbac/chunking';
 import { KubeObject, namespaceObject, objectKey } from './rbac/objects';
 
@@ -42,6 +45,9 @@ export class ClusterAccess extends Construct {
   public static of(cluster: eks.Cluster): ClusterAccess {
     if (!(cluster instanceof eks.Cluster)) {
       const path = (cluster as Construct | undefined)?.node?.path ?? String(cluster);
+      if ((cluster as unknown) instanceof eksv2.Cluster) {
+        throw new Error(`ClusterAccess.of(${path}): clusters of aws-cdk-lib/aws-eks-v2 are not supported yet. Their RBAC objects would go through aws-eks-v2's own kubectl provider and KubernetesManifest, which this library does not drive yet; access entries alone would leave every level but cluster admin unbound. Use aws-cdk-lib/aws-eks's eks.Cluster (or EksCluster) for now.`);
+      }
       throw new Error(`ClusterAccess.of(${path}): only clusters defined with aws-cdk-lib's eks.Cluster (or EksCluster) are supported; imported clusters (eks.Cluster.fromClusterAttributes) are not yet, because their aws-auth ConfigMap cannot be merged safely. Define the cluster in this app, or grant access where it is defined.`);
     }
     const existing = cluster.node.tryFindChild(ID);
@@ -56,19 +62,42 @@ export class ClusterAccess extends Construct {
   private readonly grantList: AccessGrant[] = [];
   private readonly bound: BoundPrincipal[] = [];
   private readonly objects = new Map<string, KubeObject>();
-  private readonly namespaceResources = new Map<string, eks.KubernetesManifest>();
   private readonly chunks = new Map<string, Chunk>();
-  private readonly namespaceScope: Construct;
+  private readonly namespaceResources: SortedConstructs<eks.KubernetesManifest>;
   private readonly rbacScope: Construct;
+  private readonly accessEntries?: AccessEntryWriter;
   private rebuildChunks = false;
 
   private constructor(cluster: eks.Cluster) {
     super(cluster, ID);
     this.cluster = cluster;
     this.writer = new EksAwsAuthWriter(this, cluster, this.model);
-    this.namespaceScope = new Construct(this, 'Namespaces');
+    this.namespaceResources = new SortedConstructs(new Construct(this, 'Namespaces'), (scope, id) => {
+      // kubectl apply (overwrite) so an existing namespace does not fail the deploy; no
+      // prune; retained so that neither a stack delete nor a removed grant deletes it.
+      const resource = new eks.KubernetesManifest(scope, id, {
+        cluster: this.cluster,
+        manifest: [namespaceObject(id)],
+        overwrite: true,
+        prune: false,
+      });
+      (resource.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
+      return resource;
+    }, ns => ns);
     this.rbacScope = new Construct(this, 'Rbac');
+    if (this.usesAccessEntries) this.accessEntries = new AccessEntryWriter(this, cluster, this.model);
     this.node.addValidation({ validate: () => this.validate() });
+  }
+
+  /** Whether the cluster's authentication mode reads aws-auth (CONFIG_MAP, API_AND_CONFIG_MAP). */
+  private get usesConfigMap(): boolean {
+    return this.cluster.authenticationMode !== eks.AuthenticationMode.API;
+  }
+
+  /** Whether the cluster's authentication mode reads access entries (API, API_AND_CONFIG_MAP). */
+  private get usesAccessEntries(): boolean {
+    const mode = this.cluster.authenticationMode;
+    return mode === eks.AuthenticationMode.API || mode === eks.AuthenticationMode.API_AND_CONFIG_MAP;
   }
 
   /** Grants an IAM role (path stripped for aws-auth). Returns what the grant produced. */
@@ -97,17 +126,18 @@ export class ClusterAccess extends Construct {
     const number = this.grantList.length + 1;
     const description = `grant #${number} (${principal.description} as ${level.toString()})`;
     const where = this.node.path;
-    if (this.cluster.authenticationMode === eks.AuthenticationMode.API) {
-      throw constructError(this, `${description}: the cluster uses AuthenticationMode.API, where aws-auth is ignored; access entries are not supported by cdk-eks-access yet. Use AuthenticationMode.API_AND_CONFIG_MAP or CONFIG_MAP.`);
+    if (options.username !== undefined) {
+      assertUsername(options.username, `${where}: ${description}`);
+      if (this.usesAccessEntries) assertAccessEntryUsername(options.username, `${where}: ${description}`);
     }
-    if (options.username !== undefined) assertUsername(options.username, `${where}: ${description}`);
     for (const group of options.groups ?? []) assertGroup(group, `${where}: ${description}`);
 
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
     const groups = Array.from(new Set([level.group, ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
-      this.writer.addSlot(bound.type);
+      if (this.usesConfigMap) this.writer.addSlot(bound.type);
+      if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);
     }
 
@@ -150,31 +180,9 @@ export class ClusterAccess extends Construct {
   }
 
   private ensureNamespace(namespace: string) {
-    if (BUILT_IN_NAMESPACES.includes(namespace) || this.namespaceResources.has(namespace)) return;
-    const wanted = [...this.namespaceResources.keys(), namespace].sort();
-    // Constructs render in creation order; keep them sorted so the template does not depend
-    // on the order of grants: recreate those that sort after the new one.
-    const keep = wanted.slice(0, wanted.indexOf(namespace));
-    for (const ns of [...this.namespaceResources.keys()]) {
-      if (!keep.includes(ns)) {
-        this.namespaceScope.node.tryRemoveChild(this.namespaceResources.get(ns)!.node.id);
-        this.namespaceResources.delete(ns);
-      }
-    }
-    for (const ns of wanted.slice(keep.length)) {
-      // kubectl apply (overwrite) so an existing namespace does not fail the deploy; no
-      // prune; retained so that neither a stack delete nor a removed grant deletes it.
-      const resource = new eks.KubernetesManifest(this.namespaceScope, ns, {
-        cluster: this.cluster,
-        manifest: [namespaceObject(ns)],
-        overwrite: true,
-        prune: false,
-      });
-      (resource.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
-      this.namespaceResources.set(ns, resource);
-    }
-    // chunks depend on namespace constructs, some of which were just replaced
-    this.rebuildChunks = true;
+    if (BUILT_IN_NAMESPACES.includes(namespace)) return;
+    // chunks depend on namespace constructs: refresh them when some were recreated
+    if (this.namespaceResources.add(namespace)) this.rebuildChunks = true;
   }
 
   private syncChunks() {
@@ -221,20 +229,39 @@ export class ClusterAccess extends Construct {
 
   private validate(): string[] {
     const errors: string[] = [];
-    if (this.bound.length === 0) return errors; // nothing granted: no aws-auth of ours to check
+    if (this.bound.length === 0) return errors; // nothing granted: nothing of ours to check
     const stack = Stack.of(this);
     const resolvedKey = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
 
-    // One aws-auth entry per principal, also against entries aws-eks adds itself.
+    // One entry per principal: two expressions that resolve to the same ARN would be two.
     const ours = new Map<string, BoundPrincipal>();
     for (const b of this.bound) {
       const key = resolvedKey(b.mappedArn);
       const other = ours.get(key);
       if (other) {
-        errors.push(`${b.mappedArn} is granted through two different expressions (${show(stack.resolve(other.mappedArn))}); they would become two aws-auth entries for one role or user, and aws-iam-authenticator keeps only one. Grant it through one AccessPrincipal.`);
+        errors.push(`${b.mappedArn} is granted through two different expressions (${show(stack.resolve(other.mappedArn))}); they would become two entries for one role or user (aws-iam-authenticator keeps only one; EKS refuses a second access entry). Grant it through one AccessPrincipal.`);
       }
       ours.set(key, b);
     }
+    if (this.usesConfigMap) errors.push(...this.validateAwsAuth(resolvedKey));
+    if (this.usesAccessEntries) errors.push(...this.validateAccessEntries(resolvedKey));
+
+    // Every custom resource we add must stay under the size limit.
+    const resources: CfnResource[] = [...this.namespaceResources.values(), ...Array.from(this.chunks.values()).map(c => c.construct)]
+      .map(r => r.node.defaultChild as CfnResource);
+    const awsAuthManifest = this.usesConfigMap ? this.cluster.awsAuth.node.tryFindChild('manifest')?.node.defaultChild : undefined;
+    if (awsAuthManifest && CfnResource.isCfnResource(awsAuthManifest)) resources.push(awsAuthManifest);
+    for (const resource of resources) {
+      const bytes = Buffer.byteLength(JSON.stringify(stack.resolve((resource as any)._toCloudFormation())), 'utf8');
+      if (bytes > MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES) {
+        errors.push(`the custom resource ${resource.node.path} would be ${bytes} bytes in the template, over the ${MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES}-byte limit that keeps its UPDATE event under Lambda's 262,144-byte limit. Reduce the number of principals of this cluster (e.g. grant teams through one SSO permission set or one role each); grants of one cluster cannot be split across stacks yet.`);
+      }
+    }
+    return errors;
+  }
+
+  private validateAwsAuth(resolvedKey: (arn: string) => string): string[] {
+    const errors: string[] = [];
     for (const foreign of this.writer.foreignMappings()) {
       const clash = this.bound.find(b => (b.source !== undefined && b.source === foreign.identity)
         || resolvedKey(b.mappedArn) === resolvedKey(foreign.arn));
@@ -242,17 +269,40 @@ export class ClusterAccess extends Construct {
         errors.push(`${foreign.identity.node.path} (${clash.mappedArn}) is already mapped in aws-auth by aws-eks (a node group, Fargate profile, mastersRole or awsAuth.addRoleMapping call); granting it too would create a second entry for the same ARN, and aws-iam-authenticator keeps only one of them, dropping groups. Remove the grant, or map it only through cdk-eks-access.`);
       }
     }
+    return errors;
+  }
 
-    // Every custom resource we add must stay under the size limit.
-    const resources: CfnResource[] = [...this.namespaceResources.values(), ...Array.from(this.chunks.values()).map(c => c.construct)]
-      .map(r => r.node.defaultChild as CfnResource);
-    const awsAuthManifest = this.cluster.awsAuth.node.tryFindChild('manifest')?.node.defaultChild;
-    if (awsAuthManifest && CfnResource.isCfnResource(awsAuthManifest)) resources.push(awsAuthManifest);
-    for (const resource of resources) {
-      const bytes = Buffer.byteLength(JSON.stringify(stack.resolve((resource as any)._toCloudFormation())), 'utf8');
-      if (bytes > MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES) {
-        errors.push(`the custom resource ${resource.node.path} would be ${bytes} bytes in the template, over the ${MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES}-byte limit that keeps its UPDATE event under Lambda's 262,144-byte limit. Reduce the number of principals on this cluster in this stack (e.g. grant groups of people through one SSO permission set or one role), or split grants across stacks.`);
+  private validateAccessEntries(resolvedKey: (arn: string) => string): string[] {
+    const errors: string[] = [];
+    const stack = Stack.of(this);
+    for (const entry of this.model.all()) {
+      if (entry.fullArn === undefined) {
+        errors.push(`${entry.arn} has no known full ARN, and access entries (AuthenticationMode ${this.cluster.authenticationMode}) need the principal's real ARN with its IAM path, which cannot be rebuilt. For an IAM Identity Center role, give the role ARN as IAM shows it (…:role/aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<hex>); for AccessPrincipal.fromRoleName(), use AccessPrincipal.fromRoleArn() with the full ARN.`);
       }
+      if (entry.conflictingFullArns.length > 0) {
+        errors.push(`${entry.arn} is granted with different IAM paths (${entry.conflictingFullArns.join(', ')}); a role or user has one path, and its access entry needs the right one. Use the ARN as IAM shows it in every grant.`);
+      }
+    }
+    // Entries EKS or aws-eks create themselves: node roles (EKS adds access entries for
+    // managed node groups and Fargate profiles) and aws-eks's own cluster.grantAccess().
+    const taken: Array<{ what: string; role?: IConstruct; arn: string }> = [];
+    for (const c of stack.node.findAll()) {
+      if (c instanceof eks.Nodegroup) taken.push({ what: `node group ${c.node.path}`, role: c.role, arn: c.role.roleArn });
+      if (c instanceof eks.FargateProfile) taken.push({ what: `Fargate profile ${c.node.path}`, role: c.podExecutionRole, arn: c.podExecutionRole.roleArn });
+    }
+    const awsEksEntries = (this.cluster as unknown as { accessEntries?: Map<string, unknown> }).accessEntries;
+    for (const arn of awsEksEntries instanceof Map ? awsEksEntries.keys() : []) taken.push({ what: 'cluster.grantAccess()', arn });
+    for (const t of taken) {
+      const clash = this.bound.find(b => (t.role !== undefined && b.source === t.role)
+        || (b.fullArn !== undefined && resolvedKey(b.fullArn) === resolvedKey(t.arn)));
+      if (clash) {
+        errors.push(`${clash.mappedArn} already has an access entry from ${t.what}; EKS allows one access entry per principal, so the deploy would fail. Remove the grant (or the other entry).`);
+      }
+    }
+    // CloudFormation allows 500 resources per stack; each principal is one access entry.
+    const count = stack.node.findAll().filter(c => CfnResource.isCfnResource(c) && Stack.of(c) === stack).length;
+    if (count > MAX_STACK_RESOURCES) {
+      errors.push(`the stack ${stack.stackName} would have ${count} resources, over CloudFormation's ${MAX_STACK_RESOURCES}; ${this.accessEntries!.count} of them are access entries (one per principal). Grant groups of people through shared roles or SSO permission sets, or move other resources out of this stack; grants of one cluster cannot be split across stacks yet.`);
     }
     return errors;
   }

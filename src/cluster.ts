@@ -333,14 +333,15 @@ export class EksCluster extends Construct {
       this.adminRole = props.adminRole!;
     }
 
+    // The admin is a grant like any other, so every backend the mode uses gets it: a
+    // path-less aws-auth entry (CONFIG_MAP), an access entry with
+    // AmazonEKSClusterAdminPolicy (API), or both (API_AND_CONFIG_MAP).
     this.access = ClusterAccess.of(this.cluster);
-    if (authenticationMode !== eks.AuthenticationMode.API) {
-      this.access.grant(AccessPrincipal.fromRole(this.adminRole), AccessLevel.clusterAdmin());
-    }
+    this.access.grant(AccessPrincipal.fromRole(this.adminRole), AccessLevel.clusterAdmin());
     if (authenticationMode !== eks.AuthenticationMode.CONFIG_MAP) {
-      this.cluster.grantAccess('AdminAccess', this.adminRole.roleArn, [
-        eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER }),
-      ]);
+      const back = authenticationMode === eks.AuthenticationMode.API ? 'CONFIG_MAP or API_AND_CONFIG_MAP' : 'CONFIG_MAP';
+      Annotations.of(this).addWarningV2(WARNINGS.authenticationModeOneWay,
+        `authenticationMode ${authenticationMode}: EKS cannot switch this cluster back to ${back} (the deploy would fail). Migrate forward only: CONFIG_MAP, then API_AND_CONFIG_MAP, then API.`);
     }
     if (props.adminPrincipal) {
       // `aws eks update-kubeconfig` needs eks:DescribeCluster. A given adminRole is left

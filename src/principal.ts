@@ -38,6 +38,16 @@ export interface BoundPrincipal {
   readonly mappedArn: string;
   /** Identity for merging: lower-cased literal ARN, or the token string. */
   readonly key: string;
+  /**
+   * A key that does not depend on token numbering (the resolved ARN for tokens), for
+   * sorting and for logical ids.
+   */
+  readonly stableKey: string;
+  /**
+   * The full ARN (roles with their IAM path), as access entries need it; undefined when
+   * it cannot be known (a role by name, a path-less SSO role ARN).
+   */
+  readonly fullArn?: string;
   /** The partition when known at synth time. */
   readonly partition?: string;
   readonly defaultUsername: string;
@@ -49,7 +59,7 @@ const SSO_ROLE_NAME = /^AWSReservedSSO_([\w+=,.@-]{1,32})_([0-9a-fA-F]{16})$/;
 const SSO_PATH = /^\/aws-reserved\/sso\.amazonaws\.com\/([a-z]{2}(-[a-z]+)+-\d+\/)?$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
-type Binder = (stack: Stack) => Omit<BoundPrincipal, 'key' | 'source'>;
+type Binder = (stack: Stack) => Omit<BoundPrincipal, 'key' | 'source' | 'stableKey' | 'fullArn'>;
 
 /**
  * An IAM identity that can be granted access to a cluster: an IAM role, an IAM user,
@@ -250,9 +260,12 @@ export class AccessPrincipal {
    * @internal
    */
   public _bind(scope: IConstruct): BoundPrincipal {
-    const bound = this.binder(Stack.of(scope));
-    const key = Token.isUnresolved(bound.mappedArn) ? bound.mappedArn : bound.mappedArn.toLowerCase();
-    return { ...bound, key, source: this.source };
+    const stack = Stack.of(scope);
+    const bound = this.binder(stack);
+    const tokenized = Token.isUnresolved(bound.mappedArn);
+    const key = tokenized ? bound.mappedArn : bound.mappedArn.toLowerCase();
+    const stableKey = tokenized ? JSON.stringify(stack.resolve(bound.mappedArn)) : key;
+    return { ...bound, key, stableKey, fullArn: this.arn, source: this.source };
   }
 }
 

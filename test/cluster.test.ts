@@ -189,11 +189,20 @@ describe('EksCluster', () => {
       expect(awsAuth(template).mapRoles).toEqual([{ rolearn: 'arn:aws:iam::111122223333:role/Ops', username: 'role:Ops:{{SessionName}}', groups: ['system:masters'] }]);
     });
 
-    test('grants in API mode are refused until access entries are supported', () => {
+    test('API mode: a path-less SSO role ARN cannot become an access entry (synth error with the fix)', () => {
       const stack = testStack();
       const cluster = testCluster(stack, { authenticationMode: eks.AuthenticationMode.API });
-      expect(() => cluster.grantSsoPermissionSet('arn:aws:iam::111122223333:role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01', AccessLevel.clusterView()))
-        .toThrow(/Test\/Cluster\/Cluster\/CdkEksAccess: .*AuthenticationMode.API/);
+      cluster.grantSsoPermissionSet('arn:aws:iam::111122223333:role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01', AccessLevel.clusterView());
+      expect(() => Template.fromStack(stack)).toThrow(/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01 has no known full ARN.*aws-reserved\/sso.amazonaws.com/);
+    });
+
+    test.each([
+      [eks.AuthenticationMode.API, 'CONFIG_MAP or API_AND_CONFIG_MAP'],
+      [eks.AuthenticationMode.API_AND_CONFIG_MAP, 'CONFIG_MAP'],
+    ])('%s warns that EKS cannot go back', (mode, back) => {
+      const stack = testStack();
+      testCluster(stack, { authenticationMode: mode });
+      Annotations.fromStack(stack).hasWarning('/Test/Cluster', Match.stringLikeRegexp(`cannot switch this cluster back to ${back}.*cdk-eks-access:authenticationModeOneWay`));
     });
   });
 

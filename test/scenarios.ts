@@ -53,7 +53,14 @@ export function buildScenarios(app: App): Stack[] {
   const both = cluster(app, 'ModeApiAndConfigMap', { authenticationMode: eks.AuthenticationMode.API_AND_CONFIG_MAP });
   for (const g of mixedGrants(20)) both.cluster.grant(g.principal, g.level, g.options);
   stacks.push(both.stack);
-  stacks.push(cluster(app, 'ModeApi', { authenticationMode: eks.AuthenticationMode.API }).stack);
+  const api = cluster(app, 'ModeApi', { authenticationMode: eks.AuthenticationMode.API });
+  for (const g of mixedGrants(20)) api.cluster.grant(g.principal, g.level, g.options);
+  stacks.push(api.stack);
+
+  // 400 grants as access entries (one AWS::EKS::AccessEntry per principal)
+  const apiBig = cluster(app, 'ModeApiGrants400', { authenticationMode: eks.AuthenticationMode.API });
+  for (const g of mixedGrants(400)) apiBig.cluster.grant(g.principal, g.level, g.options);
+  stacks.push(apiBig.stack);
 
   return stacks;
 }

@@ -7,6 +7,12 @@ export interface AwsAuthEntry {
   readonly arn: string;
   readonly username: string;
   readonly groups: string[];
+  /** The full ARN (with path) for access entries, when known. */
+  readonly fullArn?: string;
+  /** Full ARNs seen for this principal when they disagree (e.g. two different paths). */
+  readonly conflictingFullArns: string[];
+  /** Sorting and id key that does not depend on token numbering. */
+  readonly stableKey: string;
 }
 
 interface MutableEntry {
@@ -16,6 +22,8 @@ interface MutableEntry {
   readonly variants: Map<string, string>;
   explicit?: { username: string; grant: string };
   readonly groups: Set<string>;
+  readonly fullArns: Set<string>;
+  stableKey: string;
 }
 
 function compare(a: string, b: string): number {
@@ -40,7 +48,14 @@ export class AwsAuthModel {
     let entry = this.entries.get(principal.key);
     const isNew = entry === undefined;
     if (!entry) {
-      entry = { type: principal.type, key: principal.key, variants: new Map(), groups: new Set() };
+      entry = {
+        type: principal.type,
+        key: principal.key,
+        variants: new Map(),
+        groups: new Set(),
+        fullArns: new Set(),
+        stableKey: principal.stableKey,
+      };
       this.entries.set(principal.key, entry);
     }
     if (username !== undefined) {
@@ -50,6 +65,8 @@ export class AwsAuthModel {
       entry.explicit = entry.explicit ?? { username, grant };
     }
     if (!entry.variants.has(principal.mappedArn)) entry.variants.set(principal.mappedArn, principal.defaultUsername);
+    if (principal.fullArn !== undefined) entry.fullArns.add(principal.fullArn);
+    if (principal.stableKey < entry.stableKey) entry.stableKey = principal.stableKey;
     groups.forEach(g => entry!.groups.add(g));
     return isNew;
   }
@@ -62,10 +79,14 @@ export class AwsAuthModel {
 
   /** All entries of one type, in a stable order (by ARN, case-insensitively). */
   public list(type: AccessPrincipalType): AwsAuthEntry[] {
+    return this.all().filter(e => e.type === type);
+  }
+
+  /** All entries, roles and users, in a stable order. */
+  public all(): AwsAuthEntry[] {
     return Array.from(this.entries.values())
-      .filter(e => e.type === type)
       .map(render)
-      .sort((a, b) => compare(a.arn.toLowerCase(), b.arn.toLowerCase()) || compare(a.arn, b.arn));
+      .sort((a, b) => compare(a.arn.toLowerCase(), b.arn.toLowerCase()) || compare(a.stableKey, b.stableKey));
   }
 
   /** How many entries of one type there are. */
@@ -79,5 +100,18 @@ function render(entry: MutableEntry): AwsAuthEntry {
   const arn = Array.from(entry.variants.keys()).sort(compare)[0];
   const groups = Array.from(entry.groups).sort(compare);
   const username = entry.explicit?.username ?? entry.variants.get(arn)!;
-  return { type: entry.type, arn, username, groups };
+  // Full ARNs that differ only in case are one; several different paths are a conflict.
+  const byLower = new Map<string, string>();
+  for (const full of Array.from(entry.fullArns).sort(compare)) if (!byLower.has(full.toLowerCase())) byLower.set(full.toLowerCase(), full);
+  const fullArns = Array.from(byLower.values());
+  return {
+    type: entry.type,
+    arn,
+    username,
+    groups,
+    // a path-less SSO ARN and the full ARN of the same role: the full one is known
+    fullArn: fullArns[0],
+    conflictingFullArns: fullArns.length > 1 ? fullArns : [],
+    stableKey: entry.stableKey,
+  };
 }

@@ -33,6 +33,9 @@ export const BUILT_IN_NAMESPACES: readonly string[] = ['default', 'kube-system',
  */
 export const MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES = 120_000;
 
+/** CloudFormation's limit of resources per stack. */
+export const MAX_STACK_RESOURCES = 500;
+
 /** Target size of one RBAC chunk's manifest (as serialized in the template). */
 export const RBAC_CHUNK_TARGET_BYTES = 90_000;
 
@@ -41,4 +44,5 @@ export const WARNINGS = {
   adminPrincipalIsAccountRoot: 'cdk-eks-access:adminPrincipalIsAccountRoot',
   crossPartitionPrincipal: 'cdk-eks-access:crossPartitionPrincipal',
   unsupportedKubernetesVersionForEks: 'cdk-eks-access:kubernetesVersionOutOfSupport',
+  authenticationModeOneWay: 'cdk-eks-access:authenticationModeOneWay',
 };

@@ -73,3 +73,15 @@ export function assertUsername(username: string, context: string): void {
     throw new Error(`${context}: the username ${show(username)} has an unbalanced "{{" or "}}". Templates look like {{SessionName}}.`);
   }
 }
+
+/**
+ * Extra rules for usernames of EKS access entries: EKS documents only the session
+ * templates there, so `{{AccountID}}` and `{{AccessKeyID}}` (aws-auth only) are refused.
+ */
+export function assertAccessEntryUsername(username: string, context: string): void {
+  for (const match of username.matchAll(TEMPLATE)) {
+    if (!SESSION_TEMPLATES.includes(match[1])) {
+      throw new Error(`${context}: the username ${show(username)} uses {{${match[1]}}}, which aws-auth supports but EKS access entries do not document (only {{SessionName}} and {{SessionNameRaw}}); the cluster's authentication mode uses access entries. Use a username without it.`);
+    }
+  }
+}
