@@ -20,7 +20,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
-  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0'],
+  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3'],
 
   // no GitHub machinery: CI is .ci/run
   github: false,
@@ -28,7 +28,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   depsUpgrade: false,
   buildWorkflow: false,
 
-  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging'],
+  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging', '/assets/'],
 
   jestOptions: {
     // snapshots are compared, never rewritten by the test command
@@ -46,6 +46,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     include: ['../examples/**/*.ts', '../scripts/**/*.ts'],
   },
 });
+
+// Lambda handlers are TypeScript in src/handlers, bundled at build time (never at synth)
+// into assets/, which the package ships. The AWS SDK v3 comes with the Lambda Node.js runtime.
+const bundle = project.addTask('bundle:handlers', {
+  description: 'Bundle the custom-resource Lambda handlers with esbuild into assets/',
+  exec: 'esbuild src/handlers/sso-role-lookup/index.ts --bundle --platform=node --target=node22 --external:@aws-sdk/* --outfile=assets/sso-role-lookup/index.js --log-level=warning',
+});
+project.preCompileTask.spawn(bundle);
+project.testTask.prependSpawn(bundle);
 
 // Synthesizes the examples with the real aws-cdk CLI (no AWS account needed).
 project.addTask('synth:examples', {

@@ -38,6 +38,9 @@ export function buildExampleStack(app: App, id = 'EksAccessExample'): Stack {
     'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_AdministratorAccess_0123456789abcdef',
     AccessLevel.clusterAdmin());
 
+  // README: SSO permission sets by name (looked up at deploy time)
+  cluster.grant(AccessPrincipal.fromSsoPermissionSetName('PlatformReadOnly'), AccessLevel.clusterView());
+
   // README: custom rules
   cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/ci'), AccessLevel.custom({
     namespace: 'apps',

@@ -243,6 +243,7 @@ export class ClusterAccess extends Construct {
       }
       ours.set(key, b);
     }
+    errors.push(...this.validateSsoByName());
     if (this.usesConfigMap) errors.push(...this.validateAwsAuth(resolvedKey));
     if (this.usesAccessEntries) errors.push(...this.validateAccessEntries(resolvedKey));
 
@@ -255,6 +256,28 @@ export class ClusterAccess extends Construct {
       const bytes = Buffer.byteLength(JSON.stringify(stack.resolve((resource as any)._toCloudFormation())), 'utf8');
       if (bytes > MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES) {
         errors.push(`the custom resource ${resource.node.path} would be ${bytes} bytes in the template, over the ${MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES}-byte limit that keeps its UPDATE event under Lambda's 262,144-byte limit. Reduce the number of principals of this cluster (e.g. grant teams through one SSO permission set or one role each); grants of one cluster cannot be split across stacks yet.`);
+      }
+    }
+    return errors;
+  }
+
+  /**
+   * A permission set granted by name (looked up at deploy time) and by role ARN would be
+   * two entries for one role; only the account tells whether they are the same role.
+   */
+  private validateSsoByName(): string[] {
+    const errors: string[] = [];
+    const stackAccount = Stack.of(this).account;
+    for (const byName of this.bound.filter(b => b.byName)) {
+      for (const literal of this.bound.filter(b => !b.byName && b.permissionSetName?.toLowerCase() === byName.permissionSetName!.toLowerCase())) {
+        const account = Token.isUnresolved(literal.mappedArn) ? undefined : literal.mappedArn.split(':')[4];
+        const message = `permission set ${show(byName.permissionSetName)} is granted both by name and by role ARN (${literal.mappedArn})`;
+        if (!Token.isUnresolved(stackAccount) && account !== undefined && account !== stackAccount) continue; // another account's role
+        if (Token.isUnresolved(stackAccount)) {
+          Annotations.of(this).addWarningV2(WARNINGS.ssoByNameAndArn, `${message}; if the stack deploys to account ${account}, they are the same role and aws-auth would get two entries for it. Grant it one way (by name survives re-provisioning).`);
+        } else {
+          errors.push(`${message} in account ${account}: that is the same role, and it would get two entries. Grant it one way: by name (survives re-provisioning) or by ARN.`);
+        }
       }
     }
     return errors;

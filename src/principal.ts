@@ -1,10 +1,11 @@
 import { ArnFormat, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { formatIamArn, IamArnParts, parseIamArn, parseTokenizedIamArn } from './private/arn';
 import { PARTITIONS } from './private/constants';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
+import { SsoRoleLookup } from './private/sso-role-lookup';
 
 /** Which aws-auth list a principal goes into. */
 export enum AccessPrincipalType {
@@ -31,6 +32,17 @@ export interface RoleNameOptions {
   readonly partition?: string;
 }
 
+/** Options for `AccessPrincipal.fromSsoPermissionSetName()`. */
+export interface SsoPermissionSetNameOptions {
+  /**
+   * Any value; changing it makes the deploy look the role up again. Change it after the
+   * permission set was re-provisioned (its role got a new suffix), e.g. to the date.
+   *
+   * @default - the role is looked up when the grant is first deployed
+   */
+  readonly refresh?: string;
+}
+
 /** What a principal becomes once it is bound to a cluster's stack (not exported from the package). */
 export interface BoundPrincipal {
   readonly type: AccessPrincipalType;
@@ -53,13 +65,18 @@ export interface BoundPrincipal {
   readonly defaultUsername: string;
   /** The role or user construct the principal was made from, if any. */
   readonly source?: IConstruct;
+  /** The permission-set name of an SSO role (by ARN or by name). */
+  readonly permissionSetName?: string;
+  /** Whether the role is looked up by permission-set name at deploy time. */
+  readonly byName?: boolean;
 }
 
 const SSO_ROLE_NAME = /^AWSReservedSSO_([\w+=,.@-]{1,32})_([0-9a-fA-F]{16})$/;
 const SSO_PATH = /^\/aws-reserved\/sso\.amazonaws\.com\/([a-z]{2}(-[a-z]+)+-\d+\/)?$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
-type Binder = (stack: Stack) => Omit<BoundPrincipal, 'key' | 'source' | 'stableKey' | 'fullArn'>;
+type Binder = (stack: Stack, scope: Construct) => Omit<BoundPrincipal, 'key' | 'source' | 'stableKey' | 'fullArn' | 'permissionSetName'>
+  & { key?: string; fullArn?: string };
 
 /**
  * An IAM identity that can be granted access to a cluster: an IAM role, an IAM user,
@@ -193,6 +210,39 @@ export class AccessPrincipal {
     return AccessPrincipal.fromRoleParts(parts, parts.path === '/' ? undefined : roleArn, `SSO permission set ${match[1]} (${roleArn})`, match[1]);
   }
 
+  /**
+   * The IAM Identity Center role of a permission set, by the permission set's name, in the
+   * cluster stack's account. The role (`AWSReservedSSO_<name>_<16 hex>`) is looked up at
+   * deploy time by a custom resource that lists the roles under
+   * `/aws-reserved/sso.amazonaws.com/` (adds one Lambda-backed custom resource per
+   * permission set, and one provider function per stack, allowed only `iam:ListRoles`).
+   * No match, or several, fails the deploy with the list of roles found.
+   *
+   * Its path-less ARN goes to aws-auth and its full ARN to access entries, as
+   * CloudFormation attributes. Do not also grant the same permission set by role ARN
+   * (that is a synth error: two entries for one role).
+   */
+  public static fromSsoPermissionSetName(permissionSetName: string, options: SsoPermissionSetNameOptions = {}): AccessPrincipal {
+    const context = 'AccessPrincipal.fromSsoPermissionSetName()';
+    if (typeof permissionSetName !== 'string' || Token.isUnresolved(permissionSetName) || !/^[\w+=,.@-]{1,32}$/.test(permissionSetName)) {
+      throw new Error(`${context}: ${show(permissionSetName)} is not a permission-set name: names have 1 to 32 letters, digits or + = , . @ _ - (e.g. "ViewOnlyAccess") and must be known at synth time.`);
+    }
+    if (options.refresh !== undefined && Token.isUnresolved(options.refresh)) {
+      throw new Error(`${context}: refresh must be known at synth time, got ${show(options.refresh)}.`);
+    }
+    return new AccessPrincipal(AccessPrincipalType.ROLE, `SSO permission set ${permissionSetName} (by name)`, undefined, permissionSetName, (_stack, scope) => {
+      const lookup = SsoRoleLookup.of(scope, permissionSetName, options.refresh);
+      return {
+        type: AccessPrincipalType.ROLE,
+        mappedArn: lookup.pathlessArn,
+        key: `sso-permission-set:${permissionSetName.toLowerCase()}`,
+        fullArn: lookup.arn,
+        byName: true,
+        defaultUsername: `sso:${permissionSetName}:{{SessionName}}`,
+      };
+    });
+  }
+
   private static fromRoleParts(
     parts: IamArnParts, fullArn: string | undefined, description: string, permissionSet?: string, source?: IConstruct,
   ): AccessPrincipal {
@@ -259,13 +309,13 @@ export class AccessPrincipal {
    *
    * @internal
    */
-  public _bind(scope: IConstruct): BoundPrincipal {
+  public _bind(scope: Construct): BoundPrincipal {
     const stack = Stack.of(scope);
-    const bound = this.binder(stack);
+    const bound = this.binder(stack, scope);
     const tokenized = Token.isUnresolved(bound.mappedArn);
-    const key = tokenized ? bound.mappedArn : bound.mappedArn.toLowerCase();
-    const stableKey = tokenized ? JSON.stringify(stack.resolve(bound.mappedArn)) : key;
-    return { ...bound, key, stableKey, fullArn: this.arn, source: this.source };
+    const key = bound.key ?? (tokenized ? bound.mappedArn : bound.mappedArn.toLowerCase());
+    const stableKey = bound.key ?? (tokenized ? JSON.stringify(stack.resolve(bound.mappedArn)) : key);
+    return { ...bound, key, stableKey, fullArn: bound.fullArn ?? this.arn, source: this.source, permissionSetName: this.permissionSetName };
   }
 }
 

@@ -6,7 +6,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccessLevel, EksCluster, EksClusterProps } from '../src';
+import { AccessLevel, AccessPrincipal, EksCluster, EksClusterProps } from '../src';
 import { mixedGrants } from './fixtures';
 
 const SSO = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01';
@@ -52,6 +52,7 @@ export function buildScenarios(app: App): Stack[] {
   // each authentication mode
   const both = cluster(app, 'ModeApiAndConfigMap', { authenticationMode: eks.AuthenticationMode.API_AND_CONFIG_MAP });
   for (const g of mixedGrants(20)) both.cluster.grant(g.principal, g.level, g.options);
+  both.cluster.grant(AccessPrincipal.fromSsoPermissionSetName('PlatformReadOnly'), AccessLevel.clusterView());
   stacks.push(both.stack);
   const api = cluster(app, 'ModeApi', { authenticationMode: eks.AuthenticationMode.API });
   for (const g of mixedGrants(20)) api.cluster.grant(g.principal, g.level, g.options);

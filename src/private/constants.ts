@@ -45,4 +45,5 @@ export const WARNINGS = {
   crossPartitionPrincipal: 'cdk-eks-access:crossPartitionPrincipal',
   unsupportedKubernetesVersionForEks: 'cdk-eks-access:kubernetesVersionOutOfSupport',
   authenticationModeOneWay: 'cdk-eks-access:authenticationModeOneWay',
+  ssoByNameAndArn: 'cdk-eks-access:ssoPermissionSetByNameAndArn',
 };
