@@ -70,6 +70,11 @@ describe.each([
     expect(found.length).toBeGreaterThan(0);
   });
 
+  test('the library-owned patterns match real constructs (the check below is not vacuous)', () => {
+    const paths = build(new App({ ...TEST_APP_PROPS })).node.findAll().map(c => `/${c.node.path}`);
+    expect(LIBRARY_OWNED.filter(p => paths.some(x => p.test(x))).length).toBeGreaterThanOrEqual(1);
+  });
+
   test('resources this library creates have no finding at all (nothing acknowledged on them)', () => {
     expect(found.filter(v => LIBRARY_OWNED.some(p => p.test(`/${v.path}`)))).toEqual([]);
   });
