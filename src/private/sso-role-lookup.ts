@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { CustomResource, CustomResourceProvider, CustomResourceProviderRuntime, Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
@@ -35,7 +36,7 @@ export class SsoRoleLookup extends Construct {
 
   private constructor(scope: Construct, id: string, permissionSetName: string, private readonly refresh: string | undefined) {
     super(scope, id);
-    if (!require('fs').existsSync(path.join(HANDLER_DIR, 'index.js'))) {
+    if (!fs.existsSync(path.join(HANDLER_DIR, 'index.js'))) {
       throw constructError(this, `the SSO role lookup handler is missing at ${HANDLER_DIR}; it is bundled at build time (npx projen bundle:handlers).`);
     }
     const stack = Stack.of(this);

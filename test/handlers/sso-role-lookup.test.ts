@@ -1,6 +1,6 @@
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
-import { listSsoRoles, lookup } from '../../src/handlers/sso-role-lookup';
 import { MotoServer, startMoto } from './moto';
+import { listSsoRoles, lookup } from '../../src/handlers/sso-role-lookup';
 
 /** The handler against a real (moto) IAM API on loopback. */
 let moto: MotoServer;
