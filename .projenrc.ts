@@ -93,5 +93,7 @@ project.testTask.spawn(project.tasks.tryFind('validate:k8s')!);
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/scripts/');
 project.addPackageIgnore('/.ci/');
+project.addPackageIgnore('/cdk.out/');
+project.addPackageIgnore('/test-reports/');
 
 project.synth();
