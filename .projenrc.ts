@@ -12,6 +12,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
   projenrcTs: true,
+  bin: { 'cdk-eks-access': 'bin/cdk-eks-access' },
 
   // access entries need aws-cdk-lib >= 2.146; this is the release we build and test against.
   cdkVersion: '2.276.0',

@@ -4,3 +4,4 @@ export * from './principal';
 export * from './access-level';
 export * from './grant';
 export * from './snapshot';
+export * from './access-report';

@@ -1,0 +1,174 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { canI as evaluate, findPrincipal } from './report/evaluate';
+import { findings as check } from './report/findings';
+import { ParsedCluster, parseTemplate } from './report/parse';
+import { toData, toMarkdown, toText } from './report/render';
+
+/** A question for `AccessReport.canI()`. */
+export interface CanIRequest {
+  /**
+   * The IAM principal: a role ARN (with or without path), a user ARN, or an STS
+   * assumed-role session ARN as `aws sts get-caller-identity` prints it.
+   */
+  readonly principalArn: string;
+  /** The Kubernetes verb, e.g. `get`, `list`, `create`, `delete`. */
+  readonly verb: string;
+  /** The resource (plural, e.g. `pods`, `pods/log`, `deployments`), or a non-resource URL starting with `/`. */
+  readonly resource: string;
+  /**
+   * The API group (`apps`, `batch`, ...).
+   *
+   * @default '' (the core group)
+   */
+  readonly apiGroup?: string;
+  /**
+   * The namespace of the request.
+   *
+   * @default - a cluster-wide request (only cluster-wide bindings count)
+   */
+  readonly namespace?: string;
+  /**
+   * The object name.
+   *
+   * @default - any object
+   */
+  readonly name?: string;
+  /**
+   * The cluster (`<stack>/<logical id>`), when the report has several.
+   *
+   * @default - the only cluster of the report
+   */
+  readonly cluster?: string;
+}
+
+/** The answer of `AccessReport.canI()`. */
+export interface CanIResult {
+  /** Whether the request is allowed. */
+  readonly allowed: boolean;
+  /** Why: which entry, group, binding and rule (or why not). */
+  readonly reason: string;
+  /**
+   * The principal's Kubernetes username.
+   *
+   * @default - the principal has no entry
+   */
+  readonly username?: string;
+  /**
+   * The principal's Kubernetes groups.
+   *
+   * @default - the principal has no entry
+   */
+  readonly groups?: string[];
+}
+
+/** Options for `AccessReport.findings()`. */
+export interface AccessCheckOptions {
+  /**
+   * More cluster admins than this is a finding.
+   *
+   * @default 3
+   */
+  readonly maxClusterAdmins?: number;
+}
+
+/** A problem found in a synthesized app's cluster access. */
+export interface AccessFinding {
+  /** The cluster (`<stack>/<logical id>`). */
+  readonly cluster: string;
+  /** `pathed-role-arn`, `duplicate-arn`, `unbound-group`, `unmapped-binding`, `too-many-admins` or `reserved-prefix`. */
+  readonly kind: string;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+}
+
+/**
+ * Who can do what in each EKS cluster of a synthesized app, read from the templates alone
+ * (no cluster or AWS account needed): every IAM principal in aws-auth and access entries,
+ * its Kubernetes username and groups, and the RBAC rules its groups are bound to
+ * (generated roles, Kubernetes' built-in `view`/`edit`/`admin`/`cluster-admin`,
+ * `system:masters` and `AmazonEKSClusterAdminPolicy`).
+ *
+ * It reads any aws-eks cluster's template, not only clusters built with this library.
+ * Built-in ClusterRoles are known from Kubernetes' bootstrap policy without their
+ * aggregated additions (CRDs); objects created outside the app are not seen.
+ */
+export class AccessReport {
+  /** The report of one stack (synthesizes its app). */
+  public static fromStack(stack: Stack): AccessReport {
+    return new AccessReport(parseTemplate(stack.stackName, Template.fromStack(stack).toJSON()));
+  }
+
+  /** The report of a cloud assembly directory (e.g. `cdk.out`): every stack in it. */
+  public static fromAssemblyDirectory(directory: string): AccessReport {
+    const manifestFile = path.join(directory, 'manifest.json');
+    if (!fs.existsSync(manifestFile)) {
+      throw new Error(`AccessReport.fromAssemblyDirectory(${JSON.stringify(directory)}): no manifest.json there; run \`cdk synth\` first or pass the cdk.out directory.`);
+    }
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    const clusters: ParsedCluster[] = [];
+    for (const [name, artifact] of Object.entries<any>(manifest.artifacts ?? {}).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (artifact.type === 'aws:cloudformation:stack') {
+        const template = JSON.parse(fs.readFileSync(path.join(directory, artifact.properties.templateFile), 'utf8'));
+        clusters.push(...parseTemplate(artifact.displayName ?? name, template));
+      } else if (artifact.type === 'cdk:cloud-assembly') {
+        clusters.push(...AccessReport.fromAssemblyDirectory(path.join(directory, artifact.properties.directoryName)).parsed);
+      }
+    }
+    return new AccessReport(clusters);
+  }
+
+  /** The report of one CloudFormation template (as parsed JSON). */
+  public static fromTemplate(stackName: string, template: any): AccessReport {
+    return new AccessReport(parseTemplate(stackName, template));
+  }
+
+  private constructor(private readonly parsed: ParsedCluster[]) {}
+
+  /** The clusters found (`<stack>/<logical id>`). */
+  public get clusters(): string[] {
+    return this.parsed.map(c => c.id);
+  }
+
+  /** Whether `request.principalArn` may do the request, and why. */
+  public canI(request: CanIRequest): CanIResult {
+    const cluster = this.cluster(request.cluster);
+    const answer = evaluate(cluster, request);
+    const p = answer.principal ?? findPrincipal(cluster, request.principalArn);
+    return { allowed: answer.allowed, reason: answer.reason, username: p?.username, groups: p?.groups };
+  }
+
+  /** Problems: pathed role ARNs, duplicates, unbound groups, bindings to unmapped groups, too many admins, reserved prefixes. */
+  public findings(options: AccessCheckOptions = {}): AccessFinding[] {
+    return check(this.parsed, options.maxClusterAdmins ?? 3);
+  }
+
+  /** A table per cluster for a terminal. */
+  public toText(): string {
+    return toText(this.parsed);
+  }
+
+  /** Markdown: a table and a Mermaid diagram (principal, group, role, namespace) per cluster. */
+  public toMarkdown(): string {
+    return toMarkdown(this.parsed);
+  }
+
+  /** The model as JSON. */
+  public toJson(): string {
+    return JSON.stringify(toData(this.parsed), null, 2);
+  }
+
+  private cluster(id: string | undefined) {
+    if (id !== undefined) {
+      const found = this.parsed.find(c => c.id === id);
+      if (!found) throw new Error(`AccessReport: no cluster ${JSON.stringify(id)}; the report has ${this.clusters.join(', ') || 'none'}`);
+      return found;
+    }
+    if (this.parsed.length !== 1) {
+      throw new Error(`AccessReport: the report has ${this.parsed.length} clusters (${this.clusters.join(', ')}); say which in CanIRequest.cluster`);
+    }
+    return this.parsed[0];
+  }
+}

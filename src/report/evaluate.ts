@@ -1,0 +1,128 @@
+import { BUILT_IN_CLUSTER_ROLES } from './builtin-roles';
+import { Backend, identityOf, ParsedCluster, ParsedPrincipal, permissionSetOf } from './parse';
+import { KubeObject, RbacRule } from '../rbac/objects';
+
+/** One binding that applies to a principal, with the rules it grants. */
+export interface Permission {
+  /** a namespace, or `*` for cluster-wide */
+  scope: string;
+  group: string;
+  binding: string;
+  role: string;
+  rules: RbacRule[];
+  /** the role is a built-in ClusterRole (rules from the bootstrap policy) */
+  builtIn: boolean;
+}
+
+/** The backends EKS reads in a mode, in the order it consults them. */
+export function backendsRead(mode: string): Backend[] {
+  if (mode === 'API') return ['access-entry'];
+  if (mode === 'API_AND_CONFIG_MAP') return ['access-entry', 'aws-auth'];
+  return ['aws-auth'];
+}
+
+/** Whether a principal is cluster admin: `system:masters` in aws-auth, or AmazonEKSClusterAdminPolicy. */
+export function isClusterAdmin(cluster: ParsedCluster, p: ParsedPrincipal): string | undefined {
+  const read = backendsRead(cluster.authenticationMode);
+  if (read.includes('access-entry') && p.backends.includes('access-entry') && p.clusterAdminPolicy) return 'access entry with AmazonEKSClusterAdminPolicy';
+  if (read.includes('aws-auth') && p.backends.includes('aws-auth') && p.groups.includes('system:masters')) return 'aws-auth entry in system:masters';
+  return undefined;
+}
+
+function roleRules(objects: KubeObject[], binding: KubeObject): { rules: RbacRule[]; builtIn: boolean } | undefined {
+  const ref = binding.roleRef ?? {};
+  const generated = objects.find(o => o.kind === ref.kind && o.metadata?.name === ref.name
+    && (ref.kind === 'ClusterRole' || o.metadata?.namespace === binding.metadata?.namespace));
+  if (generated) return { rules: generated.rules ?? [], builtIn: false };
+  if (ref.kind === 'ClusterRole' && BUILT_IN_CLUSTER_ROLES[ref.name]) return { rules: BUILT_IN_CLUSTER_ROLES[ref.name], builtIn: true };
+  return undefined;
+}
+
+/** The bindings that apply to a principal through its groups. */
+export function permissionsOf(cluster: ParsedCluster, p: ParsedPrincipal): Permission[] {
+  const out: Permission[] = [];
+  for (const b of cluster.objects.filter(o => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
+    for (const s of b.subjects ?? []) {
+      if (s.kind !== 'Group' || !p.groups.includes(s.name)) continue;
+      const role = roleRules(cluster.objects, b);
+      out.push({
+        scope: b.kind === 'RoleBinding' ? b.metadata.namespace : '*',
+        group: s.name,
+        binding: `${b.kind} ${b.metadata.namespace ? b.metadata.namespace + '/' : ''}${b.metadata.name}`,
+        role: `${b.roleRef.kind} ${b.roleRef.name}`,
+        rules: role?.rules ?? [],
+        builtIn: role?.builtIn ?? false,
+      });
+    }
+  }
+  return out;
+}
+
+/** A question for `canI`. */
+export interface Question {
+  principalArn: string;
+  verb: string;
+  resource: string;
+  apiGroup?: string;
+  namespace?: string;
+  name?: string;
+}
+
+function matches(list: string[] | undefined, value: string): boolean {
+  return (list ?? []).some(x => x === '*' || x === value);
+}
+
+function ruleAllows(rule: RbacRule, q: Question): boolean {
+  if (!matches(rule.verbs, q.verb)) return false;
+  if (q.resource.startsWith('/')) {
+    return (rule.nonResourceURLs ?? []).some(u => u === '*' || u === q.resource || (u.endsWith('*') && q.resource.startsWith(u.slice(0, -1))));
+  }
+  if (!matches(rule.apiGroups, q.apiGroup ?? '')) return false;
+  const [base, sub] = q.resource.split('/', 2);
+  const resourceOk = (rule.resources ?? []).some(r => r === '*' || r === q.resource || (sub !== undefined && r === `${base}/*`) || (sub !== undefined && r === `*/${sub}`));
+  if (!resourceOk) return false;
+  return rule.resourceNames === undefined || rule.resourceNames.length === 0 || (q.name !== undefined && rule.resourceNames.includes(q.name));
+}
+
+/** Finds the principal of a question (ARN, role ARN with path, or STS session ARN). */
+export function findPrincipal(cluster: ParsedCluster, arn: string): ParsedPrincipal | undefined {
+  const identity = identityOf(arn);
+  const direct = cluster.principals.find(p => p.identity === identity);
+  if (direct) return direct;
+  const setName = permissionSetOf(arn);
+  return setName === undefined ? undefined : cluster.principals.find(p => p.identity === `sso-permission-set:${setName.toLowerCase()}`);
+}
+
+/** The answer to a question, with the reason. */
+export interface Answer {
+  allowed: boolean;
+  reason: string;
+  principal?: ParsedPrincipal;
+}
+
+export function canI(cluster: ParsedCluster, q: Question): Answer {
+  const p = findPrincipal(cluster, q.principalArn);
+  if (!p) {
+    return { allowed: false, reason: `${q.principalArn} (matched as ${identityOf(q.principalArn)}) has no aws-auth entry or access entry on ${cluster.id}` };
+  }
+  const read = backendsRead(cluster.authenticationMode);
+  if (!p.backends.some(b => read.includes(b))) {
+    return { allowed: false, principal: p, reason: `${p.display} is only in ${p.backends.join(', ')}, which a ${cluster.authenticationMode} cluster does not read` };
+  }
+  const admin = isClusterAdmin(cluster, p);
+  if (admin) return { allowed: true, principal: p, reason: `${p.display} is cluster admin (${admin})` };
+  const scopeOk = (scope: string) => scope === '*' || (q.namespace !== undefined && scope === q.namespace);
+  for (const perm of permissionsOf(cluster, p)) {
+    if (!scopeOk(perm.scope)) continue;
+    const index = perm.rules.findIndex(r => ruleAllows(r, q));
+    if (index >= 0) {
+      return {
+        allowed: true,
+        principal: p,
+        reason: `${p.display} (username ${p.username}) is in group ${perm.group}, bound by ${perm.binding} to ${perm.role}${perm.builtIn ? ' (built-in)' : ''}, whose rule ${index} ${JSON.stringify(perm.rules[index])} allows it`,
+      };
+    }
+  }
+  const where = q.namespace !== undefined ? `in namespace ${q.namespace}` : 'cluster-wide';
+  return { allowed: false, principal: p, reason: `no binding of ${p.display}'s groups (${p.groups.join(', ') || 'none'}) allows ${q.verb} ${q.apiGroup ? q.apiGroup + '/' : ''}${q.resource}${q.name ? ' ' + q.name : ''} ${where}` };
+}

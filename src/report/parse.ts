@@ -1,0 +1,153 @@
+import { KubeObject } from '../rbac/objects';
+
+/** Where an access came from. */
+export type Backend = 'aws-auth' | 'access-entry';
+
+/** One IAM principal of a cluster, from aws-auth and/or access entries. */
+export interface ParsedPrincipal {
+  /** The ARN as written (path-less in aws-auth; with path in access entries). */
+  arn: string;
+  /** Lower-case identity aws-iam-authenticator matches on (path-less role ARN, user ARN with path). */
+  identity: string;
+  /** A readable name: the ARN, or `sso:<name>` for a permission set looked up by name. */
+  display: string;
+  /** A permission-set name when the role is an IAM Identity Center role. */
+  permissionSetName?: string;
+  username: string;
+  groups: string[];
+  backends: Backend[];
+  /** AmazonEKSClusterAdminPolicy on the access entry. */
+  clusterAdminPolicy: boolean;
+}
+
+/** A raw aws-auth or access-entry row, for findings. */
+export interface RawEntry {
+  backend: Backend;
+  arn: string;
+  username: string;
+  groups: string[];
+}
+
+/** One EKS cluster of a synthesized template. */
+export interface ParsedCluster {
+  /** `<stack>/<logical id>` */
+  id: string;
+  authenticationMode: string;
+  principals: ParsedPrincipal[];
+  raw: RawEntry[];
+  objects: KubeObject[];
+}
+
+/** Renders a CloudFormation value as a string: Fn::Join over literals, refs as ${X}, attributes as ${X.Attr}. */
+export function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const v = value as Record<string, any>;
+  if (v && v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(render).join(v['Fn::Join'][0]);
+  if (v && v.Ref) return `\${${v.Ref}}`;
+  if (v && v['Fn::GetAtt']) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
+  if (v && v['Fn::ImportValue']) return `\${Import:${render(v['Fn::ImportValue'])}}`;
+  if (v && v['Fn::Sub']) return String(v['Fn::Sub']);
+  return JSON.stringify(value);
+}
+
+const SSO_ROLE_NAME = /^AWSReservedSSO_([\w+=,.@-]{1,32})_[0-9a-fA-F]{16}$/;
+
+/**
+ * The identity aws-iam-authenticator matches: an assumed-role session ARN becomes its
+ * role ARN, a role ARN loses its path, a user ARN keeps it; compared case-insensitively.
+ */
+export function identityOf(arn: string): string {
+  const session = /^arn:([^:]+):sts::([^:]*):assumed-role\/([^/]+)\/.*$/.exec(arn);
+  if (session) return `arn:${session[1]}:iam::${session[2]}:role/${session[3]}`.toLowerCase();
+  const role = /^(arn:[^:]+:iam::[^:]*:role\/)(?:.*\/)?([^/]+)$/.exec(arn);
+  return (role ? role[1] + role[2] : arn).toLowerCase();
+}
+
+/** The permission-set name of an SSO role ARN (or session ARN), if it is one. */
+export function permissionSetOf(arn: string): string | undefined {
+  const name = /:(?:role|assumed-role)\/(?:.*\/)?(AWSReservedSSO_[^/]+?)(?:\/[^/]*)?$/.exec(arn)?.[1];
+  return name ? SSO_ROLE_NAME.exec(name)?.[1] : undefined;
+}
+
+function parseList(text: unknown): any[] {
+  if (typeof text !== 'string' || text.trim() === '') return [];
+  const parsed = JSON.parse(text); // aws-eks writes aws-auth lists as JSON (valid YAML)
+  return Array.isArray(parsed) ? parsed : [];
+}
+
+/** Every EKS cluster in one template, with its principals and Kubernetes objects. */
+export function parseTemplate(stackName: string, template: any): ParsedCluster[] {
+  const resources: Record<string, any> = template?.Resources ?? {};
+  const clusters = new Map<string, ParsedCluster>();
+  for (const [id, res] of Object.entries(resources)) {
+    if (res.Type === 'Custom::AWSCDK-EKS-Cluster' || res.Type === 'AWS::EKS::Cluster') {
+      const config = res.Type === 'AWS::EKS::Cluster' ? res.Properties : res.Properties?.Config;
+      clusters.set(id, {
+        id: `${stackName}/${id}`,
+        authenticationMode: config?.accessConfig?.authenticationMode ?? config?.AccessConfig?.AuthenticationMode ?? 'CONFIG_MAP',
+        principals: [],
+        raw: [],
+        objects: [],
+      });
+    }
+  }
+  // permission sets looked up by name: their attributes stand for `sso:<name>`
+  const ssoByName = new Map<string, string>();
+  for (const [id, res] of Object.entries(resources)) {
+    if (res.Type === 'Custom::CdkEksAccessSsoRole') ssoByName.set(id, res.Properties?.PermissionSetName);
+  }
+  const clusterOf = (props: any) => clusters.get(props?.ClusterName?.Ref);
+  const principalOf = (cluster: ParsedCluster, arn: string): ParsedPrincipal => {
+    const byName = /^\$\{([^.}]+)\.(?:PathlessArn|Arn)\}$/.exec(arn);
+    const setName = byName ? ssoByName.get(byName[1]) : undefined;
+    const identity = setName !== undefined ? `sso-permission-set:${setName.toLowerCase()}` : identityOf(arn);
+    let p = cluster.principals.find(x => x.identity === identity);
+    if (!p) {
+      p = {
+        arn,
+        identity,
+        display: setName !== undefined ? `sso:${setName}` : arn,
+        permissionSetName: setName ?? permissionSetOf(arn),
+        username: '',
+        groups: [],
+        backends: [],
+        clusterAdminPolicy: false,
+      };
+      cluster.principals.push(p);
+    }
+    return p;
+  };
+  const addEntry = (cluster: ParsedCluster, backend: Backend, arn: string, username: string, groups: string[], adminPolicy = false) => {
+    cluster.raw.push({ backend, arn, username, groups });
+    const p = principalOf(cluster, arn);
+    if (!p.backends.includes(backend)) p.backends.push(backend);
+    if (backend === 'access-entry' || p.username === '') p.username = username;
+    if (backend === 'access-entry') p.arn = arn; // the full ARN is the more precise one
+    p.groups = Array.from(new Set([...p.groups, ...groups])).sort();
+    p.clusterAdminPolicy = p.clusterAdminPolicy || adminPolicy;
+  };
+
+  for (const res of Object.values(resources)) {
+    const cluster = clusterOf(res.Properties);
+    if (!cluster) continue;
+    if (res.Type === 'Custom::AWSCDK-EKS-KubernetesResource') {
+      const objects: KubeObject[] = JSON.parse(render(res.Properties.Manifest));
+      for (const obj of objects) {
+        if (obj?.kind === 'ConfigMap' && obj.metadata?.name === 'aws-auth' && obj.metadata?.namespace === 'kube-system') {
+          for (const e of parseList(obj.data?.mapRoles)) addEntry(cluster, 'aws-auth', e.rolearn, e.username ?? e.rolearn, e.groups ?? []);
+          for (const e of parseList(obj.data?.mapUsers)) addEntry(cluster, 'aws-auth', e.userarn, e.username ?? e.userarn, e.groups ?? []);
+        } else {
+          cluster.objects.push(obj);
+        }
+      }
+    } else if (res.Type === 'AWS::EKS::AccessEntry') {
+      const p = res.Properties;
+      const admin = (p.AccessPolicies ?? []).some((a: any) => render(a.PolicyArn).endsWith('cluster-access-policy/AmazonEKSClusterAdminPolicy') && a.AccessScope?.Type === 'cluster');
+      const arn = render(p.PrincipalArn);
+      addEntry(cluster, 'access-entry', arn, p.Username !== undefined ? render(p.Username) : arn, (p.KubernetesGroups ?? []).map(render), admin);
+    }
+  }
+  for (const c of clusters.values()) c.principals.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
+  return Array.from(clusters.values());
+}

@@ -1,0 +1,88 @@
+import { isClusterAdmin, permissionsOf } from './evaluate';
+import { ParsedCluster, ParsedPrincipal } from './parse';
+
+/** What a principal may do, one short line per binding (or `cluster-admin`). */
+export function accessLines(c: ParsedCluster, p: ParsedPrincipal): string[] {
+  const admin = isClusterAdmin(c, p);
+  const lines = admin ? ['cluster-admin'] : [];
+  for (const perm of permissionsOf(c, p)) {
+    const scope = perm.scope === '*' ? 'all namespaces' : `ns ${perm.scope}`;
+    const what = perm.builtIn
+      ? `${perm.role.replace(/^ClusterRole /, '')} (built-in)`
+      : perm.rules.map(r => `${r.verbs.join(',')} ${r.nonResourceURLs ? r.nonResourceURLs.join(',') : (r.resources ?? []).map(x => ((r.apiGroups ?? [''])[0] ? `${(r.apiGroups ?? [''])[0]}/` : '') + x).join(',')}${r.resourceNames ? ` [${r.resourceNames.join(',')}]` : ''}`).join('; ');
+    lines.push(`${scope}: ${what}`);
+  }
+  return lines.length > 0 ? lines : ['(nothing bound)'];
+}
+
+function table(headers: string[], body: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...body.map(r => r[i].length)));
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(headers), line(widths.map(w => '-'.repeat(w))), ...body.map(line)].join('\n');
+}
+
+const HEADERS = ['principal', 'username', 'groups', 'via', 'access'];
+
+function rows(c: ParsedCluster): string[][] {
+  return c.principals.flatMap(p => accessLines(c, p).map((line, i) => (i === 0
+    ? [p.display, p.username, p.groups.join(', '), p.backends.join('+'), line]
+    : ['', '', '', '', line])));
+}
+
+export function toText(clusters: ParsedCluster[]): string {
+  return clusters.map(c => `Cluster ${c.id} (${c.authenticationMode})\n\n${table(HEADERS, rows(c))}\n`).join('\n');
+}
+
+function mermaidId(prefix: string, value: string): string {
+  return prefix + value.replace(/[^A-Za-z0-9]/g, '_');
+}
+
+function mermaidLabel(value: string): string {
+  return `"${value.replace(/"/g, "'")}"`;
+}
+
+/** Markdown: a table per cluster and a Mermaid diagram principal -> group -> role -> namespace. */
+export function toMarkdown(clusters: ParsedCluster[]): string {
+  const out: string[] = ['# Cluster access report', ''];
+  for (const c of clusters) {
+    out.push(`## ${c.id} (${c.authenticationMode})`, '');
+    out.push(`| ${HEADERS.join(' | ')} |`, `|${HEADERS.map(() => '---').join('|')}|`);
+    for (const r of rows(c)) out.push(`| ${r.map(x => x.replace(/\|/g, '\\|')).join(' | ')} |`);
+    out.push('', '```mermaid', 'flowchart LR');
+    const edges = new Set<string>();
+    for (const p of c.principals) {
+      const pid = mermaidId('p_', p.identity);
+      const admin = isClusterAdmin(c, p);
+      if (admin) edges.add(`  ${pid}[${mermaidLabel(p.display)}] --> admin((cluster-admin))`);
+      for (const perm of permissionsOf(c, p)) {
+        const gid = mermaidId('g_', perm.group);
+        const rid = mermaidId('r_', `${perm.scope} ${perm.role}`);
+        const nid = mermaidId('n_', perm.scope);
+        edges.add(`  ${pid}[${mermaidLabel(p.display)}] --> ${gid}{{${mermaidLabel(perm.group)}}}`);
+        edges.add(`  ${gid} --> ${rid}[${mermaidLabel(perm.role)}]`);
+        edges.add(`  ${rid} --> ${nid}[(${mermaidLabel(perm.scope === '*' ? 'all namespaces' : perm.scope)})]`);
+      }
+    }
+    out.push(...Array.from(edges), '```', '');
+  }
+  return out.join('\n');
+}
+
+/** Plain data for JSON output. */
+export function toData(clusters: ParsedCluster[]): unknown {
+  return clusters.map(c => ({
+    cluster: c.id,
+    authenticationMode: c.authenticationMode,
+    principals: c.principals.map(p => ({
+      principal: p.display,
+      arn: p.arn,
+      username: p.username,
+      groups: p.groups,
+      via: p.backends,
+      clusterAdmin: isClusterAdmin(c, p) !== undefined,
+      permissions: permissionsOf(c, p).map(perm => ({
+        scope: perm.scope, group: perm.group, binding: perm.binding, role: perm.role, builtIn: perm.builtIn, rules: perm.rules,
+      })),
+    })),
+  }));
+}

@@ -1,0 +1,190 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { buildExampleStack } from '../examples/app';
+import { AccessLevel, AccessPrincipal, AccessReport, CanIRequest } from '../src';
+import { TEST_APP_PROPS, testCluster, testStack } from './util';
+
+const SSO = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01';
+const SSO_SESSION = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01/alice@example.com';
+
+function reportOf(mode: eks.AuthenticationMode = eks.AuthenticationMode.CONFIG_MAP): AccessReport {
+  const stack = testStack();
+  const cluster = testCluster(stack, { authenticationMode: mode });
+  cluster.grantRole(iam.Role.fromRoleArn(stack, 'Ops2', 'arn:aws:iam::111122223333:role/ops/SecondOps'), AccessLevel.clusterAdmin()); // (a)
+  cluster.grantUser(iam.User.fromUserArn(stack, 'Alice', 'arn:aws:iam::111122223333:user/admins/alice'), AccessLevel.clusterAdmin()); // (a)
+  cluster.grantSsoPermissionSet(SSO, AccessLevel.namespaceView('team-a')); // (c)
+  cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Editor'), AccessLevel.namespaceEdit('apps'));
+  cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/teams/NsAdmin'), AccessLevel.namespaceAdmin('apps'));
+  cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Viewer'), AccessLevel.clusterView());
+  cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/ci'), AccessLevel.custom({
+    namespace: 'apps',
+    rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }, { apiGroups: [''], resources: ['configmaps'], resourceNames: ['app-config'], verbs: ['update'] }],
+  }));
+  cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Scraper'), AccessLevel.custom({ rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] }));
+  cluster.grant(AccessPrincipal.fromSsoPermissionSetName('PlatformReadOnly'), AccessLevel.namespaceView('team-b'));
+  return AccessReport.fromStack(stack);
+}
+
+function ask(principalArn: string, verb: string, resource: string, more: Partial<CanIRequest> = {}): CanIRequest {
+  return { principalArn, verb, resource, ...more };
+}
+
+describe('AccessReport.canI', () => {
+  const report = reportOf();
+
+  test.each([
+    // (a) another role and a user as system:masters
+    [ask('arn:aws:iam::111122223333:role/ops/SecondOps', 'delete', 'secrets', { namespace: 'kube-system' }), true, /cluster admin \(aws-auth entry in system:masters\)/],
+    [ask('arn:aws:sts::111122223333:assumed-role/SecondOps/bob', 'create', 'clusterrolebindings', { apiGroup: 'rbac.authorization.k8s.io' }), true, /cluster admin/],
+    [ask('arn:aws:iam::111122223333:user/admins/alice', 'get', 'nodes'), true, /cluster admin/],
+    [ask('arn:aws:iam::111122223333:user/alice', 'get', 'nodes'), false, /has no aws-auth entry or access entry/], // user paths matter
+    // (c) the SSO role reads team-a, never Secrets, nowhere else
+    [ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' }), true, /group cdk-eks-access:team-a:view, bound by RoleBinding team-a\/cdk-eks-access:view to ClusterRole view \(built-in\)/],
+    [ask(SSO_SESSION, 'list', 'deployments', { apiGroup: 'apps', namespace: 'team-a' }), true, /view/],
+    [ask(SSO_SESSION, 'get', 'secrets', { namespace: 'team-a' }), false, /no binding .* allows get secrets in namespace team-a/],
+    [ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-b' }), false, /in namespace team-b/],
+    [ask(SSO, 'create', 'pods', { namespace: 'team-a' }), false, /no binding/],
+    // edit: Secrets yes, RBAC no; admin: RBAC yes
+    [ask('arn:aws:iam::111122223333:role/Editor', 'create', 'secrets', { namespace: 'apps' }), true, /ClusterRole edit/],
+    [ask('arn:aws:iam::111122223333:role/Editor', 'create', 'rolebindings', { apiGroup: 'rbac.authorization.k8s.io', namespace: 'apps' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/NsAdmin', 'create', 'rolebindings', { apiGroup: 'rbac.authorization.k8s.io', namespace: 'apps' }), true, /ClusterRole admin/],
+    [ask('arn:aws:iam::111122223333:role/NsAdmin', 'delete', 'namespaces'), false, /cluster-wide/],
+    // cluster view: every namespace, no Secrets, no nodes
+    [ask('arn:aws:iam::111122223333:role/Viewer', 'list', 'pods', { namespace: 'anything' }), true, /ClusterRoleBinding cdk-eks-access:cluster-view/],
+    [ask('arn:aws:iam::111122223333:role/Viewer', 'get', 'secrets', { namespace: 'anything' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/Viewer', 'get', 'nodes'), false, /no binding/],
+    // custom rules: exactly what was given
+    [ask('arn:aws:iam::111122223333:role/ci', 'patch', 'deployments', { apiGroup: 'apps', namespace: 'apps' }), true, /Role cdk-eks-access:custom-/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'delete', 'deployments', { apiGroup: 'apps', namespace: 'apps' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'update', 'configmaps', { namespace: 'apps', name: 'app-config' }), true, /resourceNames/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'update', 'configmaps', { namespace: 'apps', name: 'other' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/Scraper', 'get', '/metrics'), true, /nonResourceURLs/],
+    [ask('arn:aws:iam::111122223333:role/Scraper', 'get', '/healthz'), false, /no binding/],
+    // a permission set looked up by name, asked with a session ARN of its role
+    [ask('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformReadOnly_0123456789abcdef/bob', 'get', 'pods', { namespace: 'team-b' }), true, /sso:PlatformReadOnly/],
+  ])('%j -> %s', (request, allowed, reason) => {
+    const answer = report.canI(request);
+    expect(answer.reason).toMatch(reason);
+    expect(answer.allowed).toBe(allowed);
+  });
+
+  test('answers carry the username and groups', () => {
+    expect(report.canI(ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' }))).toMatchObject({ username: 'sso:ViewOnlyAccess:{{SessionName}}', groups: ['cdk-eks-access:team-a:view'] });
+  });
+
+  test('API mode: the same answers, admin through AmazonEKSClusterAdminPolicy', () => {
+    const api = reportOf(eks.AuthenticationMode.API);
+    expect(api.canI(ask('arn:aws:iam::111122223333:role/ops/SecondOps', 'delete', 'secrets', { namespace: 'x' })).reason).toMatch(/access entry with AmazonEKSClusterAdminPolicy/);
+    expect(api.canI(ask(SSO_SESSION, 'get', 'secrets', { namespace: 'team-a' })).allowed).toBe(false);
+    expect(api.canI(ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' })).allowed).toBe(true);
+  });
+});
+
+/** A synthesized cloud assembly in a temporary directory. */
+function assemblyOf(build: (app: App) => void): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-'));
+  const app = new App({ ...TEST_APP_PROPS, outdir });
+  build(app);
+  app.synth();
+  return outdir;
+}
+
+function cli(...args: string[]) {
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.exitCode = require('./src/report/cli').main(process.argv.slice(1))", ...args],
+    { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: 'test/tsconfig.json' } });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('cdk-eks-access report (command line)', () => {
+  test('on the synthesized example: table, Markdown with Mermaid, JSON, no findings', () => {
+    const dir = assemblyOf(app => buildExampleStack(app));
+    const md = path.join(dir, 'report.md');
+    const json = path.join(dir, 'report.json');
+    const run = cli('report', dir, '--markdown', md, '--json', json, '--check');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^Cluster EksAccessExample\/Cluster\w+ \(CONFIG_MAP\)/);
+    expect(run.stdout).toMatch(/principal\s+username\s+groups\s+via\s+access/);
+    expect(run.stdout).toMatch(/arn:aws:iam::111122223333:role\/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01\s+sso:ViewOnlyAccess:\{\{SessionName\}\}\s+cdk-eks-access:team-a:view\s+aws-auth\s+ns team-a: view \(built-in\)/);
+    expect(run.stdout).toMatch(/sso:PlatformReadOnly .* all namespaces: view \(built-in\)/);
+    expect(run.stdout).toContain('Findings: none');
+    const markdown = fs.readFileSync(md, 'utf8');
+    expect(markdown).toContain('```mermaid\nflowchart LR');
+    expect(markdown).toMatch(/--> g_cdk_eks_access_team_a_view\{\{"cdk-eks-access:team-a:view"\}\}/);
+    expect(markdown).toMatch(/--> admin\(\(cluster-admin\)\)/);
+    const data = JSON.parse(fs.readFileSync(json, 'utf8'));
+    expect(data[0].principals.find((p: any) => p.principal === 'sso:PlatformReadOnly')).toMatchObject({ groups: ['cdk-eks-access:cluster-view'], clusterAdmin: false });
+  });
+
+  test('usage errors exit 2', () => {
+    expect(cli('report', '/nonexistent').status).toBe(2);
+    expect(cli('bogus').status).toBe(2);
+  });
+});
+
+describe('--check findings, each provoked by a deliberately bad template', () => {
+  const cluster = { Type: 'Custom::AWSCDK-EKS-Cluster', Properties: { Config: { accessConfig: { authenticationMode: 'CONFIG_MAP' } } } };
+  const manifest = (objects: any[]) => ({ Type: 'Custom::AWSCDK-EKS-KubernetesResource', Properties: { ClusterName: { Ref: 'C' }, Manifest: JSON.stringify(objects) } });
+  const awsAuth = (mapRoles: any[]) => manifest([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: JSON.stringify(mapRoles), mapUsers: '[]' } }]);
+  const binding = (group: string) => manifest([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `b-${group}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }] }]);
+  const role = (arn: string, groups: string[], username = 'u:{{SessionName}}') => ({ rolearn: arn, username, groups });
+
+  function assemblyWith(resources: Record<string, any>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-'));
+    fs.writeFileSync(path.join(dir, 'Bad.template.json'), JSON.stringify({ Resources: { C: cluster, ...resources } }));
+    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '36.0.0', artifacts: { Bad: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Bad.template.json' } } } }));
+    return dir;
+  }
+
+  test.each([
+    ['pathed-role-arn', { A: awsAuth([role('arn:aws:iam::111122223333:role/team/Dev', ['g'])]), B: binding('g') }, /\[pathed-role-arn\].*role\/team\/Dev with its IAM path.*Use arn:aws:iam::111122223333:role\/Dev\./],
+    ['duplicate-arn', { A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['g']), role('arn:aws:iam::111122223333:role/dev', ['g'])]), B: binding('g') }, /\[duplicate-arn\].*two entries for arn:aws:iam::111122223333:role\/dev/],
+    ['unbound-group', { A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['lonely'])]) }, /\[unbound-group\].*group lonely is mapped/],
+    ['unmapped-binding', { A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['g'])]), B: binding('g'), D: binding('orphan') }, /\[unmapped-binding\].*group orphan/],
+    ['too-many-admins', { A: awsAuth([1, 2, 3, 4].map(i => role(`arn:aws:iam::111122223333:role/A${i}`, ['system:masters']))) }, /\[too-many-admins\].*4 principals are cluster admin.*limit is 3/],
+    ['reserved-prefix', { A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['g'], 'system:admin')]), B: binding('g') }, /\[reserved-prefix\].*"system:admin"/],
+  ])('%s', (kind, resources, message) => {
+    const run = cli('report', assemblyWith(resources), '--check');
+    expect(run.stdout).toMatch(message);
+    expect(run.stdout.match(/\[([a-z-]+)\]/g)).toEqual([`[${kind}]`]); // exactly the provoked finding
+    expect(run.status).toBe(1);
+  });
+
+  test('--max-admins raises the limit', () => {
+    const dir = assemblyWith({ A: awsAuth([1, 2, 3, 4].map(i => role(`arn:aws:iam::111122223333:role/A${i}`, ['system:masters']))) });
+    expect(cli('report', dir, '--check', '--max-admins', '4').status).toBe(0);
+  });
+
+  test('without --check findings are printed but the exit code is 0', () => {
+    expect(cli('report', assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/x/Dev', ['g'])]), B: binding('g') })).status).toBe(0);
+  });
+});
+
+test('fromAssemblyDirectory reads every stack of an app', () => {
+  const dir = assemblyOf(app => {
+    testCluster(new Stack(app, 'One'));
+    testCluster(new Stack(app, 'Two'));
+  });
+  const report = AccessReport.fromAssemblyDirectory(dir);
+  expect(report.clusters).toHaveLength(2);
+  expect(() => report.canI(ask('arn:aws:iam::1:role/x', 'get', 'pods'))).toThrow(/2 clusters .* say which in CanIRequest.cluster/);
+});
+
+// The README's jest example, verbatim apart from building the example stack.
+test('the SSO readers cannot read Secrets', () => {
+  const stack = buildExampleStack(new App({ ...TEST_APP_PROPS }));
+  const report = AccessReport.fromStack(stack);
+  const answer = report.canI({
+    principalArn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01/alice@example.com',
+    verb: 'get',
+    resource: 'secrets',
+    namespace: 'team-a',
+  });
+  expect(answer.allowed).toBe(false);
+  expect(report.canI({ ...answer, principalArn: 'arn:aws:iam::111122223333:role/ci', verb: 'patch', resource: 'deployments', apiGroup: 'apps', namespace: 'apps' }).allowed).toBe(true);
+});
