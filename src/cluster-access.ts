@@ -28,12 +28,15 @@ interface Chunk {
 
 /**
  * Access to one aws-eks `Cluster`: collects grants and renders them into the cluster's
- * aws-auth ConfigMap (one entry per principal) and into generated RBAC objects.
+ * aws-auth ConfigMap and/or EKS access entries (one entry per principal, as the
+ * authentication mode requires) and into generated RBAC objects.
  *
  * Get it with `ClusterAccess.of(cluster)`; there is one per cluster.
  *
  * What it adds to the template: one aws-auth entry per principal (through the cluster's
- * own `AwsAuth`, so node and Fargate entries stay), one `Custom::AWSCDK-EKS-KubernetesResource`
+ * own `AwsAuth`, so node and Fargate entries stay) in CONFIG_MAP and API_AND_CONFIG_MAP
+ * modes, one `AWS::EKS::AccessEntry` per principal in API and API_AND_CONFIG_MAP modes,
+ * one `Custom::AWSCDK-EKS-KubernetesResource`
  * per namespace the grants use (retained: never deleted), and as few RBAC custom resources
  * as fit the size limit (usually one; retained as well).
  */
@@ -119,8 +122,9 @@ export class ClusterAccess extends Construct {
   }
 
   /**
-   * Grants any principal a level of access: maps it in aws-auth to the level's group
-   * (plus `options.groups`) and generates the RBAC objects that bind the group.
+   * Grants any principal a level of access: maps it (aws-auth entry and/or access entry)
+   * to the level's group (plus `options.groups`) and generates the RBAC objects that bind
+   * the group; cluster admin is `system:masters` or `AmazonEKSClusterAdminPolicy`.
    */
   public grant(principal: AccessPrincipal, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     const number = this.grantList.length + 1;
