@@ -37,6 +37,8 @@ function compare(a: string, b: string): number {
  */
 export class AwsAuthModel {
   private readonly entries = new Map<string, MutableEntry>();
+  /** rendered, sorted entries; dropped whenever a grant is added (rendering happens many times per synth) */
+  private rendered?: AwsAuthEntry[];
 
   /**
    * Records one grant. Throws when the grant sets a username that differs from one an
@@ -45,6 +47,7 @@ export class AwsAuthModel {
    * @returns true when this principal had no entry yet
    */
   public add(principal: BoundPrincipal, grant: string, groups: string[], username: string | undefined, where: string): boolean {
+    this.rendered = undefined;
     let entry = this.entries.get(principal.key);
     const isNew = entry === undefined;
     if (!entry) {
@@ -84,9 +87,10 @@ export class AwsAuthModel {
 
   /** All entries, roles and users, in a stable order. */
   public all(): AwsAuthEntry[] {
-    return Array.from(this.entries.values())
+    this.rendered = this.rendered ?? Array.from(this.entries.values())
       .map(render)
       .sort((a, b) => compare(a.arn.toLowerCase(), b.arn.toLowerCase()) || compare(a.stableKey, b.stableKey));
+    return [...this.rendered];
   }
 
   /** How many entries of one type there are. */
