@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { canI as evaluate, findPrincipal } from './report/evaluate';
+import { canI as evaluate, expandUsername, findPrincipal } from './report/evaluate';
 import { findings as check } from './report/findings';
 import { ParsedCluster, parseTemplate } from './report/parse';
 import { toData, toMarkdown, toText } from './report/render';
@@ -51,7 +51,8 @@ export interface CanIResult {
   /** Why: which entry, group, binding and rule (or why not). */
   readonly reason: string;
   /**
-   * The principal's Kubernetes username.
+   * The principal's Kubernetes username, with the templates the request's ARN fills in
+   * (`{{AccountID}}`; `{{SessionName}}` and `{{SessionNameRaw}}` for a session ARN).
    *
    * @default - the principal has no entry
    */
@@ -137,7 +138,8 @@ export class AccessReport {
     const cluster = this.cluster(request.cluster);
     const answer = evaluate(cluster, request);
     const p = answer.principal ?? findPrincipal(cluster, request.principalArn);
-    return { allowed: answer.allowed, reason: answer.reason, username: p?.username, groups: p?.groups };
+    const username = p ? expandUsername(p.username, request.principalArn) : undefined;
+    return { allowed: answer.allowed, reason: answer.reason, username, groups: p?.groups };
   }
 
   /** Problems: pathed role ARNs, duplicates, unbound groups, bindings to unmapped groups, too many admins, reserved prefixes. */

@@ -73,8 +73,20 @@ describe('AccessReport.canI', () => {
     expect(answer.allowed).toBe(allowed);
   });
 
-  test('answers carry the username and groups', () => {
-    expect(report.canI(ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' }))).toMatchObject({ username: 'sso:ViewOnlyAccess:{{SessionName}}', groups: ['cdk-eks-access:team-a:view'] });
+  test('answers carry the username (templates filled from the session ARN as aws-iam-authenticator does) and groups', () => {
+    expect(report.canI(ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' }))).toMatchObject({ username: 'sso:ViewOnlyAccess:alice-example.com', groups: ['cdk-eks-access:team-a:view'] });
+    expect(report.canI(ask(SSO, 'get', 'pods', { namespace: 'team-a' })).username).toBe('sso:ViewOnlyAccess:{{SessionName}}'); // no session: left as is
+  });
+
+  test.each([
+    ['ops:{{SessionNameRaw}}', 'ops:alice@example.com'],
+    ['ops:{{SessionName}}', 'ops:alice-example.com'],
+    ['ci:{{AccountID}}:{{SessionName}}', 'ci:111122223333:alice-example.com'],
+    ['k:{{AccessKeyID}}', 'k:{{AccessKeyID}}'],
+  ])('username template %j -> %j', (template, expected) => {
+    const stack = testStack();
+    testCluster(stack).grantSsoPermissionSet(SSO, AccessLevel.clusterView(), { username: template });
+    expect(AccessReport.fromStack(stack).canI(ask(SSO_SESSION, 'list', 'pods', { namespace: 'x' })).username).toBe(expected);
   });
 
   test('API mode: the same answers, admin through AmazonEKSClusterAdminPolicy', () => {

@@ -126,3 +126,19 @@ export function canI(cluster: ParsedCluster, q: Question): Answer {
   const where = q.namespace !== undefined ? `in namespace ${q.namespace}` : 'cluster-wide';
   return { allowed: false, principal: p, reason: `no binding of ${p.display}'s groups (${p.groups.join(', ') || 'none'}) allows ${q.verb} ${q.apiGroup ? q.apiGroup + '/' : ''}${q.resource}${q.name ? ' ' + q.name : ''} ${where}` };
 }
+
+/**
+ * The username aws-iam-authenticator gives a request, with the templates it can fill from
+ * the ARN: {{AccountID}}; for an assumed-role session ARN {{SessionName}} (with "@"
+ * replaced by "-") and {{SessionNameRaw}}. {{AccessKeyID}} stays as it is (not in an ARN).
+ */
+export function expandUsername(template: string, requestArn: string): string {
+  const account = /^arn:[^:]+:(?:iam|sts)::(\d{12}):/.exec(requestArn)?.[1];
+  const session = /^arn:[^:]+:sts::[^:]*:assumed-role\/[^/]+\/(.+)$/.exec(requestArn)?.[1];
+  let out = template;
+  if (account !== undefined) out = out.split('{{AccountID}}').join(account);
+  if (session !== undefined) {
+    out = out.split('{{SessionNameRaw}}').join(session).split('{{SessionName}}').join(session.replace(/@/g, '-'));
+  }
+  return out;
+}
