@@ -2,6 +2,7 @@ import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AccessLevel, AccessPrincipal, ClusterAccess } from '../src';
 import { mixedGrants } from './fixtures';
@@ -280,5 +281,13 @@ describe('ClusterAccess', () => {
         if (changed.length > max) throw new Error(`changed: ${changed.join(', ')}`);
       });
     });
+  });
+});
+
+describe('aws-eks-v2', () => {
+  test('a cluster of aws-cdk-lib/aws-eks-v2 is refused with the reason', () => {
+    const stack = testStack();
+    const cluster = new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35 });
+    expect(() => ClusterAccess.of(cluster as any)).toThrow(/ClusterAccess.of\(Test\/V2\): clusters of aws-cdk-lib\/aws-eks-v2 are not supported yet.*kubectl provider/);
   });
 });
