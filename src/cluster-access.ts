@@ -75,18 +75,18 @@ export class ClusterAccess extends Construct {
     super(cluster, ID);
     this.cluster = cluster;
     this.writer = new EksAwsAuthWriter(this, cluster, this.model);
-    this.namespaceResources = new SortedConstructs(new Construct(this, 'Namespaces'), (scope, id) => {
+    this.namespaceResources = new SortedConstructs(new Construct(this, 'Namespaces'), (scope, namespace) => {
       // kubectl apply (overwrite) so an existing namespace does not fail the deploy; no
       // prune; retained so that neither a stack delete nor a removed grant deletes it.
-      const resource = new eks.KubernetesManifest(scope, id, {
+      const resource = new eks.KubernetesManifest(scope, namespace, {
         cluster: this.cluster,
-        manifest: [namespaceObject(id)],
+        manifest: [namespaceObject(namespace)],
         overwrite: true,
         prune: false,
       });
       (resource.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
       return resource;
-    }, ns => ns);
+    });
     this.rbacScope = new Construct(this, 'Rbac');
     if (this.usesAccessEntries) this.accessEntries = new AccessEntryWriter(this, cluster, this.model);
     this.node.addValidation({ validate: () => this.validate() });

@@ -3,6 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { EksCluster, EksClusterProps } from '../src';
+import { render } from '../src/report/parse';
 
 /**
  * An app for tests: aws-cdk-lib's built-in CloudFormation validation plugin is off (it
@@ -46,20 +47,10 @@ export interface AwsAuthEntry {
 }
 
 /**
- * Resolves a CloudFormation value to a string where it is only Fn::Join over literals and
- * refs/pseudo parameters (rendered as `${Ref}` / `${Logical.Attr}`).
+ * Renders a CloudFormation value as a string (Fn::Join over literals; refs as `${X}`,
+ * attributes as `${X.Attr}`): the same rendering the access report uses.
  */
-export function flatten(value: any): string {
-  if (typeof value === 'string') return value;
-  if (value && value['Fn::Join']) {
-    const [sep, parts] = value['Fn::Join'];
-    return parts.map(flatten).join(sep);
-  }
-  if (value && value.Ref) return `\${${value.Ref}}`;
-  if (value && value['Fn::GetAtt']) return `\${${value['Fn::GetAtt'].join('.')}}`;
-  if (value && value['Fn::ImportValue']) return `\${Import:${flatten(value['Fn::ImportValue'])}}`;
-  throw new Error(`cannot flatten ${JSON.stringify(value)}`);
-}
+export const flatten = render;
 
 /** All resources of a type. */
 export function resourcesOf(template: Template, type: string): Record<string, any> {

@@ -1,5 +1,4 @@
 import { Construct, IConstruct } from 'constructs';
-import { sha256Hex } from './hash';
 
 /**
  * Child constructs kept in the order of a sort key. Constructs render in the order they
@@ -9,12 +8,8 @@ import { sha256Hex } from './hash';
 export class SortedConstructs<T extends IConstruct> {
   private readonly items = new Map<string, T>();
 
-  constructor(
-    private readonly scope: Construct,
-    private readonly create: (scope: Construct, id: string, key: string) => T,
-    /** The construct id of a key; by default a hash of it (keys may hold any character). */
-    private readonly idOf: (key: string) => string = key => sha256Hex(key).slice(0, 16),
-  ) {}
+  /** @param create makes the construct of a key; the key is its construct id */
+  constructor(private readonly scope: Construct, private readonly create: (scope: Construct, key: string) => T) {}
 
   public has(key: string): boolean {
     return this.items.has(key);
@@ -45,7 +40,7 @@ export class SortedConstructs<T extends IConstruct> {
       this.scope.node.tryRemoveChild(this.items.get(k)!.node.id);
       this.items.delete(k);
     }
-    for (const k of [key, ...later]) this.items.set(k, this.create(this.scope, this.idOf(k), k));
+    for (const k of [key, ...later]) this.items.set(k, this.create(this.scope, k));
     return later.length > 0;
   }
 }
