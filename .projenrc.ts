@@ -21,7 +21,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
-  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3'],
+  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3'],
 
   // no GitHub machinery: CI is .ci/run
   github: false,
@@ -52,7 +52,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // into assets/, which the package ships. The AWS SDK v3 comes with the Lambda Node.js runtime.
 const bundle = project.addTask('bundle:handlers', {
   description: 'Bundle the custom-resource Lambda handlers with esbuild into assets/',
-  exec: 'esbuild src/handlers/sso-role-lookup/index.ts --bundle --platform=node --target=node22 --external:@aws-sdk/* --outfile=assets/sso-role-lookup/index.js --log-level=warning',
+  exec: [
+    'esbuild src/handlers/sso-role-lookup/index.ts --bundle --platform=node --target=node22 --external:@aws-sdk/* --outfile=assets/sso-role-lookup/index.js --log-level=warning',
+    // yaml (ISC) is bundled in: aws-auth written by EKS, eksctl or by hand is YAML
+    'esbuild src/handlers/access-reconciler/index.ts --bundle --platform=node --target=node22 --external:@aws-sdk/* --outfile=assets/access-reconciler/index.js --log-level=warning',
+  ].join(' && '),
 });
 project.preCompileTask.spawn(bundle);
 project.testTask.prependSpawn(bundle);

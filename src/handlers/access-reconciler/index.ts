@@ -1,0 +1,134 @@
+/* eslint-disable import/no-extraneous-dependencies */
+// The AWS SDK v3 is provided by the Lambda Node.js runtime (esbuild keeps it external);
+// it is a devDependency here for types and tests only.
+import { createHash } from 'crypto';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
+import { HttpKubeApi, KubeApi, RetryOptions } from './kube';
+import { ensureNamespaces, reconcileObjects } from './objects';
+import {
+  AWS_AUTH_RESOURCE_TYPE, AwsAuthProperties, ClusterConnection, NAMESPACES_RESOURCE_TYPE, NamespacesProperties,
+  RBAC_RESOURCE_TYPE, RbacProperties,
+} from './protocol';
+import { AwsCredentials, eksToken } from './token';
+
+/**
+ * Custom-resource handler of the reconciler (behind the CDK provider framework): writes
+ * this stack's aws-auth entries, namespaces and RBAC objects into a cluster, owning
+ * exactly what it wrote. Authenticates with an EKS token of `RoleArn`.
+ */
+
+export interface Event {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly ResourceType: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly PhysicalResourceId?: string;
+  readonly ResourceProperties: Record<string, any>;
+  readonly OldResourceProperties?: Record<string, any>;
+}
+
+export interface Result {
+  readonly PhysicalResourceId: string;
+}
+
+/**
+ * The owner id of a new resource: derived from the request, so each creation (also a
+ * replacement under a new logical id) is a new owner. 40 hex characters fit the
+ * 63-character limit of an annotation name.
+ */
+export function newOwnerId(event: Event): string {
+  return createHash('sha256').update(`${event.StackId}\n${event.LogicalResourceId}\n${event.RequestId}`).digest('hex').slice(0, 40);
+}
+
+/** Handles one event against an API that is already connected. */
+export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions = {}): Promise<Result> {
+  const props = event.ResourceProperties;
+  const old = event.OldResourceProperties;
+  // Another cluster is another resource: a new owner there; CloudFormation then deletes
+  // the old physical resource with the old properties (the old cluster).
+  const replacing = event.RequestType === 'Update' && old !== undefined && old.ClusterName !== props.ClusterName;
+  const creating = event.RequestType === 'Create' || replacing;
+  const id = creating ? newOwnerId(event) : event.PhysicalResourceId!;
+  const owner: Owner = { id, stack: event.StackId, logicalId: event.LogicalResourceId };
+  switch (event.ResourceType) {
+    case AWS_AUTH_RESOURCE_TYPE: {
+      const p = props as AwsAuthProperties;
+      await reconcileAwsAuth(api, owner, event.RequestType === 'Delete' ? undefined : { mapRoles: p.MapRoles ?? [], mapUsers: p.MapUsers ?? [] }, retry);
+      break;
+    }
+    case NAMESPACES_RESOURCE_TYPE:
+      // never deleted: not on delete, not when a namespace leaves the list
+      if (event.RequestType !== 'Delete') await ensureNamespaces(api, (props as NamespacesProperties).Namespaces ?? [], retry);
+      break;
+    case RBAC_RESOURCE_TYPE: {
+      const objects = (props as RbacProperties).Objects ?? [];
+      if (event.RequestType === 'Delete') {
+        await reconcileObjects(api, owner, [], objects, { retry });
+      } else {
+        const previous = creating ? [] : ((old as RbacProperties | undefined)?.Objects ?? []);
+        await reconcileObjects(api, owner, objects, previous, { retry, create: creating });
+      }
+      break;
+    }
+    default:
+      throw new Error(`unknown resource type ${event.ResourceType}`);
+  }
+  return { PhysicalResourceId: id };
+}
+
+/** Credentials of `roleArn`, assumed from the handler's own role. */
+async function assumeRole(roleArn: string, region: string): Promise<AwsCredentials> {
+  const sts = new STSClient({ region });
+  const res = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'cdk-eks-access', DurationSeconds: 900 }));
+  const c = res.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole of ${roleArn} returned no credentials`);
+  return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
+}
+
+export interface ConnectOptions {
+  readonly region: string;
+  /** @default - AssumeRole of the connection's role */
+  readonly credentials?: AwsCredentials;
+  /** @default - the EKS client of the Lambda environment */
+  readonly eks?: EKSClient;
+}
+
+/** The endpoint and CA of the cluster: from the properties, else eks:DescribeCluster. */
+export async function clusterAccessPoint(connection: ClusterConnection, eks: EKSClient): Promise<{ endpoint: string; certificateAuthority: string }> {
+  let endpoint = connection.Endpoint;
+  let ca = connection.CertificateAuthorityData;
+  if (!endpoint || !ca) {
+    const res = await eks.send(new DescribeClusterCommand({ name: connection.ClusterName }));
+    endpoint = endpoint || res.cluster?.endpoint;
+    ca = ca || res.cluster?.certificateAuthority?.data;
+    if (!endpoint || !ca) {
+      throw new Error(`eks:DescribeCluster of ${connection.ClusterName} returned no endpoint or certificate authority (status ${res.cluster?.status}); is the cluster active?`);
+    }
+  }
+  return { endpoint, certificateAuthority: Buffer.from(ca, 'base64').toString('utf8') };
+}
+
+/** Connects to the cluster of a resource's properties with an EKS token of its role. */
+export async function connect(connection: ClusterConnection, options: ConnectOptions): Promise<KubeApi> {
+  if (!connection.ClusterName || !connection.RoleArn) throw new Error('ClusterName and RoleArn are required');
+  const credentials = options.credentials ?? await assumeRole(connection.RoleArn, options.region);
+  const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
+  const token = eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
+  return new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
+}
+
+/** The Lambda entry point (onEvent of the CDK provider framework). */
+export async function handler(event: Event): Promise<Result> {
+  const region = process.env.AWS_REGION!;
+  try {
+    const api = await connect(event.ResourceProperties as ClusterConnection, { region });
+    return await dispatch(event, api);
+  } catch (e) {
+    // FailSafeErrors say what to fix; the rest get the resource named for the events log
+    if (e instanceof FailSafeError) throw e;
+    throw new Error(`${event.LogicalResourceId} (${event.RequestType}): ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,381 @@
+import * as YAML from 'yaml';
+import { AWS_AUTH_PATH, FailSafeError } from '../../src/handlers/access-reconciler/aws-auth';
+import { Event, dispatch } from '../../src/handlers/access-reconciler/index';
+import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
+import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
+import { eksToken } from '../../src/handlers/access-reconciler/token';
+import { FakeKube, startFakeKube } from './fake-kube';
+
+const STACK_A = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-000000000001';
+const STACK_B = 'arn:aws:cloudformation:us-east-1:111122223333:stack/B/11111111-aaaa-bbbb-cccc-000000000002';
+const NODE_ROLE = 'arn:aws:iam::111122223333:role/NodeInstanceRole';
+const NODE = { rolearn: NODE_ROLE, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] };
+const ADMIN = { rolearn: 'arn:aws:iam::111122223333:role/Ops', username: 'role:Ops:{{SessionName}}', groups: ['system:masters'] };
+const DEV = { rolearn: 'arn:aws:iam::111122223333:role/Dev', username: 'role:Dev:{{SessionName}}', groups: ['cdk-eks-access:team-a:edit'] };
+const QA = { rolearn: 'arn:aws:iam::111122223333:role/QA', username: 'role:QA:{{SessionName}}', groups: ['cdk-eks-access:team-a:edit'] };
+const ALICE = { userarn: 'arn:aws:iam::111122223333:user/people/alice', username: 'user:alice', groups: ['cdk-eks-access:cluster-view'] };
+const FAST = { baseDelayMs: 1, maxDelayMs: 20 };
+
+const CONNECTION = { ClusterName: 'c', RoleArn: 'arn:aws:iam::111122223333:role/Creation' };
+let requestCounter = 0;
+
+function event(type: string, requestType: Event['RequestType'], props: Record<string, any>, extra: Partial<Event> = {}): Event {
+  return {
+    RequestType: requestType,
+    ResourceType: type,
+    StackId: STACK_A,
+    RequestId: `req-${++requestCounter}`,
+    LogicalResourceId: 'AwsAuth',
+    ResourceProperties: { ServiceToken: 'x', ...CONNECTION, ...props },
+    ...extra,
+  };
+}
+
+function awsAuthEvent(requestType: Event['RequestType'], mapRoles: object[], mapUsers: object[] = [], extra: Partial<Event> = {}): Event {
+  return event(AWS_AUTH_RESOURCE_TYPE, requestType, { MapRoles: mapRoles, MapUsers: mapUsers }, extra);
+}
+
+/** The aws-auth ConfigMap of the fake, parsed as aws-iam-authenticator would (YAML). */
+function awsAuthOf(kube: FakeKube): { mapRoles: any[]; mapUsers: any[]; annotations: Record<string, string> } {
+  const cm = kube.get(AWS_AUTH_PATH);
+  return {
+    mapRoles: YAML.parse(cm.data.mapRoles ?? '[]') ?? [],
+    mapUsers: YAML.parse(cm.data.mapUsers ?? '[]') ?? [],
+    annotations: cm.metadata.annotations ?? {},
+  };
+}
+
+/** aws-auth as eksctl and EKS write it: YAML, node role first, plus a hand-added entry. */
+function seedAwsAuth(kube: FakeKube, extraRoles: object[] = []) {
+  kube.put(AWS_AUTH_PATH, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system' },
+    data: {
+      mapRoles: `- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: ${NODE_ROLE}\n  username: system:node:{{EC2PrivateDNSName}}\n`
+        + '- rolearn: arn:aws:iam::111122223333:role/HandAdded\n  username: hand\n  groups: [viewers]\n'
+        + extraRoles.map(r => YAML.stringify([r])).join(''),
+      mapUsers: '- userarn: arn:aws:iam::111122223333:user/bob\n  username: bob\n  groups:\n  - ops\n',
+      mapAccounts: '- "444455556666"\n',
+    },
+  });
+}
+
+const FOREIGN_ROLES = [NODE, { rolearn: 'arn:aws:iam::111122223333:role/HandAdded', username: 'hand', groups: ['viewers'] }];
+const FOREIGN_USERS = [{ userarn: 'arn:aws:iam::111122223333:user/bob', username: 'bob', groups: ['ops'] }];
+
+function api(kube: FakeKube): KubeApi {
+  const token = eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
+  return new HttpKubeApi({ endpoint: kube.endpoint, token });
+}
+
+let kube: FakeKube;
+beforeEach(async () => {
+  kube = await startFakeKube();
+});
+afterEach(async () => {
+  await kube.close();
+});
+
+describe('aws-auth', () => {
+  test('creates the ConfigMap when it is absent, with an owner annotation', async () => {
+    // WHEN
+    const result = await dispatch(awsAuthEvent('Create', [ADMIN], [ALICE]), api(kube), FAST);
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual([ADMIN]);
+    expect(got.mapUsers).toEqual([ALICE]);
+    const record = JSON.parse(got.annotations[`owner.cdk-eks-access.io/${result.PhysicalResourceId}`]);
+    expect(record).toEqual({ stack: STACK_A, logicalId: 'AwsAuth', mapRoles: [ADMIN.rolearn], mapUsers: [ALICE.userarn], adopted: [] });
+    expect(kube.writes()).toEqual([{ method: 'POST', path: '/api/v1/namespaces/kube-system/configmaps', status: 201 }]);
+  });
+
+  test('merges into a ConfigMap holding node and foreign entries, which stay as they were', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+    const before = kube.get(AWS_AUTH_PATH);
+
+    // WHEN
+    await dispatch(awsAuthEvent('Create', [ADMIN, DEV], [ALICE]), api(kube), FAST);
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual([...FOREIGN_ROLES, ADMIN, DEV]);
+    expect(got.mapUsers).toEqual([...FOREIGN_USERS, ALICE]);
+    expect(kube.get(AWS_AUTH_PATH).data.mapAccounts).toEqual(before.data.mapAccounts);
+    expect(kube.writes().map(w => w.method)).toEqual(['PUT']);
+  });
+
+  test('an update that moves a grant from one role to another touches only this stack\'s entries', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+
+    // WHEN
+    await dispatch(awsAuthEvent('Update', [ADMIN, QA], [], { PhysicalResourceId, OldResourceProperties: { ...CONNECTION, MapRoles: [ADMIN, DEV], MapUsers: [] } }), api(kube), FAST);
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual([...FOREIGN_ROLES, ADMIN, QA]);
+    expect(got.mapUsers).toEqual(FOREIGN_USERS);
+    expect(JSON.parse(got.annotations[`owner.cdk-eks-access.io/${PhysicalResourceId}`]).mapRoles).toEqual([ADMIN.rolearn, QA.rolearn]);
+  });
+
+  test('a rollback (an update back to the old properties) restores the previous owned entries', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    const original = awsAuthOf(kube).mapRoles;
+    await dispatch(awsAuthEvent('Update', [ADMIN, { ...QA, groups: ['x'] }], [], { PhysicalResourceId }), api(kube), FAST);
+
+    // WHEN: CloudFormation rolls back with the properties swapped
+    await dispatch(awsAuthEvent('Update', [ADMIN, DEV], [], { PhysicalResourceId }), api(kube), FAST);
+
+    // THEN
+    expect(awsAuthOf(kube).mapRoles).toEqual(original);
+  });
+
+  test('delete removes only this stack\'s entries and never the ConfigMap', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, DEV], [ALICE]), api(kube), FAST);
+
+    // WHEN
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [ALICE], { PhysicalResourceId }), api(kube), FAST);
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual(FOREIGN_ROLES);
+    expect(got.mapUsers).toEqual(FOREIGN_USERS);
+    expect(Object.keys(got.annotations).filter(k => k.startsWith('owner.'))).toEqual([]);
+    expect(kube.writes().some(w => w.method === 'DELETE')).toBe(false);
+  });
+
+  test('delete of the last owner leaves an empty ConfigMap in place', async () => {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH)).toBeDefined();
+    expect(awsAuthOf(kube).mapRoles).toEqual([]);
+  });
+
+  test('an identical entry that was already there (EKS added the node role) is adopted and survives delete', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+
+    // WHEN: aws-eks's node-role mapping, absorbed by our writer, is declared too
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [NODE, ADMIN]), api(kube), FAST);
+    expect(awsAuthOf(kube).mapRoles).toEqual([...FOREIGN_ROLES, ADMIN]);
+    await dispatch(awsAuthEvent('Delete', [NODE, ADMIN], [], { PhysicalResourceId }), api(kube), FAST);
+
+    // THEN
+    expect(awsAuthOf(kube).mapRoles).toEqual(FOREIGN_ROLES);
+  });
+
+  test('a replacement (new logical id) takes over; the old resource\'s delete leaves the entries', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+    const old = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+
+    // WHEN: CloudFormation creates the new resource, then deletes the old one
+    const replacement = await dispatch(awsAuthEvent('Create', [ADMIN, QA], [], { LogicalResourceId: 'Renamed' }), api(kube), FAST);
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: old.PhysicalResourceId }), api(kube), FAST);
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual([...FOREIGN_ROLES, ADMIN, QA]);
+    expect(Object.keys(got.annotations)).toEqual([`owner.cdk-eks-access.io/${replacement.PhysicalResourceId}`]);
+  });
+
+  test('an ARN another stack owns is refused, and nothing is written', async () => {
+    await dispatch(awsAuthEvent('Create', [DEV]), api(kube), FAST);
+    const before = JSON.stringify(kube.get(AWS_AUTH_PATH));
+    const writes = kube.writes().length;
+
+    await expect(dispatch(awsAuthEvent('Create', [{ ...DEV, groups: ['other'] }], [], { StackId: STACK_B }), api(kube), FAST))
+      .rejects.toThrow(/arn:aws:iam::111122223333:role\/Dev is already granted in aws-auth by AwsAuth of stack .*stack\/A\/.*Grant it in one stack only/);
+    expect(JSON.stringify(kube.get(AWS_AUTH_PATH))).toEqual(before);
+    expect(kube.writes().length).toBe(writes);
+  });
+
+  test.each([
+    ['a different entry for the same ARN (another case)', [{ ...DEV, rolearn: DEV.rolearn.toUpperCase().replace('ARN:AWS:IAM', 'arn:aws:iam'), groups: ['hand-made'] }], /aws-auth already maps .*did not write that entry/],
+    ['two foreign entries for one ARN', [{ rolearn: NODE_ROLE, username: 'x', groups: ['y'] }], /would hold more than one entry for arn:aws:iam::111122223333:role\/NodeInstanceRole and arn:aws:iam::111122223333:role\/NodeInstanceRole/],
+  ])('fails safe on %s: error, no write', async (_what, extra, message) => {
+    // GIVEN
+    seedAwsAuth(kube, extra);
+    const before = JSON.stringify(kube.get(AWS_AUTH_PATH));
+
+    // WHEN / THEN
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST)).rejects.toThrow(message);
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST)).rejects.toBeInstanceOf(FailSafeError);
+    expect(JSON.stringify(kube.get(AWS_AUTH_PATH))).toEqual(before);
+    expect(kube.writes()).toEqual([]);
+  });
+
+  test.each([
+    ['unparseable YAML', '- rolearn: arn:aws:iam::1:role/x\n  groups: [a, b\n'],
+    ['a mapping instead of a list', 'rolearn: arn:aws:iam::1:role/x\n'],
+    ['an item without rolearn', '- username: x\n  groups: [a]\n'],
+    ['duplicate keys', '- rolearn: arn:aws:iam::1:role/x\n  rolearn: arn:aws:iam::1:role/y\n'],
+  ])('malformed existing mapRoles (%s): fails with a clear message and writes nothing', async (_what, mapRoles) => {
+    // GIVEN
+    kube.put(AWS_AUTH_PATH, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles } });
+
+    // WHEN / THEN
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST)).rejects.toThrow(/aws-auth mapRoles .*nothing was written/);
+    expect(kube.writes()).toEqual([]);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles).toBe(mapRoles);
+  });
+
+  test('20 concurrent writers with distinct entries: all present at the end, conflicts retried', async () => {
+    // GIVEN
+    seedAwsAuth(kube);
+    kube.latencyMs = 5;
+    const roles = Array.from({ length: 20 }, (_, i) => ({ rolearn: `arn:aws:iam::111122223333:role/Team${i}`, username: `team${i}`, groups: [`g${i}`] }));
+
+    // WHEN
+    await Promise.all(roles.map((r, i) => dispatch(awsAuthEvent('Create', [r], [], { StackId: `${STACK_A}-${i}` }), api(kube), FAST)));
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles.slice(0, 2)).toEqual(FOREIGN_ROLES);
+    expect(got.mapRoles.slice(2).sort((a, b) => a.rolearn.localeCompare(b.rolearn))).toEqual(roles.sort((a, b) => a.rolearn.localeCompare(b.rolearn)));
+    expect(Object.keys(got.annotations).length).toBe(20);
+    expect(kube.log.filter(l => l.status === 409).length).toBeGreaterThan(0); // the race really happened
+  });
+
+  test('a racing creation of the ConfigMap (EKS adds a node group meanwhile) is merged, not lost', async () => {
+    // GIVEN: between our GET (404) and our POST, EKS creates aws-auth with the node role
+    let raced = false;
+    kube.hooks.beforeWrite = (method) => {
+      if (method === 'POST' && !raced) {
+        raced = true;
+        kube.put(AWS_AUTH_PATH, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: YAML.stringify([NODE]) } });
+      }
+    };
+
+    // WHEN
+    await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+
+    // THEN
+    expect(awsAuthOf(kube).mapRoles).toEqual([NODE, ADMIN]);
+    expect(kube.log.map(l => `${l.method} ${l.status}`)).toEqual(['GET 404', 'POST 409', 'GET 200', 'PUT 200']);
+  });
+
+  test('a write that conflicts (someone edited aws-auth meanwhile) re-reads and keeps their edit', async () => {
+    seedAwsAuth(kube);
+    let raced = false;
+    kube.hooks.beforeWrite = (method) => {
+      if (method === 'PUT' && !raced) {
+        raced = true;
+        const cm = kube.get(AWS_AUTH_PATH);
+        kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapUsers: cm.data.mapUsers + '- userarn: arn:aws:iam::111122223333:user/carol\n  username: carol\n  groups: [ops]\n' } });
+      }
+    };
+    await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    expect(awsAuthOf(kube).mapUsers.map(u => u.username)).toEqual(['bob', 'carol']);
+    expect(awsAuthOf(kube).mapRoles).toEqual([...FOREIGN_ROLES, ADMIN]);
+  });
+});
+
+const NS = 'team-a';
+function binding(name: string, group: string, labels: Record<string, string> = { 'app.kubernetes.io/managed-by': 'cdk-eks-access' }) {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace: NS, labels },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+  };
+}
+const bindingPath = (name: string) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings/${encodeURIComponent(name)}`;
+
+describe('RBAC objects and namespaces', () => {
+  const EDIT = binding('cdk-eks-access:team-a:edit', 'cdk-eks-access:team-a:edit');
+  const VIEW = binding('cdk-eks-access:team-a:view', 'cdk-eks-access:team-a:view');
+
+  async function createNamespace() {
+    await dispatch(event(NAMESPACES_RESOURCE_TYPE, 'Create', { Namespaces: [NS] }, { LogicalResourceId: 'Namespaces' }), api(kube), FAST);
+  }
+
+  test('a revoked grant\'s RoleBinding is deleted; a foreign one with the same name prefix stays', async () => {
+    // GIVEN
+    await createNamespace();
+    const foreign = binding('cdk-eks-access:team-a:edit-by-hand', 'someone', {});
+    kube.put(bindingPath(foreign.metadata.name), foreign);
+    const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+    expect(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations).toEqual({
+      [`owner.cdk-eks-access.io/${PhysicalResourceId}`]: JSON.stringify({ stack: STACK_A, logicalId: 'Rbac' }),
+    });
+
+    // WHEN: the edit grant is revoked
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
+      LogicalResourceId: 'Rbac', PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT, VIEW] },
+    }), api(kube), FAST);
+
+    // THEN
+    expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+    expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
+    expect(kube.get(bindingPath(foreign.metadata.name)).subjects[0].name).toBe('someone');
+  });
+
+  test('an object that moves to another resource (chunk) is kept; the old owner only lets go', async () => {
+    await createNamespace();
+    const a = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk0' }), api(kube), FAST);
+    const b = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk1' }), api(kube), FAST);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk0', PhysicalResourceId: a.PhysicalResourceId }), api(kube), FAST);
+    expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([`owner.cdk-eks-access.io/${b.PhysicalResourceId}`]);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk1', PhysicalResourceId: b.PhysicalResourceId }), api(kube), FAST);
+    expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+  });
+
+  test('an existing object the library did not create is refused and left as it was', async () => {
+    await createNamespace();
+    const handMade = binding(EDIT.metadata.name, 'someone', {});
+    kube.put(bindingPath(EDIT.metadata.name), handMade);
+    await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }), api(kube), FAST))
+      .rejects.toThrow(/RoleBinding team-a\/cdk-eks-access:team-a:edit already exists and was not created by cdk-eks-access/);
+    expect(kube.get(bindingPath(EDIT.metadata.name)).subjects[0].name).toBe('someone');
+  });
+
+  test('a failed create releases what it applied (no orphans)', async () => {
+    // GIVEN: the second object's namespace does not exist, so its creation fails
+    await createNamespace();
+    const elsewhere = { ...VIEW, metadata: { ...VIEW.metadata, namespace: 'missing' } };
+    await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, elsewhere] }), api(kube), FAST)).rejects.toThrow(/namespaces "missing" not found/);
+    expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+  });
+
+  test('a changed roleRef (immutable) replaces the binding', async () => {
+    await createNamespace();
+    const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }), api(kube), FAST);
+    const toView = { ...EDIT, roleRef: { ...EDIT.roleRef, name: 'view' } };
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [toView] }, { PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT] } }), api(kube), FAST);
+    expect(kube.get(bindingPath(EDIT.metadata.name)).roleRef.name).toBe('view');
+  });
+
+  test('a namespace is created when absent, left alone when present, and survives the stack\'s deletion', async () => {
+    // GIVEN
+    kube.put('/api/v1/namespaces/existing', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'existing', labels: { mine: 'yes' } } });
+    const props = { Namespaces: [NS, 'existing'] };
+
+    // WHEN
+    const { PhysicalResourceId } = await dispatch(event(NAMESPACES_RESOURCE_TYPE, 'Create', props), api(kube), FAST);
+    await dispatch(event(NAMESPACES_RESOURCE_TYPE, 'Update', { Namespaces: [] }, { PhysicalResourceId, OldResourceProperties: { ...CONNECTION, ...props } }), api(kube), FAST);
+    await dispatch(event(NAMESPACES_RESOURCE_TYPE, 'Delete', props, { PhysicalResourceId }), api(kube), FAST);
+
+    // THEN
+    expect(kube.get(`/api/v1/namespaces/${NS}`).metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'cdk-eks-access' });
+    expect(kube.get('/api/v1/namespaces/existing').metadata.labels).toEqual({ mine: 'yes' });
+    expect(kube.writes().filter(w => w.method !== 'POST')).toEqual([]);
+  });
+});
+
+describe('authentication', () => {
+  test('requests without an EKS token are refused by the fake (the token check is real)', async () => {
+    const bad = new HttpKubeApi({ endpoint: kube.endpoint, token: 'not-a-token' });
+    expect((await bad.request('GET', AWS_AUTH_PATH)).status).toBe(401);
+    expect((await api(kube).request('GET', AWS_AUTH_PATH)).status).toBe(404);
+  });
+});

@@ -1,0 +1,144 @@
+import * as http from 'http';
+import * as https from 'https';
+import { AddressInfo } from 'net';
+
+/**
+ * A Kubernetes-API-compatible HTTP(S) server on loopback, for the reconciler tests: the
+ * parts of the API the handler uses, with the semantics that matter for safety.
+ *
+ * - GET/POST/PUT/DELETE of namespaces, ConfigMaps, Roles, RoleBindings, ClusterRoles and
+ *   ClusterRoleBindings by their real API paths; 404 NotFound with a Status body.
+ * - `metadata.resourceVersion`: a global counter; a PUT or a DELETE precondition with a
+ *   stale version is 409 Conflict; a POST of an existing object is 409 AlreadyExists.
+ * - Namespaced objects can only be created in an existing namespace (404 otherwise).
+ * - Every request needs `Authorization: Bearer k8s-aws-v1.<token>` whose token is a
+ *   presigned STS GetCallerIdentity URL; anything else is 401.
+ * - `hooks.beforeWrite` runs before a write is applied (tests inject a racing writer
+ *   there); `latencyMs` delays every answer so concurrent clients interleave.
+ */
+export interface FakeKube {
+  readonly endpoint: string;
+  /** Objects by API path. */
+  readonly store: Map<string, any>;
+  /** Every request, in order. */
+  readonly log: Array<{ method: string; path: string; status: number }>;
+  hooks: { beforeWrite?: (method: string, path: string) => Promise<void> | void };
+  latencyMs: number;
+  /** Puts an object directly (as another client would have), assigning a resourceVersion. */
+  put(path: string, obj: any): void;
+  get(path: string): any;
+  writes(): Array<{ method: string; path: string; status: number }>;
+  close(): Promise<void>;
+}
+
+const NAMESPACED = /^\/(?:api\/v1|apis\/rbac\.authorization\.k8s\.io\/v1)\/namespaces\/([^/]+)\/(configmaps|roles|rolebindings)(?:\/([^/]+))?$/;
+const CLUSTER = /^\/(?:api\/v1\/(namespaces)|apis\/rbac\.authorization\.k8s\.io\/v1\/(clusterroles|clusterrolebindings))(?:\/([^/]+))?$/;
+
+function status(code: number, reason: string, message: string) {
+  return { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code };
+}
+
+/** Checks an EKS token's shape: the presigned STS URL that aws-iam-authenticator accepts. */
+export function checkEksToken(header: string | undefined): string | undefined {
+  const m = /^Bearer k8s-aws-v1\.([A-Za-z0-9_-]+)$/.exec(header ?? '');
+  if (!m) return 'no bearer token of the form k8s-aws-v1.<base64url>';
+  const url = new URL(Buffer.from(m[1], 'base64url').toString('utf8'));
+  const q = url.searchParams;
+  if (url.protocol !== 'https:' || !/^sts\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/.test(url.hostname) || url.pathname !== '/') return `not an STS URL: ${url.origin}${url.pathname}`;
+  if (q.get('Action') !== 'GetCallerIdentity' || q.get('Version') !== '2011-06-15') return 'not GetCallerIdentity';
+  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256' || !/^[0-9a-f]{64}$/.test(q.get('X-Amz-Signature') ?? '')) return 'not SigV4-signed';
+  if (!(q.get('X-Amz-SignedHeaders') ?? '').split(';').includes('x-k8s-aws-id')) return 'x-k8s-aws-id is not signed';
+  if (Number(q.get('X-Amz-Expires')) > 900) return 'expires too late';
+  return undefined;
+}
+
+export async function startFakeKube(tls?: { key: string; cert: string }): Promise<FakeKube> {
+  const store = new Map<string, any>();
+  let version = 100;
+  const log: FakeKube['log'] = [];
+  const stamp = (obj: any) => ({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++version), uid: obj.metadata?.uid ?? `uid-${version}` } });
+  for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
+    store.set(`/api/v1/namespaces/${ns}`, stamp({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
+  }
+
+  const fake: FakeKube = {
+    endpoint: '',
+    store,
+    log,
+    hooks: {},
+    latencyMs: 0,
+    put: (path, obj) => store.set(path, stamp(obj)),
+    get: path => store.get(path),
+    writes: () => log.filter(l => l.method !== 'GET'),
+    close: () => new Promise(resolve => server.close(() => resolve())),
+  };
+
+  async function handle(method: string, path: string, body: any): Promise<[number, any]> {
+    const ns = NAMESPACED.exec(path);
+    const cl = CLUSTER.exec(path);
+    if (!ns && !cl) return [404, status(404, 'NotFound', `no route ${path}`)];
+    const name = ns ? ns[3] : cl![3];
+    if (method === 'POST') {
+      if (name) return [405, status(405, 'MethodNotAllowed', 'POST to an object')];
+      const objPath = `${path}/${encodeURIComponent(body?.metadata?.name)}`;
+      if (ns && !store.has(`/api/v1/namespaces/${ns[1]}`)) return [404, status(404, 'NotFound', `namespaces "${decodeURIComponent(ns[1])}" not found`)];
+      if (body?.metadata?.namespace !== undefined && ns && body.metadata.namespace !== decodeURIComponent(ns[1])) return [400, status(400, 'BadRequest', 'namespace mismatch')];
+      await fake.hooks.beforeWrite?.(method, objPath);
+      if (store.has(objPath)) return [409, status(409, 'AlreadyExists', `${objPath} already exists`)];
+      const { resourceVersion: _rv, ...meta } = body.metadata;
+      const created = stamp({ ...body, metadata: { ...meta, ...(ns ? { namespace: decodeURIComponent(ns[1]) } : {}) } });
+      store.set(objPath, created);
+      return [201, created];
+    }
+    if (!name) return [405, status(405, 'MethodNotAllowed', `${method} on a collection`)];
+    const current = store.get(path);
+    if (method === 'GET') return current ? [200, current] : [404, status(404, 'NotFound', `${path} not found`)];
+    await fake.hooks.beforeWrite?.(method, path);
+    const now = store.get(path);
+    if (!now) return [404, status(404, 'NotFound', `${path} not found`)];
+    if (method === 'PUT') {
+      const rv = body?.metadata?.resourceVersion;
+      if (rv !== undefined && rv !== now.metadata.resourceVersion) {
+        return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${path}: the object has been modified; please apply your changes to the latest version and try again`)];
+      }
+      if (body?.metadata?.name !== now.metadata.name) return [400, status(400, 'BadRequest', 'name mismatch')];
+      if (now.roleRef && JSON.stringify(now.roleRef) !== JSON.stringify(body.roleRef)) return [422, status(422, 'Invalid', 'roleRef: cannot change roleRef')];
+      const updated = stamp({ ...body, metadata: { ...body.metadata, uid: now.metadata.uid } });
+      store.set(path, updated);
+      return [200, updated];
+    }
+    if (method === 'DELETE') {
+      const rv = body?.preconditions?.resourceVersion;
+      if (rv !== undefined && rv !== now.metadata.resourceVersion) return [409, status(409, 'Conflict', 'precondition failed')];
+      store.delete(path);
+      return [200, { kind: 'Status', apiVersion: 'v1', status: 'Success' }];
+    }
+    return [405, status(405, 'MethodNotAllowed', method)];
+  }
+
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', c => chunks.push(c));
+    req.on('end', async () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const method = req.method ?? 'GET';
+      const path = (req.url ?? '/').split('?')[0];
+      let result: [number, any];
+      try {
+        const authError = checkEksToken(req.headers.authorization);
+        if (authError) result = [401, status(401, 'Unauthorized', authError)];
+        else result = await handle(method, path, text ? JSON.parse(text) : undefined);
+      } catch (e) {
+        result = [500, status(500, 'InternalError', String(e))];
+      }
+      if (fake.latencyMs) await new Promise(r => setTimeout(r, Math.random() * fake.latencyMs));
+      log.push({ method, path, status: result[0] });
+      res.writeHead(result[0], { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(result[1]));
+    });
+  };
+  const server = tls ? https.createServer(tls, listener) : http.createServer(listener);
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', () => resolve()));
+  (fake as any).endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return fake;
+}
