@@ -21,7 +21,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
-  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3'],
+  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3', '@smithy/signature-v4@^5'],
 
   // no GitHub machinery: CI is .ci/run
   github: false,

@@ -80,8 +80,7 @@ export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions =
 }
 
 /** Credentials of `roleArn`, assumed from the handler's own role. */
-async function assumeRole(roleArn: string, region: string): Promise<AwsCredentials> {
-  const sts = new STSClient({ region });
+export async function assumeRole(roleArn: string, sts: STSClient): Promise<AwsCredentials> {
   const res = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'cdk-eks-access', DurationSeconds: 900 }));
   const c = res.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole of ${roleArn} returned no credentials`);
@@ -94,6 +93,8 @@ export interface ConnectOptions {
   readonly credentials?: AwsCredentials;
   /** @default - the EKS client of the Lambda environment */
   readonly eks?: EKSClient;
+  /** @default - the STS client of the Lambda environment (regional endpoint) */
+  readonly sts?: STSClient;
 }
 
 /** The endpoint and CA of the cluster: from the properties, else eks:DescribeCluster. */
@@ -114,7 +115,7 @@ export async function clusterAccessPoint(connection: ClusterConnection, eks: EKS
 /** Connects to the cluster of a resource's properties with an EKS token of its role. */
 export async function connect(connection: ClusterConnection, options: ConnectOptions): Promise<KubeApi> {
   if (!connection.ClusterName || !connection.RoleArn) throw new Error('ClusterName and RoleArn are required');
-  const credentials = options.credentials ?? await assumeRole(connection.RoleArn, options.region);
+  const credentials = options.credentials ?? await assumeRole(connection.RoleArn, options.sts ?? new STSClient({ region: options.region }));
   const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
   const token = eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
   return new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
