@@ -1,94 +1,101 @@
-import { Annotations, CfnResource, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CfnResource, CustomResource, Lazy, Stack, Token } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { AccessEntryWriter } from './access-entry/writer';
 import { AccessLevel } from './access-level';
-import { EksAwsAuthWriter } from './aws-auth/eks-aws-auth';
 import { AwsAuthModel } from './aws-auth/model';
+import { ReconciledAwsAuthWriter } from './aws-auth/reconciled-writer';
 import { AccessGrant, GrantOptions } from './grant';
+import { NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from './handlers/access-reconciler/protocol';
 import { AccessPrincipal, BoundPrincipal } from './principal';
 import { BUILT_IN_NAMESPACES, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
-import { SortedConstructs } from './private/sorted-constructs';
+import { ReconcilerProvider } from './private/reconciler-provider';
 import { assertAccessEntryUsername, assertGroup, assertUsername } from './private/validate';
 import { assignChunks } from './rbac/chunking';
-import { KubeObject, namespaceObject, objectKey } from './rbac/objects';
+import { KubeObject, objectKey } from './rbac/objects';
 
 const ID = 'CdkEksAccess';
 
 interface Chunk {
-  readonly construct: eks.KubernetesManifest;
-  /** The array handed to KubernetesManifest; it renders lazily, so we refill it in place. */
-  readonly manifest: KubeObject[];
-  readonly namespaces: string;
+  readonly construct: CustomResource;
+  /** The objects the resource renders (lazily, so we refill the array in place). */
+  readonly objects: KubeObject[];
 }
 
 /**
- * Access to one aws-eks `Cluster`: collects grants and renders them into the cluster's
+ * Access to one aws-eks cluster: collects grants and renders them into the cluster's
  * aws-auth ConfigMap and/or EKS access entries (one entry per principal, as the
  * authentication mode requires) and into generated RBAC objects.
  *
  * Get it with `ClusterAccess.of(cluster)`; there is one per cluster.
  *
- * What it adds to the template: one aws-auth entry per principal (through the cluster's
- * own `AwsAuth`, so node and Fargate entries stay) in CONFIG_MAP and API_AND_CONFIG_MAP
- * modes, one `AWS::EKS::AccessEntry` per principal in API and API_AND_CONFIG_MAP modes,
- * one `Custom::AWSCDK-EKS-KubernetesResource`
- * per namespace the grants use (retained: never deleted), and as few RBAC custom resources
- * as fit the size limit (usually one; retained as well).
+ * Everything that goes into the cluster is written by the library's own reconciler (one
+ * Lambda function behind the CDK provider framework, per cluster), which owns exactly
+ * what it wrote: its aws-auth entries (merged into the ConfigMap, which is created when
+ * absent and never deleted; entries of others stay), the namespaces the grants use
+ * (created when absent, never deleted), and the RBAC objects (applied, and deleted when a
+ * grant goes). Mappings that aws-eks adds for node groups, Fargate profiles, ASG capacity
+ * and `mastersRole` are written by the same reconciler.
+ *
+ * What it adds to the template: the reconciler (2 functions, 2 roles, 2 policies), one
+ * `Custom::CdkEksAccessAwsAuth` in CONFIG_MAP and API_AND_CONFIG_MAP modes, one
+ * `AWS::EKS::AccessEntry` per principal in API and API_AND_CONFIG_MAP modes, one
+ * `Custom::CdkEksAccessNamespaces` when grants use namespaces, and as few
+ * `Custom::CdkEksAccessRbac` as fit the size limit (usually one).
  */
 export class ClusterAccess extends Construct {
   /**
    * The access of `cluster`, created on first use. Works for any aws-cdk-lib
-   * `eks.Cluster` (not only `EksCluster`).
+   * `eks.Cluster` (not only `EksCluster`) and for clusters imported with
+   * `eks.Cluster.fromClusterAttributes` with a `kubectlRoleArn` (or `kubectlProvider`)
+   * whose role holds cluster admin. An imported cluster is written through aws-auth (its
+   * authentication mode is not known to the app); its endpoint and certificate authority
+   * are looked up at deploy time when the import does not give them.
    */
-  public static of(cluster: eks.Cluster): ClusterAccess {
-    if (!(cluster instanceof eks.Cluster)) {
-      const path = (cluster as Construct | undefined)?.node?.path ?? String(cluster);
-      if ((cluster as unknown) instanceof eksv2.Cluster) {
-        throw new Error(`ClusterAccess.of(${path}): clusters of aws-cdk-lib/aws-eks-v2 are not supported yet. Their RBAC objects would go through aws-eks-v2's own kubectl provider and KubernetesManifest, which this library does not drive yet; access entries alone would leave every level but cluster admin unbound. Use aws-cdk-lib/aws-eks's eks.Cluster (or EksCluster) for now.`);
-      }
-      throw new Error(`ClusterAccess.of(${path}): only clusters defined with aws-cdk-lib's eks.Cluster (or EksCluster) are supported; imported clusters (eks.Cluster.fromClusterAttributes) are not yet, because their aws-auth ConfigMap cannot be merged safely. Define the cluster in this app, or grant access where it is defined.`);
+  public static of(cluster: eks.ICluster): ClusterAccess {
+    if ((cluster as unknown) instanceof eksv2.Cluster) {
+      throw new Error(`ClusterAccess.of(${cluster.node.path}): clusters of aws-cdk-lib/aws-eks-v2 are not supported yet. Their kubectl role and network placement come from aws-eks-v2's own kubectl provider, which this library does not read yet. Use aws-cdk-lib/aws-eks's eks.Cluster (or EksCluster), or import the cluster with aws-eks's eks.Cluster.fromClusterAttributes.`);
+    }
+    if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
+      throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);
     }
     const existing = cluster.node.tryFindChild(ID);
     return existing instanceof ClusterAccess ? existing : new ClusterAccess(cluster);
   }
 
   /** The cluster this access belongs to. */
-  public readonly cluster: eks.Cluster;
+  public readonly cluster: eks.ICluster;
 
   private readonly model = new AwsAuthModel();
-  private readonly writer: EksAwsAuthWriter;
+  private readonly reconciler: ReconcilerProvider;
+  private readonly writer?: ReconciledAwsAuthWriter;
   private readonly grantList: AccessGrant[] = [];
   private readonly bound: BoundPrincipal[] = [];
   private readonly objects = new Map<string, KubeObject>();
   private readonly chunks = new Map<string, Chunk>();
-  private readonly namespaceResources: SortedConstructs<eks.KubernetesManifest>;
+  private readonly namespaces = new Set<string>();
+  private namespacesResource?: CustomResource;
   private readonly rbacScope: Construct;
   private readonly accessEntries?: AccessEntryWriter;
-  private rebuildChunks = false;
 
-  private constructor(cluster: eks.Cluster) {
+  private constructor(cluster: eks.ICluster) {
     super(cluster, ID);
     this.cluster = cluster;
-    this.writer = new EksAwsAuthWriter(this, cluster, this.model);
-    this.namespaceResources = new SortedConstructs(new Construct(this, 'Namespaces'), (scope, namespace) => {
-      // kubectl apply (overwrite) so an existing namespace does not fail the deploy; no
-      // prune; retained so that neither a stack delete nor a removed grant deletes it.
-      const resource = new eks.KubernetesManifest(scope, namespace, {
-        cluster: this.cluster,
-        manifest: [namespaceObject(namespace)],
-        overwrite: true,
-        prune: false,
-      });
-      (resource.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
-      return resource;
-    });
+    this.reconciler = new ReconcilerProvider(this, 'Reconciler', cluster);
+    if (this.usesConfigMap) {
+      this.writer = new ReconciledAwsAuthWriter(this, this.reconciler, this.model);
+      if (cluster instanceof eks.Cluster) this.writer.absorb(cluster);
+    }
     this.rbacScope = new Construct(this, 'Rbac');
-    if (this.usesAccessEntries) this.accessEntries = new AccessEntryWriter(this, cluster, this.model);
+    if (this.usesAccessEntries) this.accessEntries = new AccessEntryWriter(this, cluster as eks.Cluster, this.model);
+    if (!(cluster instanceof eks.Cluster)) {
+      Annotations.of(this).addWarningV2(WARNINGS.importedAuthenticationMode,
+        `the authentication mode of the imported cluster ${cluster.node.path} is unknown to the app; grants are written to aws-auth, which EKS reads in CONFIG_MAP and API_AND_CONFIG_MAP modes only. For a cluster in API mode, define it with EksCluster or eks.Cluster.`);
+    }
     this.node.addValidation({ validate: () => this.validate() });
   }
 
@@ -96,6 +103,7 @@ export class ClusterAccess extends Construct {
   private get usesConfigMap(): boolean {
     return this.cluster.authenticationMode !== eks.AuthenticationMode.API;
   }
+
 
   /** Whether the cluster's authentication mode reads access entries (API, API_AND_CONFIG_MAP). */
   private get usesAccessEntries(): boolean {
@@ -140,7 +148,6 @@ export class ClusterAccess extends Construct {
     this.warnOnPartition(bound, description);
     const groups = Array.from(new Set([level.group, ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
-      if (this.usesConfigMap) this.writer.addSlot(bound.type);
       if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);
     }
@@ -155,7 +162,7 @@ export class ClusterAccess extends Construct {
       }
     }
     if (level.namespace !== undefined) this.ensureNamespace(level.namespace);
-    if (added || this.rebuildChunks) this.syncChunks();
+    if (added) this.syncChunks();
 
     const grant = AccessGrant._create({
       principal,
@@ -185,49 +192,41 @@ export class ClusterAccess extends Construct {
 
   private ensureNamespace(namespace: string) {
     if (BUILT_IN_NAMESPACES.includes(namespace)) return;
-    // chunks depend on namespace constructs: refresh them when some were recreated
-    if (this.namespaceResources.add(namespace)) this.rebuildChunks = true;
+    this.namespaces.add(namespace);
+    if (!this.namespacesResource) {
+      this.namespacesResource = this.reconciler.resource(this, 'Namespaces', NAMESPACES_RESOURCE_TYPE, {
+        Namespaces: Lazy.list({ produce: () => Array.from(this.namespaces).sort() }),
+      });
+      for (const chunk of this.chunks.values()) chunk.construct.node.addDependency(this.namespacesResource);
+    }
   }
 
   private syncChunks() {
     const assignment = assignChunks(Array.from(this.objects.values()), RBAC_CHUNK_TARGET_BYTES);
     const ids = Array.from(assignment.keys()); // sorted
-    const namespacesOf = (objects: KubeObject[]) => Array.from(new Set(objects
-      .map(o => o.metadata.namespace as string | undefined)
-      .filter((ns): ns is string => ns !== undefined && !BUILT_IN_NAMESPACES.includes(ns)))).sort().join(',');
-    // Keep the longest prefix of existing chunks that still has the same id, position and
-    // namespaces; recreate the rest in sorted order (constructs render in creation order).
+    // Keep the longest prefix of existing chunks that still has the same id and position;
+    // recreate the rest in sorted order (constructs render in creation order). An object
+    // that moves between chunks is handed over on the cluster, never deleted (ownership
+    // annotations), so recreating a chunk is safe.
     const existing = Array.from(this.chunks.keys());
     let keep = 0;
-    while (!this.rebuildChunks && keep < existing.length && existing[keep] === ids[keep]
-      && this.chunks.get(existing[keep])!.namespaces === namespacesOf(assignment.get(ids[keep])!)) {
-      keep++;
-    }
-    this.rebuildChunks = false;
+    while (keep < existing.length && existing[keep] === ids[keep]) keep++;
     for (const id of existing.slice(keep)) {
       this.rbacScope.node.tryRemoveChild(this.chunks.get(id)!.construct.node.id);
       this.chunks.delete(id);
     }
     for (const id of ids) {
-      const objects = assignment.get(id)!;
       let chunk = this.chunks.get(id);
       if (!chunk) {
-        const manifest: KubeObject[] = [];
-        const construct = new eks.KubernetesManifest(this.rbacScope, `Chunk${id}`, {
-          cluster: this.cluster,
-          manifest,
-          overwrite: true,
-          prune: false,
+        const objects: KubeObject[] = [];
+        const construct = this.reconciler.resource(this.rbacScope, `Chunk${id}`, RBAC_RESOURCE_TYPE, {
+          Objects: Lazy.any({ produce: () => objects }, { omitEmptyArray: false }),
         });
-        // Retained: an object that moves to another chunk must not be deleted by the old one's removal.
-        (construct.node.defaultChild as CfnResource).applyRemovalPolicy(RemovalPolicy.RETAIN);
-        const namespaces = namespacesOf(objects);
-        for (const ns of namespaces ? namespaces.split(',') : []) construct.node.addDependency(this.namespaceResources.get(ns)!);
-        chunk = { construct, manifest, namespaces };
+        if (this.namespacesResource) construct.node.addDependency(this.namespacesResource);
+        chunk = { construct, objects };
         this.chunks.set(id, chunk);
       }
-      // KubernetesManifest renders its array lazily: refill it in place.
-      chunk.manifest.splice(0, chunk.manifest.length, ...objects);
+      chunk.objects.splice(0, chunk.objects.length, ...assignment.get(id)!);
     }
   }
 
@@ -252,10 +251,9 @@ export class ClusterAccess extends Construct {
     if (this.usesAccessEntries) errors.push(...this.validateAccessEntries(resolvedKey));
 
     // Every custom resource we add must stay under the size limit.
-    const resources: CfnResource[] = [...this.namespaceResources.values(), ...Array.from(this.chunks.values()).map(c => c.construct)]
+    const resources: CfnResource[] = [this.namespacesResource, this.writer?.resource, ...Array.from(this.chunks.values()).map(c => c.construct)]
+      .filter((r): r is CustomResource => r !== undefined)
       .map(r => r.node.defaultChild as CfnResource);
-    const awsAuthManifest = this.usesConfigMap ? this.cluster.awsAuth.node.tryFindChild('manifest')?.node.defaultChild : undefined;
-    if (awsAuthManifest && CfnResource.isCfnResource(awsAuthManifest)) resources.push(awsAuthManifest);
     for (const resource of resources) {
       const bytes = Buffer.byteLength(JSON.stringify(stack.resolve((resource as any)._toCloudFormation())), 'utf8');
       if (bytes > MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES) {
@@ -289,7 +287,7 @@ export class ClusterAccess extends Construct {
 
   private validateAwsAuth(resolvedKey: (arn: string) => string): string[] {
     const errors: string[] = [];
-    for (const foreign of this.writer.foreignMappings()) {
+    for (const foreign of this.writer!.absorbedMappings()) {
       const clash = this.bound.find(b => (b.source !== undefined && b.source === foreign.identity)
         || resolvedKey(b.mappedArn) === resolvedKey(foreign.arn));
       if (clash) {

@@ -68,14 +68,13 @@ describe('ClusterAccess', () => {
       const bound = bindingsByGroup(rbacObjects(template));
       expect(bound.get('cdk-eks-access:team-a:view')).toEqual([{ binding: 'RoleBinding', namespace: 'team-a', roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, rules: 'built-in:view' }]);
       expect(grant.kubernetesObjects).toHaveLength(1);
-      // the namespace is created (apply, retained) before the binding
-      const ns = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).find(([, r]) => JSON.parse(r.Properties.Manifest)[0]?.kind === 'Namespace');
-      expect(ns).toBeDefined();
-      expect(JSON.parse(ns![1].Properties.Manifest)).toEqual([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } }]);
-      expect(ns![1]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { Overwrite: true } });
-      expect(ns![1].Properties.PruneLabel).toBeUndefined();
-      const rbac = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).find(r => JSON.stringify(r).includes('RoleBinding'));
-      expect(rbac).toMatchObject({ DeletionPolicy: 'Retain', Properties: { Overwrite: true }, DependsOn: expect.arrayContaining([ns![0]]) });
+      // the namespace is created (when absent; never deleted) before the binding
+      const namespaces = Object.entries(template.findResources('Custom::CdkEksAccessNamespaces'));
+      expect(namespaces).toHaveLength(1);
+      expect(namespaces[0][1].Properties.Namespaces).toEqual(['team-a']);
+      const rbac = Object.values(template.findResources('Custom::CdkEksAccessRbac'));
+      expect(rbac).toHaveLength(1);
+      expect(rbac[0]).toMatchObject({ DependsOn: expect.arrayContaining([namespaces[0][0]]) });
     });
   });
 
@@ -137,17 +136,64 @@ describe('ClusterAccess', () => {
   });
 
   describe('node roles and aws-eks mappings', () => {
-    test('node group, masters and foreign mappings stay in the one aws-auth next to the grants', () => {
+    const NODE = { username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] };
+    const pathless = (stack: Stack, role: iam.IRole) => `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/\${${stack.getLogicalId(role.node.defaultChild as iam.CfnRole)}}`;
+
+    test('node group, Fargate and user mappings are written by the one reconciler, next to the grants; aws-eks\'s manifest is gone', () => {
+      // GIVEN
       const stack = testStack();
       const cluster = testCluster(stack);
       const nodegroup = cluster.cluster.addNodegroupCapacity('Nodes', { minSize: 1 });
+      const fargate = cluster.cluster.addFargateProfile('Pods', { selectors: [{ namespace: 'serverless' }] });
+      cluster.cluster.awsAuth.addRoleMapping(iam.Role.fromRoleArn(stack, 'Ci', 'arn:aws:iam::111122223333:role/ci/Deployer'), { username: 'ci', groups: ['deployers'] });
+      cluster.cluster.awsAuth.addUserMapping(iam.User.fromUserArn(stack, 'Bob', 'arn:aws:iam::111122223333:user/people/bob'), { groups: ['ops'] });
+
+      // WHEN
       cluster.grantSsoPermissionSet(SSO_ARN, AccessLevel.clusterView());
       const template = Template.fromStack(stack);
-      const { mapRoles } = awsAuth(template);
-      const nodeRoleId = stack.getLogicalId(nodegroup.role.node.defaultChild as iam.CfnRole);
-      expect(mapRoles).toContainEqual({ rolearn: `\${${nodeRoleId}.Arn}`, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] });
-      expect(mapRoles).toHaveLength(3);
-      expect(Object.values(manifests(template)).filter(objs => objs.some(o => o.metadata?.name === 'aws-auth'))).toHaveLength(1);
+
+      // THEN
+      const { mapRoles, mapUsers } = awsAuth(template);
+      expect(mapRoles.slice(0, 3)).toEqual([
+        { rolearn: pathless(stack, nodegroup.role), ...NODE },
+        { rolearn: pathless(stack, fargate.podExecutionRole), username: 'system:node:{{SessionName}}', groups: ['system:bootstrappers', 'system:nodes', 'system:node-proxier'] },
+        // path stripped, which aws-eks does not do
+        { rolearn: 'arn:aws:iam::111122223333:role/Deployer', username: 'ci', groups: ['deployers'] },
+      ]);
+      expect(mapRoles.map(e => e.groups[0])).toEqual(['system:bootstrappers', 'system:bootstrappers', 'deployers', 'system:masters', 'cdk-eks-access:cluster-view']);
+      expect(mapUsers).toEqual([{ userarn: 'arn:aws:iam::111122223333:user/people/bob', username: 'arn:aws:iam::111122223333:user/people/bob', groups: ['ops'] }]);
+      expect(Object.keys(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))).toEqual([]);
+    });
+
+    test('capacity added before ClusterAccess exists (EksCluster default capacity) is absorbed too', () => {
+      const stack = testStack();
+      const cluster = testCluster(stack, { defaultCapacity: 2 });
+      const { mapRoles } = awsAuth(Template.fromStack(stack));
+      expect(mapRoles[0]).toEqual({ rolearn: pathless(stack, cluster.cluster.defaultNodegroup!.role), ...NODE });
+      expect(mapRoles).toHaveLength(2);
+    });
+
+    test('mastersRole of a plain eks.Cluster is written path-less; one role in two node groups is one entry', () => {
+      const stack = testStack();
+      const masters = iam.Role.fromRoleArn(stack, 'Masters', 'arn:aws:iam::111122223333:role/admins/Masters');
+      const cluster = new eks.Cluster(stack, 'Plain', { version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(stack, 'L'), defaultCapacity: 0, mastersRole: masters });
+      const nodeRole = new iam.Role(stack, 'NodeRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+      cluster.addNodegroupCapacity('A', { nodeRole });
+      cluster.addNodegroupCapacity('B', { nodeRole });
+      ClusterAccess.of(cluster);
+      expect(awsAuth(Template.fromStack(stack)).mapRoles).toEqual([
+        { rolearn: 'arn:aws:iam::111122223333:role/Masters', username: 'arn:aws:iam::111122223333:role/Masters', groups: ['system:masters'] },
+        { rolearn: pathless(stack, nodeRole), ...NODE },
+      ]);
+    });
+
+    test('the same role mapped twice with different groups, and addAccount, are refused with the fix', () => {
+      const stack = testStack();
+      const cluster = testCluster(stack);
+      const role = iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::111122223333:role/R');
+      cluster.cluster.awsAuth.addRoleMapping(role, { groups: ['a'] });
+      expect(() => cluster.cluster.awsAuth.addRoleMapping(role, { groups: ['b'] })).toThrow(/one principal has one aws-auth entry. Map it once/);
+      expect(() => cluster.cluster.awsAuth.addAccount('444455556666')).toThrow(/Test\/Cluster\/Cluster: cluster.awsAuth.addAccount\("444455556666"\): cdk-eks-access writes aws-auth for this cluster and does not write mapAccounts/);
     });
 
     test('granting a node role again is a synth error (it would be a second entry for one ARN)', () => {
@@ -159,6 +205,92 @@ describe('ClusterAccess', () => {
     });
   });
 
+  describe('the reconciler', () => {
+    test('its handler may assume the kubectl role (trusted) and describe the cluster, and nothing more', () => {
+      const stack = testStack();
+      testCluster(stack, { endpointAccess: eks.EndpointAccess.PUBLIC });
+      const template = Template.fromStack(stack);
+      const handlers = template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Description: Match.stringLikeRegexp('cdk-eks-access: writes aws-auth') } });
+      expect(Object.keys(handlers)).toHaveLength(1);
+      const roleId = Object.values(handlers)[0].Properties.Role['Fn::GetAtt'][0];
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: roleId }],
+        PolicyDocument: { Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterCreationRole'), 'Arn'] } },
+          { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: Match.anyValue() },
+        ] },
+      });
+      const creation = Object.values(template.findResources('AWS::IAM::Role')).find(r => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(roleId));
+      expect(creation).toBeDefined();
+      // no VPC for a public-only endpoint (aws-eks's kubectl handler is placed the same way)
+      expect(Object.values(handlers)[0].Properties.VpcConfig).toBeUndefined();
+    });
+
+    test.each([
+      ['PRIVATE', eks.EndpointAccess.PRIVATE],
+      ['PUBLIC_AND_PRIVATE (the default)', eks.EndpointAccess.PUBLIC_AND_PRIVATE],
+    ])('with a %s endpoint it runs in the kubectl subnets with the kubectl security group', (_, endpointAccess) => {
+      const stack = testStack();
+      const cluster = testCluster(stack, { endpointAccess });
+      const template = Template.fromStack(stack);
+      const handler = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('cdk-eks-access: writes aws-auth') } }))[0];
+      const subnetIds = stack.resolve(cluster.cluster.kubectlPrivateSubnets!.map(s => s.subnetId));
+      expect(handler.Properties.VpcConfig.SubnetIds).toEqual(subnetIds);
+      expect(handler.Properties.VpcConfig.SecurityGroupIds).toEqual([stack.resolve(cluster.cluster.kubectlSecurityGroup!.securityGroupId)]);
+    });
+  });
+
+  describe('imported clusters', () => {
+    const attributes = { clusterName: 'prod', kubectlRoleArn: 'arn:aws:iam::111122223333:role/KubectlAdmin' };
+
+    test('an imported cluster with a kubectl role: the endpoint and CA are left to eks:DescribeCluster at deploy time', () => {
+      // GIVEN
+      const stack = testStack();
+      const imported = eks.Cluster.fromClusterAttributes(stack, 'Imported', attributes);
+
+      // WHEN
+      ClusterAccess.of(imported).grantRole(iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceEdit('apps'));
+      const template = Template.fromStack(stack);
+
+      // THEN
+      template.hasResourceProperties('Custom::CdkEksAccessAwsAuth', {
+        ClusterName: 'prod',
+        RoleArn: attributes.kubectlRoleArn,
+        Endpoint: Match.absent(),
+        CertificateAuthorityData: Match.absent(),
+        MapRoles: [{ rolearn: 'arn:aws:iam::111122223333:role/Dev', username: 'role:Dev:{{SessionName}}', groups: ['cdk-eks-access:apps:edit'] }],
+        MapUsers: [],
+      });
+      template.hasResourceProperties('Custom::CdkEksAccessNamespaces', { ClusterName: 'prod', Namespaces: ['apps'] });
+      template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: attributes.kubectlRoleArn },
+        { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::Join': ['', Match.arrayWith([':cluster/prod'])] } },
+      ]) } });
+      const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('kubectl role of the imported cluster'));
+      expect(warnings).toHaveLength(1);
+      expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('authentication mode of the imported cluster .* is unknown'))).toHaveLength(1);
+    });
+
+    test('endpoint and CA given in the import are passed on', () => {
+      const stack = testStack();
+      const imported = eks.Cluster.fromClusterAttributes(stack, 'Imported', { ...attributes, clusterEndpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com', clusterCertificateAuthorityData: 'Q0E=' });
+      ClusterAccess.of(imported);
+      Template.fromStack(stack).hasResourceProperties('Custom::CdkEksAccessAwsAuth', { Endpoint: 'https://ABC.gr7.us-east-1.eks.amazonaws.com', CertificateAuthorityData: 'Q0E=' });
+    });
+
+    test('an imported cluster without a kubectl role is refused with the fix', () => {
+      const stack = testStack();
+      const imported = eks.Cluster.fromClusterAttributes(stack, 'Imported', { clusterName: 'prod' });
+      expect(() => ClusterAccess.of(imported)).toThrow(/Test\/Imported\/CdkEksAccess\/Reconciler: the cluster Test\/Imported has no kubectl role.*kubectlRoleArn/);
+    });
+
+    test('an imported cluster with private kubectl subnets needs its VPC', () => {
+      const stack = testStack();
+      const imported = eks.Cluster.fromClusterAttributes(stack, 'Imported', { ...attributes, kubectlPrivateSubnetIds: ['subnet-1'], kubectlSecurityGroupId: 'sg-1' });
+      expect(() => ClusterAccess.of(imported)).toThrow(/has kubectl private subnets but no VPC/);
+    });
+  });
+
   describe('any aws-eks cluster', () => {
     test('ClusterAccess.of works on a plain eks.Cluster and is one per cluster', () => {
       const stack = testStack();
@@ -166,12 +298,6 @@ describe('ClusterAccess', () => {
       expect(ClusterAccess.of(cluster)).toBe(ClusterAccess.of(cluster));
       ClusterAccess.of(cluster).grantSsoPermissionSet(SSO_ARN, AccessLevel.namespaceView('team-a'));
       expect(awsAuth(Template.fromStack(stack)).mapRoles).toEqual([{ rolearn: SSO_MAPPED, username: 'sso:ViewOnlyAccess:{{SessionName}}', groups: ['cdk-eks-access:team-a:view'] }]);
-    });
-
-    test('an imported cluster is refused with a clear error', () => {
-      const stack = testStack();
-      const imported = eks.Cluster.fromClusterAttributes(stack, 'Imported', { clusterName: 'prod' });
-      expect(() => ClusterAccess.of(imported as any)).toThrow(/ClusterAccess.of\(Test\/Imported\): only clusters defined with aws-cdk-lib's eks.Cluster/);
     });
   });
 
@@ -251,23 +377,24 @@ describe('ClusterAccess', () => {
     describe('400 grants', () => {
       const specs = mixedGrants(400);
       const template = synth(specs);
-      const kubectl = Object.entries(template.Resources).filter(([, r]: any) => r.Type === 'Custom::AWSCDK-EKS-KubernetesResource');
+      const custom = Object.entries(template.Resources).filter(([, r]: any) => r.Type.startsWith('Custom::CdkEksAccess'));
 
       test('fit the budget: <= 500 resources, < 1,000,000 bytes, <= 4 RBAC custom resources', () => {
         expect(Object.keys(template.Resources).length).toBeLessThanOrEqual(500);
         expect(Buffer.byteLength(JSON.stringify(template))).toBeLessThan(1_000_000);
-        const rbac = kubectl.filter(([, r]: any) => JSON.parse(flatten(r.Properties.Manifest)).some((o: any) => o.kind.endsWith('Binding')));
+        const rbac = custom.filter(([, r]: any) => r.Type === 'Custom::CdkEksAccessRbac');
         expect(rbac.length).toBeGreaterThanOrEqual(1);
         expect(rbac.length).toBeLessThanOrEqual(4);
       });
 
       test('every custom resource stays under 120,000 bytes of properties', () => {
-        for (const [, r] of kubectl as any) expect(Buffer.byteLength(JSON.stringify(r.Properties))).toBeLessThan(120_000);
+        expect(custom.length).toBeGreaterThanOrEqual(3);
+        for (const [, r] of custom as any) expect(Buffer.byteLength(JSON.stringify(r.Properties))).toBeLessThan(120_000);
       });
 
       function changedCustomResources(a: any, b: any) {
         const ids = new Set([...Object.keys(a.Resources), ...Object.keys(b.Resources)]);
-        return Array.from(ids).filter(id => (a.Resources[id]?.Type ?? b.Resources[id]?.Type).startsWith('Custom::AWSCDK-EKS-KubernetesResource')
+        return Array.from(ids).filter(id => (a.Resources[id]?.Type ?? b.Resources[id]?.Type).startsWith('Custom::CdkEksAccess')
           && JSON.stringify(a.Resources[id]) !== JSON.stringify(b.Resources[id]));
       }
 

@@ -57,24 +57,46 @@ export function resourcesOf(template: Template, type: string): Record<string, an
   return template.findResources(type);
 }
 
-/** The manifests (parsed) of every kubectl custom resource, by logical id. */
+/**
+ * The Kubernetes objects of every custom resource that writes them, by logical id:
+ * the reconciler's RBAC chunks and namespaces, and any aws-eks kubectl manifest.
+ */
 export function manifests(template: Template): Record<string, any[]> {
   const out: Record<string, any[]> = {};
   for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource'))) {
     out[id] = JSON.parse(flatten(res.Properties.Manifest));
   }
+  for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::CdkEksAccessRbac'))) {
+    out[id] = res.Properties.Objects;
+  }
+  for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::CdkEksAccessNamespaces'))) {
+    out[id] = (res.Properties.Namespaces as string[]).map(name => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+  }
   return out;
 }
 
-/** The aws-auth ConfigMap's entries, parsed. */
-export function awsAuth(template: Template): { mapRoles: AwsAuthEntry[]; mapUsers: AwsAuthEntry[]; logicalId: string } {
-  const found = Object.entries(manifests(template)).filter(([, objs]) => objs.some(o => o.kind === 'ConfigMap' && o.metadata.name === 'aws-auth'));
-  if (found.length !== 1) throw new Error(`expected one aws-auth manifest, found ${found.length}`);
-  const cm = found[0][1].find(o => o.kind === 'ConfigMap');
-  return { mapRoles: JSON.parse(cm.data.mapRoles), mapUsers: JSON.parse(cm.data.mapUsers), logicalId: found[0][0] };
+/** Renders every value of an aws-auth entry as a string (tokens as `${X}`). */
+function flatEntry(entry: any): AwsAuthEntry {
+  return {
+    ...(entry.rolearn !== undefined ? { rolearn: flatten(entry.rolearn) } : {}),
+    ...(entry.userarn !== undefined ? { userarn: flatten(entry.userarn) } : {}),
+    username: flatten(entry.username),
+    groups: (entry.groups as unknown[]).map(flatten),
+  };
 }
 
-/** Every generated RBAC object (all kubectl resources except aws-auth), flattened. */
+/** The aws-auth entries the reconciler writes, as aws-auth would hold them. */
+export function awsAuth(template: Template): { mapRoles: AwsAuthEntry[]; mapUsers: AwsAuthEntry[]; logicalId: string } {
+  const found = Object.entries(resourcesOf(template, 'Custom::CdkEksAccessAwsAuth'));
+  if (found.length !== 1) throw new Error(`expected one aws-auth resource, found ${found.length}`);
+  if (Object.keys(resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource')).some(id => id.includes('AwsAuth'))) {
+    throw new Error('aws-eks\'s own aws-auth manifest is in the template as well');
+  }
+  const props = found[0][1].Properties;
+  return { mapRoles: props.MapRoles.map(flatEntry), mapUsers: props.MapUsers.map(flatEntry), logicalId: found[0][0] };
+}
+
+/** Every generated RBAC object (no namespaces, no aws-auth), flattened. */
 export function rbacObjects(template: Template): any[] {
-  return Object.values(manifests(template)).flat().filter(o => o.kind !== 'ConfigMap');
+  return Object.values(manifests(template)).flat().filter(o => o.kind !== 'ConfigMap' && o.kind !== 'Namespace');
 }

@@ -46,4 +46,6 @@ export const WARNINGS = {
   unsupportedKubernetesVersionForEks: 'cdk-eks-access:kubernetesVersionOutOfSupport',
   authenticationModeOneWay: 'cdk-eks-access:authenticationModeOneWay',
   ssoByNameAndArn: 'cdk-eks-access:ssoPermissionSetByNameAndArn',
+  importedKubectlRoleTrust: 'cdk-eks-access:importedKubectlRoleTrust',
+  importedAuthenticationMode: 'cdk-eks-access:importedClusterAuthenticationMode',
 };

@@ -141,6 +141,13 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
           cluster.objects.push(obj);
         }
       }
+    } else if (res.Type === 'Custom::CdkEksAccessAwsAuth') {
+      // the library's reconciler: entries inline, values may be intrinsics
+      const str = (v: unknown) => (v === undefined ? undefined : render(v));
+      for (const e of res.Properties.MapRoles ?? []) addEntry(cluster, 'aws-auth', render(e.rolearn), str(e.username) ?? render(e.rolearn), (e.groups ?? []).map(render));
+      for (const e of res.Properties.MapUsers ?? []) addEntry(cluster, 'aws-auth', render(e.userarn), str(e.username) ?? render(e.userarn), (e.groups ?? []).map(render));
+    } else if (res.Type === 'Custom::CdkEksAccessRbac') {
+      cluster.objects.push(...(res.Properties.Objects ?? []));
     } else if (res.Type === 'AWS::EKS::AccessEntry') {
       const p = res.Properties;
       const admin = (p.AccessPolicies ?? []).some((a: any) => render(a.PolicyArn).endsWith('cluster-access-policy/AmazonEKSClusterAdminPolicy') && a.AccessScope?.Type === 'cluster');

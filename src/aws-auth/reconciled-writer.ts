@@ -1,0 +1,151 @@
+import { CustomResource, Lazy, Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, IConstruct } from 'constructs';
+import { AwsAuthModel } from './model';
+import { AWS_AUTH_RESOURCE_TYPE, AwsAuthEntry } from '../handlers/access-reconciler/protocol';
+import { AccessPrincipal, AccessPrincipalType } from '../principal';
+import { constructError, show } from '../private/errors';
+import { ReconcilerProvider } from '../private/reconciler-provider';
+
+/** A mapping aws-eks (a node group, Fargate profile, ASG capacity, mastersRole) or user code added through `cluster.awsAuth`. */
+export interface AbsorbedMapping {
+  readonly type: AccessPrincipalType;
+  readonly identity: IConstruct;
+  /** The ARN written to aws-auth (path-less for roles). */
+  readonly arn: string;
+  readonly username: string;
+  readonly groups: string[];
+  readonly description: string;
+}
+
+/**
+ * Writes the model's entries, plus the mappings absorbed from aws-eks, into aws-auth
+ * through one reconciler resource (`Custom::CdkEksAccessAwsAuth`) that merges them into
+ * the ConfigMap: the entries appear inline, in the aws-auth schema, in the template.
+ */
+export class ReconciledAwsAuthWriter {
+  /** The reconciler resource that writes the entries. */
+  public readonly resource: CustomResource;
+  private readonly absorbed: AbsorbedMapping[] = [];
+
+  constructor(private readonly scope: Construct, provider: ReconcilerProvider, private readonly model: AwsAuthModel) {
+    const section = (type: AccessPrincipalType) => Lazy.any({ produce: () => this.render(type) }, { omitEmptyArray: false });
+    this.resource = provider.resource(scope, 'AwsAuth', AWS_AUTH_RESOURCE_TYPE, {
+      MapRoles: section(AccessPrincipalType.ROLE),
+      MapUsers: section(AccessPrincipalType.USER),
+    });
+  }
+
+  /** What the writer writes for one type: absorbed mappings first (in the order added), then the grants (sorted). */
+  private render(type: AccessPrincipalType): AwsAuthEntry[] {
+    const key = type === AccessPrincipalType.ROLE ? 'rolearn' : 'userarn';
+    return [
+      ...this.absorbed.filter(m => m.type === type).map(m => ({ [key]: m.arn, username: m.username, groups: m.groups })),
+      ...this.model.list(type).map(e => ({ [key]: e.arn, username: e.username, groups: e.groups })),
+    ];
+  }
+
+  /** The mappings absorbed from aws-eks. */
+  public absorbedMappings(): AbsorbedMapping[] {
+    return [...this.absorbed];
+  }
+
+  /**
+   * Makes `cluster.awsAuth` write through this writer: mappings that aws-eks (or user
+   * code) added before are taken over, and aws-eks's own ConfigMap manifest (which would
+   * overwrite the whole ConfigMap and delete it with the stack) is removed.
+   */
+  public absorb(cluster: eks.Cluster): void {
+    const internals = cluster as unknown as { _awsAuth?: eks.AwsAuth };
+    const previous = internals._awsAuth;
+    const absorber = new AbsorbingAwsAuth(this, cluster);
+    if (previous) {
+      const rows = (box: unknown): any[] => (Array.isArray(box) ? box : typeof (box as any)?.get === 'function' ? (box as any).get() : []);
+      const p = previous as unknown as { roleMappings: unknown; userMappings: unknown; accounts: unknown };
+      const accounts = rows(p.accounts);
+      if (accounts.length > 0) throw absorber.accountError(String(accounts[0]));
+      // take the mappings, then drop aws-eks's AwsAuth (and its overwriting manifest)
+      cluster.node.tryRemoveChild(previous.node.id);
+      for (const m of rows(p.roleMappings)) absorber.addRoleMapping(m.role, m.mapping);
+      for (const m of rows(p.userMappings)) absorber.addUserMapping(m.user, m.mapping);
+    }
+    internals._awsAuth = absorber as unknown as eks.AwsAuth;
+    if (cluster.awsAuth !== (absorber as unknown)) {
+      throw constructError(cluster, 'cdk-eks-access could not take over aws-eks\'s aws-auth writer (aws-cdk-lib internals changed); please report this with your aws-cdk-lib version.');
+    }
+  }
+
+  /** Records one absorbed mapping (identical repeats, e.g. one role in two node groups, are one entry). */
+  public addAbsorbed(mapping: AbsorbedMapping): void {
+    const stack = Stack.of(this.scope);
+    const key = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
+    const same = this.absorbed.find(m => m.type === mapping.type && (m.identity === mapping.identity || key(m.arn) === key(mapping.arn)));
+    if (same) {
+      if (same.username === mapping.username && JSON.stringify([...same.groups].sort()) === JSON.stringify([...mapping.groups].sort())) return;
+      throw constructError(this.scope, `${mapping.description} maps ${mapping.identity.node.path} in aws-auth with username ${show(mapping.username)} and groups ${show(mapping.groups)}, but ${same.description} already mapped it with ${show(same.username)} and ${show(same.groups)}; one principal has one aws-auth entry. Map it once.`);
+    }
+    this.absorbed.push(mapping);
+  }
+}
+
+/**
+ * Stands in for aws-eks's `AwsAuth` on a cluster whose access this library manages:
+ * node groups, Fargate profiles, ASG capacity, `mastersRole` and user calls to
+ * `cluster.awsAuth.addRoleMapping` land in the reconciled aws-auth writer.
+ */
+class AbsorbingAwsAuth extends Construct {
+  constructor(private readonly writer: ReconciledAwsAuthWriter, private readonly cluster: eks.Cluster) {
+    super(cluster, 'AwsAuthAbsorbed');
+  }
+
+  public addMastersRole(role: iam.IRole, username?: string): void {
+    this.addRoleMapping(role, { username, groups: ['system:masters'] });
+  }
+
+  public addRoleMapping(role: iam.IRole, mapping: eks.AwsAuthMapping): void {
+    this.assertSameStack(role);
+    let arn: string;
+    try {
+      // the path-less ARN that aws-iam-authenticator matches (aws-eks writes the ARN as is)
+      arn = AccessPrincipal.fromRole(role)._bind(this).mappedArn;
+    } catch (e) {
+      throw constructError(this.cluster, `cluster.awsAuth.addRoleMapping(${role.node.path}) cannot be written by cdk-eks-access: ${(e as Error).message}`);
+    }
+    this.writer.addAbsorbed({
+      type: AccessPrincipalType.ROLE,
+      identity: role,
+      arn,
+      // aws-eks's default username is the role ARN
+      username: mapping.username ?? arn,
+      groups: [...mapping.groups],
+      description: `awsAuth.addRoleMapping(${role.node.path})`,
+    });
+  }
+
+  public addUserMapping(user: iam.IUser, mapping: eks.AwsAuthMapping): void {
+    this.assertSameStack(user);
+    this.writer.addAbsorbed({
+      type: AccessPrincipalType.USER,
+      identity: user,
+      arn: user.userArn,
+      username: mapping.username ?? user.userArn,
+      groups: [...mapping.groups],
+      description: `awsAuth.addUserMapping(${user.node.path})`,
+    });
+  }
+
+  public addAccount(accountId: string): void {
+    throw this.accountError(accountId);
+  }
+
+  public accountError(accountId: string): Error {
+    return constructError(this.cluster, `cluster.awsAuth.addAccount(${show(accountId)}): cdk-eks-access writes aws-auth for this cluster and does not write mapAccounts (it maps every role and user of an account, each named after its ARN). Grant the account's roles with ClusterAccess.grantRole() instead.`);
+  }
+
+  private assertSameStack(construct: IConstruct) {
+    if (Stack.of(construct) !== Stack.of(this)) {
+      throw constructError(this.cluster, `${construct.node.path} should be defined in the stack of ${this.cluster.node.path} (${Stack.of(this).stackName}) to be mapped in its aws-auth; a reference from another stack would make the stacks depend on each other.`);
+    }
+  }
+}
