@@ -160,6 +160,38 @@ export function validateObjects(objects, origin = 'objects') {
   return problems;
 }
 
+/** A CloudFormation value with every string rendered (intrinsics as ${X}). */
+function flattenDeep(value) {
+  if (Array.isArray(value)) return value.map(flattenDeep);
+  if (value && typeof value === 'object' && !value['Fn::Join'] && !value.Ref && !value['Fn::GetAtt'] && !value['Fn::ImportValue']) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, flattenDeep(v)]));
+  }
+  return typeof value === 'string' || value === null || typeof value !== 'object' ? value : flatten(value);
+}
+
+/**
+ * The Kubernetes objects a resource writes: the library's reconciler resources (RBAC
+ * objects inline; namespaces as the handler creates them; aws-auth as the handler
+ * writes it into an absent ConfigMap) and aws-eks kubectl manifests.
+ */
+function objectsOf(res) {
+  const p = res.Properties ?? {};
+  switch (res.Type) {
+    case 'Custom::AWSCDK-EKS-KubernetesResource': return JSON.parse(flatten(p.Manifest));
+    case 'Custom::CdkEksAccessRbac': return flattenDeep(p.Objects);
+    case 'Custom::CdkEksAccessNamespaces':
+      return p.Namespaces.map(name => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: flatten(name), labels: { 'app.kubernetes.io/managed-by': 'cdk-eks-access' } } }));
+    case 'Custom::CdkEksAccessAwsAuth':
+      return [{
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'aws-auth', namespace: 'kube-system' },
+        data: { mapRoles: JSON.stringify(flattenDeep(p.MapRoles)), mapUsers: JSON.stringify(flattenDeep(p.MapUsers)) },
+      }];
+    default: return [];
+  }
+}
+
 function templatesUnder(dir) {
   const out = [];
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
@@ -183,11 +215,7 @@ function main(argv) {
     for (const file of templatesUnder(dir)) {
       const template = JSON.parse(fs.readFileSync(file, 'utf8'));
       const objects = [];
-      for (const [id, res] of Object.entries(template.Resources ?? {})) {
-        if (res.Type !== 'Custom::AWSCDK-EKS-KubernetesResource') continue;
-        JSON.parse(flatten(res.Properties.Manifest)).forEach(o => objects.push(o));
-        void id;
-      }
+      for (const res of Object.values(template.Resources ?? {})) objects.push(...objectsOf(res));
       if (objects.length === 0) continue;
       files++;
       count += objects.length;

@@ -147,8 +147,9 @@ describe('properties', () => {
     fc.assert(fc.property(fc.array(specArb, { maxLength: 12 }), raw => {
       const { template, nodeRoleId, adminRoleId } = synth(normalize(raw));
       const { mapRoles } = awsAuth(template);
-      expect(mapRoles.filter(e => e.rolearn === `\${${nodeRoleId}.Arn}`)).toEqual([{ rolearn: `\${${nodeRoleId}.Arn}`, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] }]);
-      const admin = mapRoles.filter(e => e.rolearn.endsWith(`:role/\${${adminRoleId}}`));
+      const nodeArn = `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/\${${nodeRoleId}}`;
+      expect(mapRoles.filter(e => e.rolearn === nodeArn)).toEqual([{ rolearn: nodeArn, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] }]);
+      const admin = mapRoles.filter(e => e.rolearn!.endsWith(`:role/\${${adminRoleId}}`));
       expect(admin).toHaveLength(1);
       expect(admin[0].groups).toContain('system:masters');
     }), { numRuns: RUNS });

@@ -69,6 +69,16 @@ export function manifests(template: Template): Record<string, any[]> {
   for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::CdkEksAccessRbac'))) {
     out[id] = res.Properties.Objects;
   }
+  for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::CdkEksAccessAwsAuth'))) {
+    // what the reconciler writes into an absent aws-auth (JSON is YAML)
+    const entries = (list: any[]) => JSON.stringify(list.map(flatEntry));
+    out[id] = [{
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      data: { mapRoles: entries(res.Properties.MapRoles), mapUsers: entries(res.Properties.MapUsers) },
+    }];
+  }
   for (const [id, res] of Object.entries(resourcesOf(template, 'Custom::CdkEksAccessNamespaces'))) {
     out[id] = (res.Properties.Namespaces as string[]).map(name => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
   }
