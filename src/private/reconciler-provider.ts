@@ -4,6 +4,7 @@ import { Annotations, CustomResource, Duration } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { WARNINGS } from './constants';
@@ -59,8 +60,12 @@ export class ReconcilerProvider extends Construct {
     }
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName(vpc ? 'service-role/AWSLambdaVPCAccessExecutionRole' : 'service-role/AWSLambdaBasicExecutionRole')],
+      // in a VPC, Lambda needs to manage network interfaces: the policy AWS documents for it
+      managedPolicies: vpc ? [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')] : [],
     });
+    // its own log group, so the role writes logs there only (and the retention is set)
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
+    logGroup.grantWrite(role);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [kubectlRole.roleArn] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] }));
     this.handlerRole = role;
@@ -75,7 +80,9 @@ export class ReconcilerProvider extends Construct {
 
     const fn = new lambda.Function(this, 'Handler', {
       description: `cdk-eks-access: writes aws-auth entries, namespaces and RBAC objects of ${cluster.node.path}`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      // the newest Node.js runtime of the region (the bundle targets Node.js 22 and later)
+      runtime: lambda.determineLatestNodeRuntime(this),
+      logGroup,
       code: lambda.Code.fromAsset(HANDLER_DIR),
       handler: 'index.handler',
       timeout: Duration.minutes(10),
