@@ -75,8 +75,13 @@ function checkLabels(labels, where, problems) {
 }
 
 function checkAwsAuth(obj, where, problems) {
+  if (obj.metadata?.name === 'cdk-eks-access-aws-auth-handover' && obj.metadata?.namespace === 'kube-system') {
+    // the placeholder that aws-eks's former aws-auth manifest applies: a note only
+    unknownFields(obj.data, ['note'], `${where}.data`, problems);
+    return;
+  }
   if (obj.metadata?.name !== 'aws-auth' || obj.metadata?.namespace !== 'kube-system') {
-    problems.push(`${where}: the only ConfigMap the library writes is kube-system/aws-auth, got ${obj.metadata?.namespace}/${obj.metadata?.name}`);
+    problems.push(`${where}: the only ConfigMaps the library writes are kube-system/aws-auth and kube-system/cdk-eks-access-aws-auth-handover, got ${obj.metadata?.namespace}/${obj.metadata?.name}`);
     return;
   }
   unknownFields(obj.data, ['mapRoles', 'mapUsers', 'mapAccounts'], `${where}.data`, problems);

@@ -162,7 +162,14 @@ describe('ClusterAccess', () => {
       ]);
       expect(mapRoles.map(e => e.groups[0])).toEqual(['system:bootstrappers', 'system:bootstrappers', 'deployers', 'system:masters', 'cdk-eks-access:cluster-view']);
       expect(mapUsers).toEqual([{ userarn: 'arn:aws:iam::111122223333:user/people/bob', username: 'arn:aws:iam::111122223333:user/people/bob', groups: ['ops'] }]);
-      expect(Object.keys(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))).toEqual([]);
+      // aws-eks's aws-auth manifest stays under its logical id, neutralized: a placeholder
+      // ConfigMap, no prune, retained (so upgrading a deployed stack never deletes aws-auth)
+      const kubectl = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'));
+      expect(kubectl.map(([id]) => id)).toEqual([stack.getLogicalId(cluster.cluster.node.findChild('AwsAuth').node.findChild('manifest').node.defaultChild as any)]);
+      const [, handover] = kubectl[0];
+      expect(handover).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { Overwrite: true } });
+      expect(handover.Properties.PruneLabel).toBeUndefined();
+      expect(JSON.parse(handover.Properties.Manifest)).toEqual([expect.objectContaining({ kind: 'ConfigMap', metadata: expect.objectContaining({ name: 'cdk-eks-access-aws-auth-handover', namespace: 'kube-system' }) })]);
     });
 
     test('capacity added before ClusterAccess exists (EksCluster default capacity) is absorbed too', () => {
@@ -216,8 +223,9 @@ describe('ClusterAccess', () => {
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: roleId }],
         PolicyDocument: { Statement: [
+          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ReconcilerLogs'), 'Arn'] } },
           { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterCreationRole'), 'Arn'] } },
-          { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: Match.anyValue() },
+          { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Cluster'), 'Arn'] } },
         ] },
       });
       const creation = Object.values(template.findResources('AWS::IAM::Role')).find(r => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(roleId));

@@ -99,9 +99,9 @@ function flatEntry(entry: any): AwsAuthEntry {
 export function awsAuth(template: Template): { mapRoles: AwsAuthEntry[]; mapUsers: AwsAuthEntry[]; logicalId: string } {
   const found = Object.entries(resourcesOf(template, 'Custom::CdkEksAccessAwsAuth'));
   if (found.length !== 1) throw new Error(`expected one aws-auth resource, found ${found.length}`);
-  if (Object.keys(resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource')).some(id => id.includes('AwsAuth'))) {
-    throw new Error('aws-eks\'s own aws-auth manifest is in the template as well');
-  }
+  const overwriting = Object.values(resourcesOf(template, 'Custom::AWSCDK-EKS-KubernetesResource'))
+    .filter(r => JSON.parse(flatten(r.Properties.Manifest)).some((o: any) => o.kind === 'ConfigMap' && o.metadata.name === 'aws-auth'));
+  if (overwriting.length > 0) throw new Error('aws-eks\'s own aws-auth manifest is in the template as well');
   const props = found[0][1].Properties;
   return { mapRoles: props.MapRoles.map(flatEntry), mapUsers: props.MapUsers.map(flatEntry), logicalId: found[0][0] };
 }

@@ -1,4 +1,4 @@
-import { CustomResource, Lazy, Stack } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
@@ -7,6 +7,7 @@ import { AWS_AUTH_RESOURCE_TYPE, AwsAuthEntry } from '../handlers/access-reconci
 import { AccessPrincipal, AccessPrincipalType } from '../principal';
 import { constructError, show } from '../private/errors';
 import { ReconcilerProvider } from '../private/reconciler-provider';
+import { HANDOVER_CONFIG_MAP } from '../rbac/objects';
 
 /** A mapping aws-eks (a node group, Fargate profile, ASG capacity, mastersRole) or user code added through `cluster.awsAuth`. */
 export interface AbsorbedMapping {
@@ -53,27 +54,33 @@ export class ReconciledAwsAuthWriter {
 
   /**
    * Makes `cluster.awsAuth` write through this writer: mappings that aws-eks (or user
-   * code) added before are taken over, and aws-eks's own ConfigMap manifest (which would
-   * overwrite the whole ConfigMap and delete it with the stack) is removed.
+   * code) added are taken over, and aws-eks's own aws-auth manifest (which would
+   * overwrite the whole ConfigMap, and delete it with the stack) is neutralized.
+   *
+   * The manifest is kept under its construct path (so under its logical id) but writes
+   * a placeholder ConfigMap instead of aws-auth, without prune, and is retained: a stack
+   * deployed before (by an earlier version of this library, or by plain aws-eks) sees an
+   * update of that resource, not its removal, which would run `kubectl delete` on aws-auth.
    */
   public absorb(cluster: eks.Cluster): void {
     const internals = cluster as unknown as { _awsAuth?: eks.AwsAuth };
-    const previous = internals._awsAuth;
+    const awsEks = cluster.awsAuth; // aws-eks's, created now when nothing created it yet
+    const manifest = awsEks.node.tryFindChild('manifest')?.node.defaultChild;
+    const changed = () => constructError(cluster, 'cdk-eks-access could not take over aws-eks\'s aws-auth writer (aws-cdk-lib internals changed); please report this with your aws-cdk-lib version.');
+    if (!(manifest instanceof CfnResource)) throw changed();
     const absorber = new AbsorbingAwsAuth(this, cluster);
-    if (previous) {
-      const rows = (box: unknown): any[] => (Array.isArray(box) ? box : typeof (box as any)?.get === 'function' ? (box as any).get() : []);
-      const p = previous as unknown as { roleMappings: unknown; userMappings: unknown; accounts: unknown };
-      const accounts = rows(p.accounts);
-      if (accounts.length > 0) throw absorber.accountError(String(accounts[0]));
-      // take the mappings, then drop aws-eks's AwsAuth (and its overwriting manifest)
-      cluster.node.tryRemoveChild(previous.node.id);
-      for (const m of rows(p.roleMappings)) absorber.addRoleMapping(m.role, m.mapping);
-      for (const m of rows(p.userMappings)) absorber.addUserMapping(m.user, m.mapping);
-    }
+    const rows = (box: unknown): any[] => (Array.isArray(box) ? box : typeof (box as any)?.get === 'function' ? (box as any).get() : []);
+    const p = awsEks as unknown as { roleMappings: unknown; userMappings: unknown; accounts: unknown };
+    const accounts = rows(p.accounts);
+    if (accounts.length > 0) throw absorber.accountError(String(accounts[0]));
+    for (const m of rows(p.roleMappings)) absorber.addRoleMapping(m.role, m.mapping);
+    for (const m of rows(p.userMappings)) absorber.addUserMapping(m.user, m.mapping);
+
+    manifest.addPropertyOverride('Manifest', JSON.stringify([HANDOVER_CONFIG_MAP]));
+    manifest.addPropertyDeletionOverride('PruneLabel');
+    manifest.applyRemovalPolicy(RemovalPolicy.RETAIN);
     internals._awsAuth = absorber as unknown as eks.AwsAuth;
-    if (cluster.awsAuth !== (absorber as unknown)) {
-      throw constructError(cluster, 'cdk-eks-access could not take over aws-eks\'s aws-auth writer (aws-cdk-lib internals changed); please report this with your aws-cdk-lib version.');
-    }
+    if (cluster.awsAuth !== (absorber as unknown)) throw changed();
   }
 
   /** Records one absorbed mapping (identical repeats, e.g. one role in two node groups, are one entry). */

@@ -55,6 +55,17 @@ export function clusterRoleBinding(name: string, clusterRoleName: string, group:
   };
 }
 
+/**
+ * What aws-eks's aws-auth manifest writes instead of aws-auth once the reconciler owns
+ * aws-auth: a note, so the resource that used to hold aws-auth has something harmless to apply.
+ */
+export const HANDOVER_CONFIG_MAP: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'cdk-eks-access-aws-auth-handover', namespace: 'kube-system', labels: { [MANAGED_BY_LABEL]: LIBRARY_PREFIX } },
+  data: { note: 'aws-auth is written by the cdk-eks-access reconciler (Custom::CdkEksAccessAwsAuth), which merges its own entries. This ConfigMap stands in for aws-eks\'s aws-auth manifest, so that removing that manifest never deletes aws-auth.' },
+};
+
 /** A Namespace object. Left without labels: applying it to an existing namespace changes as little as possible. */
 export function namespaceObject(name: string): KubeObject {
   return { apiVersion: 'v1', kind: 'Namespace', metadata: { name } };

@@ -137,7 +137,7 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
         if (obj?.kind === 'ConfigMap' && obj.metadata?.name === 'aws-auth' && obj.metadata?.namespace === 'kube-system') {
           for (const e of parseList(obj.data?.mapRoles)) addEntry(cluster, 'aws-auth', e.rolearn, e.username ?? e.rolearn, e.groups ?? []);
           for (const e of parseList(obj.data?.mapUsers)) addEntry(cluster, 'aws-auth', e.userarn, e.username ?? e.userarn, e.groups ?? []);
-        } else {
+        } else if (obj?.kind !== 'ConfigMap') {
           cluster.objects.push(obj);
         }
       }
