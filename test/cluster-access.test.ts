@@ -222,11 +222,13 @@ describe('ClusterAccess', () => {
       const roleId = Object.values(handlers)[0].Properties.Role['Fn::GetAtt'][0];
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: roleId }],
-        PolicyDocument: { Statement: [
-          { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ReconcilerLogs'), 'Arn'] } },
-          { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterCreationRole'), 'Arn'] } },
-          { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Cluster'), 'Arn'] } },
-        ] },
+        PolicyDocument: {
+          Statement: [
+            { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ReconcilerLogs'), 'Arn'] } },
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterCreationRole'), 'Arn'] } },
+            { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Cluster'), 'Arn'] } },
+          ],
+        },
       });
       const creation = Object.values(template.findResources('AWS::IAM::Role')).find(r => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes(roleId));
       expect(creation).toBeDefined();
@@ -270,10 +272,14 @@ describe('ClusterAccess', () => {
         MapUsers: [],
       });
       template.hasResourceProperties('Custom::CdkEksAccessNamespaces', { ClusterName: 'prod', Namespaces: ['apps'] });
-      template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: attributes.kubectlRoleArn },
-        { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::Join': ['', Match.arrayWith([':cluster/prod'])] } },
-      ]) } });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: attributes.kubectlRoleArn },
+            { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::Join': ['', Match.arrayWith([':cluster/prod'])] } },
+          ]),
+        },
+      });
       const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('kubectl role of the imported cluster'));
       expect(warnings).toHaveLength(1);
       expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('authentication mode of the imported cluster .* is unknown'))).toHaveLength(1);

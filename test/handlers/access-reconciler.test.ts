@@ -1,10 +1,10 @@
 import * as YAML from 'yaml';
+import { FakeKube, startFakeKube } from './fake-kube';
 import { AWS_AUTH_PATH, FailSafeError } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { eksToken } from '../../src/handlers/access-reconciler/token';
-import { FakeKube, startFakeKube } from './fake-kube';
 
 const STACK_A = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-000000000001';
 const STACK_B = 'arn:aws:cloudformation:us-east-1:111122223333:stack/B/11111111-aaaa-bbbb-cccc-000000000002';
@@ -240,7 +240,8 @@ describe('aws-auth', () => {
     // THEN
     const got = awsAuthOf(kube);
     expect(got.mapRoles.slice(0, 2)).toEqual(FOREIGN_ROLES);
-    expect(got.mapRoles.slice(2).sort((a, b) => a.rolearn.localeCompare(b.rolearn))).toEqual(roles.sort((a, b) => a.rolearn.localeCompare(b.rolearn)));
+    const byArn = (a: { rolearn: string }, b: { rolearn: string }) => a.rolearn.localeCompare(b.rolearn);
+    expect(got.mapRoles.slice(2).sort(byArn)).toEqual(roles.sort(byArn));
     expect(Object.keys(got.annotations).length).toBe(20);
     expect(kube.log.filter(l => l.status === 409).length).toBeGreaterThan(0); // the race really happened
   });

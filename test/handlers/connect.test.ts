@@ -6,11 +6,11 @@ import * as path from 'path';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { checkEksToken, startFakeKube } from './fake-kube';
+import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { clusterAccessPoint, connect } from '../../src/handlers/access-reconciler/index';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
-import { checkEksToken, startFakeKube } from './fake-kube';
-import { MotoServer, startMoto } from './moto';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE//token+=' };
 const NOW = new Date('2026-11-28T19:51:26.123Z');

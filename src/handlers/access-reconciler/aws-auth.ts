@@ -1,3 +1,5 @@
+// yaml is bundled into the handler at build time (esbuild), so it is a devDependency.
+// eslint-disable-next-line import/no-extraneous-dependencies
 import * as YAML from 'yaml';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
@@ -8,7 +10,14 @@ export const AWS_AUTH_PATH = '/api/v1/namespaces/kube-system/configmaps/aws-auth
 export interface ConfigMap {
   apiVersion: 'v1';
   kind: 'ConfigMap';
-  metadata: { name: string; namespace: string; resourceVersion?: string; annotations?: Record<string, string>; labels?: Record<string, string>; [k: string]: unknown };
+  metadata: {
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    [k: string]: unknown;
+  };
   data?: Record<string, string>;
   [k: string]: unknown;
 }

@@ -53,8 +53,8 @@ export class HttpKubeApi implements KubeApi {
         method,
         ca: this.props.certificateAuthority,
         headers: {
-          'Authorization': `Bearer ${this.props.token}`,
-          'Accept': 'application/json',
+          Authorization: `Bearer ${this.props.token}`,
+          Accept: 'application/json',
           ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {}),
         },
       }, res => {

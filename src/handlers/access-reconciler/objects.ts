@@ -1,7 +1,7 @@
 import { FailSafeError, Owner } from './aws-auth';
-import { canonicalJson } from '../../private/hash';
 import { KubeApi, KubeError, Retry, RetryOptions, collectionPath, objectPath, withRetries } from './kube';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
+import { canonicalJson } from '../../private/hash';
 
 type KubeObject = Record<string, any>;
 
@@ -128,7 +128,10 @@ export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T)
  * Applies `desired` and releases the objects of `previous` that `desired` no longer has.
  * On a failed create, releases what it applied, so a failed deploy leaves no orphans.
  */
-export async function reconcileObjects(api: KubeApi, owner: Owner, desired: KubeObject[], previous: KubeObject[], options: { retry?: RetryOptions; concurrency?: number; create?: boolean } = {}): Promise<void> {
+export async function reconcileObjects(
+  api: KubeApi, owner: Owner, desired: KubeObject[], previous: KubeObject[],
+  options: { retry?: RetryOptions; concurrency?: number; create?: boolean } = {},
+): Promise<void> {
   const limit = options.concurrency ?? 8;
   try {
     await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry));
