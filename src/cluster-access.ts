@@ -58,7 +58,7 @@ export class ClusterAccess extends Construct {
    */
   public static of(cluster: eks.ICluster): ClusterAccess {
     if ((cluster as unknown) instanceof eksv2.Cluster) {
-      throw new Error(`ClusterAccess.of(${cluster.node.path}): clusters of aws-cdk-lib/aws-eks-v2 are not supported yet. Their kubectl role and network placement come from aws-eks-v2's own kubectl provider, which this library does not read yet. Use aws-cdk-lib/aws-eks's eks.Cluster (or EksCluster), or import the cluster with aws-eks's eks.Cluster.fromClusterAttributes.`);
+      throw new Error(`ClusterAccess.of(${cluster.node.path}): clusters of aws-cdk-lib/aws-eks-v2 are not supported yet. Their kubectl role and network placement come from aws-eks-v2's own kubectl provider, which this library does not read yet. Use aws-cdk-lib/aws-eks's eks.Cluster (or EksCluster) for now.`);
     }
     if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
       throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);

@@ -187,6 +187,21 @@ describe('aws-auth', () => {
     expect(Object.keys(got.annotations)).toEqual([`owner.cdk-eks-access.io/${replacement.PhysicalResourceId}`]);
   });
 
+  test('an update that changes nothing writes nothing', async () => {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const writes = kube.writes().length;
+    await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId, OldResourceProperties: { ...CONNECTION, MapRoles: [ADMIN], MapUsers: [] } }), api(kube), FAST);
+    expect(kube.writes().length).toBe(writes);
+  });
+
+  test('another cluster name is a new owner (CloudFormation then deletes the old one on the old cluster)', async () => {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const moved = await dispatch(awsAuthEvent('Update', [ADMIN], [], {
+      PhysicalResourceId, ResourceProperties: { ...CONNECTION, ClusterName: 'other', MapRoles: [ADMIN], MapUsers: [] }, OldResourceProperties: { ...CONNECTION, MapRoles: [ADMIN], MapUsers: [] },
+    }), api(kube), FAST);
+    expect(moved.PhysicalResourceId).not.toBe(PhysicalResourceId);
+  });
+
   test('an ARN another stack owns is refused, and nothing is written', async () => {
     await dispatch(awsAuthEvent('Create', [DEV]), api(kube), FAST);
     const before = JSON.stringify(kube.get(AWS_AUTH_PATH));
