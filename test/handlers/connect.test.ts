@@ -9,7 +9,8 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { checkEksToken, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { clusterAccessPoint, connect } from '../../src/handlers/access-reconciler/index';
+import { clusterAccessPoint, connect, handle } from '../../src/handlers/access-reconciler/index';
+import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
 const CREDENTIALS = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', sessionToken: 'FwoGZXIvYXdzEXAMPLE//token+=' };
@@ -115,6 +116,16 @@ describe('connecting to the cluster', () => {
     expect(found.certificateAuthority.length).toBeGreaterThan(0);
     expect(given).toEqual({ endpoint: 'https://given', certificateAuthority: 'PEM' });
     await expect(clusterAccessPoint({ ClusterName: 'absent', RoleArn: 'x' }, eks)).rejects.toThrow(/absent/);
+  });
+
+  test('a delete whose cluster no longer exists succeeds (nothing of ours is left); a create fails', async () => {
+    const options = { region: 'us-east-1', eks: new EKSClient({ ...aws, endpoint: moto.endpoint }), sts: new STSClient({ ...aws, endpoint: moto.endpoint }) };
+    const event = (RequestType: 'Create' | 'Delete') => ({
+      RequestType, ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: 's', RequestId: 'r', LogicalResourceId: 'AwsAuth', PhysicalResourceId: RequestType === 'Delete' ? 'owner' : undefined,
+      ResourceProperties: { ClusterName: 'gone', RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
+    });
+    await expect(handle(event('Delete'), options)).resolves.toEqual({ PhysicalResourceId: 'owner' });
+    await expect(handle(event('Create'), options)).rejects.toThrow(/gone/);
   });
 
   test('assumes the role (real moto STS), and talks TLS verified against the cluster CA with an EKS token', async () => {

@@ -121,12 +121,25 @@ export async function connect(connection: ClusterConnection, options: ConnectOpt
   return new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
 }
 
+/** Handles one event: connects to the cluster of its properties, then dispatches. */
+export async function handle(event: Event, options: ConnectOptions, retry: RetryOptions = {}): Promise<Result> {
+  let api: KubeApi;
+  try {
+    api = await connect(event.ResourceProperties as ClusterConnection, options);
+  } catch (e) {
+    // a cluster that no longer exists holds nothing of ours: its resources delete cleanly
+    if (event.RequestType === 'Delete' && (e as Error).name === 'ResourceNotFoundException') {
+      return { PhysicalResourceId: event.PhysicalResourceId! };
+    }
+    throw e;
+  }
+  return dispatch(event, api, retry);
+}
+
 /** The Lambda entry point (onEvent of the CDK provider framework). */
 export async function handler(event: Event): Promise<Result> {
-  const region = process.env.AWS_REGION!;
   try {
-    const api = await connect(event.ResourceProperties as ClusterConnection, { region });
-    return await dispatch(event, api);
+    return await handle(event, { region: process.env.AWS_REGION! });
   } catch (e) {
     // FailSafeErrors say what to fix; the rest get the resource named for the events log
     if (e instanceof FailSafeError) throw e;
