@@ -259,6 +259,11 @@ export interface EksClusterProps {
  * The admin role gets cluster admin through a path-less aws-auth entry (CONFIG_MAP),
  * an access entry with `AmazonEKSClusterAdminPolicy` (API), or both
  * (API_AND_CONFIG_MAP), so a later migration never locks the admin out.
+ *
+ * aws-auth, namespaces and RBAC objects are written by the library's reconciler (see
+ * `ClusterAccess`), which merges into aws-auth instead of overwriting it and writes the
+ * node-group, Fargate and capacity mappings that aws-eks adds. With `removalPolicy:
+ * RETAIN`, its resources are retained as well, so a retained cluster keeps its admin.
  */
 export class EksCluster extends Construct {
   /** The underlying aws-eks cluster. */

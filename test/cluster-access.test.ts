@@ -1,5 +1,5 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
@@ -213,6 +213,25 @@ describe('ClusterAccess', () => {
   });
 
   describe('the reconciler', () => {
+    test('a retained cluster keeps its aws-auth entries and RBAC objects on stack delete (the admin is never removed)', () => {
+      const stack = testStack();
+      const cluster = testCluster(stack, { removalPolicy: RemovalPolicy.RETAIN });
+      cluster.grantRole(iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('apps'));
+      const template = Template.fromStack(stack);
+      for (const type of ['Custom::CdkEksAccessAwsAuth', 'Custom::CdkEksAccessRbac', 'Custom::CdkEksAccessNamespaces']) {
+        const found = Object.values(template.findResources(type));
+        expect(found.length).toBeGreaterThan(0);
+        for (const r of found) expect(r).toMatchObject({ DeletionPolicy: 'Retain' });
+      }
+    });
+
+    test('a cluster deleted with the stack: the reconciler resources delete (their entries and objects go first)', () => {
+      const stack = testStack();
+      testCluster(stack);
+      const aws = Object.values(Template.fromStack(stack).findResources('Custom::CdkEksAccessAwsAuth'))[0];
+      expect(aws.DeletionPolicy).toBe('Delete');
+    });
+
     test('its handler may assume the kubectl role (trusted) and describe the cluster, and nothing more', () => {
       const stack = testStack();
       testCluster(stack, { endpointAccess: eks.EndpointAccess.PUBLIC });
