@@ -71,7 +71,7 @@ export class ClusterAccess extends Construct {
   public readonly cluster: eks.ICluster;
 
   private readonly model = new AwsAuthModel();
-  private readonly reconciler: ReconcilerProvider;
+  private reconcilerProvider?: ReconcilerProvider;
   private readonly writer?: ReconciledAwsAuthWriter;
   private readonly grantList: AccessGrant[] = [];
   private readonly bound: BoundPrincipal[] = [];
@@ -85,7 +85,6 @@ export class ClusterAccess extends Construct {
   private constructor(cluster: eks.ICluster) {
     super(cluster, ID);
     this.cluster = cluster;
-    this.reconciler = new ReconcilerProvider(this, 'Reconciler', cluster);
     if (this.usesConfigMap) {
       this.writer = new ReconciledAwsAuthWriter(this, this.reconciler, this.model);
       if (cluster instanceof eks.Cluster) this.writer.absorb(cluster);
@@ -97,6 +96,12 @@ export class ClusterAccess extends Construct {
         `the authentication mode of the imported cluster ${cluster.node.path} is unknown to the app; grants are written to aws-auth, which EKS reads in CONFIG_MAP and API_AND_CONFIG_MAP modes only. For a cluster in API mode, define it with EksCluster or eks.Cluster.`);
     }
     this.node.addValidation({ validate: () => this.validate() });
+  }
+
+  /** The reconciler, created when something needs writing into the cluster (not for access entries alone). */
+  private get reconciler(): ReconcilerProvider {
+    this.reconcilerProvider = this.reconcilerProvider ?? new ReconcilerProvider(this, 'Reconciler', this.cluster);
+    return this.reconcilerProvider;
   }
 
   /** Whether the cluster's authentication mode reads aws-auth (CONFIG_MAP, API_AND_CONFIG_MAP). */
