@@ -220,7 +220,14 @@ function main(argv) {
     for (const file of templatesUnder(dir)) {
       const template = JSON.parse(fs.readFileSync(file, 'utf8'));
       const objects = [];
-      for (const res of Object.values(template.Resources ?? {})) objects.push(...objectsOf(res));
+      const resources = Object.values(template.Resources ?? {});
+      for (const res of resources) objects.push(...objectsOf(res));
+      // one aws-auth writer: the reconciler's, never also an aws-eks manifest of aws-auth
+      const eksAwsAuth = resources.filter(r => r.Type === 'Custom::AWSCDK-EKS-KubernetesResource'
+        && JSON.parse(flatten(r.Properties.Manifest)).some(o => o.kind === 'ConfigMap' && o.metadata?.name === 'aws-auth'));
+      if (eksAwsAuth.length > 0 && resources.some(r => r.Type === 'Custom::CdkEksAccessAwsAuth')) {
+        problems.push(`${path.relative(process.cwd(), file)}: aws-auth has two writers (the reconciler and an aws-eks manifest)`);
+      }
       if (objects.length === 0) continue;
       files++;
       count += objects.length;
