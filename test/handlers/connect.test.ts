@@ -121,7 +121,12 @@ describe('connecting to the cluster', () => {
   test('a delete whose cluster no longer exists succeeds (nothing of ours is left); a create fails', async () => {
     const options = { region: 'us-east-1', eks: new EKSClient({ ...aws, endpoint: moto.endpoint }), sts: new STSClient({ ...aws, endpoint: moto.endpoint }) };
     const event = (RequestType: 'Create' | 'Delete') => ({
-      RequestType, ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: 's', RequestId: 'r', LogicalResourceId: 'AwsAuth', PhysicalResourceId: RequestType === 'Delete' ? 'owner' : undefined,
+      RequestType,
+      ResourceType: AWS_AUTH_RESOURCE_TYPE,
+      StackId: 's',
+      RequestId: 'r',
+      LogicalResourceId: 'AwsAuth',
+      PhysicalResourceId: RequestType === 'Delete' ? 'owner' : undefined,
       ResourceProperties: { ClusterName: 'gone', RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
     });
     await expect(handle(event('Delete'), options)).resolves.toEqual({ PhysicalResourceId: 'owner' });
