@@ -210,9 +210,11 @@ export class ClusterAccess extends Construct {
     const assignment = assignChunks(Array.from(this.objects.values()), RBAC_CHUNK_TARGET_BYTES);
     const ids = Array.from(assignment.keys()); // sorted
     // Keep the longest prefix of existing chunks that still has the same id and position;
-    // recreate the rest in sorted order (constructs render in creation order). An object
-    // that moves between chunks is handed over on the cluster, never deleted (ownership
-    // annotations), so recreating a chunk is safe.
+    // recreate the rest in sorted order (constructs render in creation order; the ids, so
+    // the logical ids, stay). Chunk ids are hash prefixes: an object changes chunks only
+    // when its chunk splits or merges, i.e. it moves from a chunk that goes away to one
+    // that is new. CloudFormation creates new resources before it deletes removed ones, so
+    // the new owner has claimed the object before the old one lets go of it.
     const existing = Array.from(this.chunks.keys());
     let keep = 0;
     while (keep < existing.length && existing[keep] === ids[keep]) keep++;

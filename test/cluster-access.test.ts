@@ -6,7 +6,7 @@ import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AccessLevel, AccessPrincipal, ClusterAccess } from '../src';
 import { mixedGrants } from './fixtures';
-import { awsAuth, AwsAuthEntry, flatten, manifests, rbacObjects, testApp, testCluster, testStack } from './util';
+import { awsAuth, AwsAuthEntry, manifests, rbacObjects, testApp, testCluster, testStack } from './util';
 
 const SSO_ARN = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01';
 const SSO_MAPPED = 'arn:aws:iam::111122223333:role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01';

@@ -13,6 +13,23 @@ function build(version = eks.KubernetesVersion.V1_35) {
   return stack;
 }
 
+describe('upgrading a stack deployed with the previous release (aws-auth through aws-eks)', () => {
+  // both values are from the previous release's committed snapshot of this same stack
+  const PREVIOUS_AWS_AUTH_ID = 'ClusterAwsAuthmanifestA75E0830';
+  const PREVIOUS_PRUNE_LABEL = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+
+  test('the old aws-auth resource is updated into a retained placeholder, never removed (removal would kubectl delete aws-auth)', () => {
+    const resources = Template.fromStack(build()).toJSON().Resources;
+    expect(resources[PREVIOUS_AWS_AUTH_ID]).toMatchObject({ Type: 'Custom::AWSCDK-EKS-KubernetesResource', DeletionPolicy: 'Retain' });
+    expect(resources[PREVIOUS_AWS_AUTH_ID].Properties.PruneLabel).toBeUndefined();
+    expect(JSON.parse(resources[PREVIOUS_AWS_AUTH_ID].Properties.Manifest)[0].metadata.name).toBe('cdk-eks-access-aws-auth-handover');
+  });
+
+  test('the reconciler is told the old prune label, so the entries aws-eks applied are taken over as this stack\'s', () => {
+    Template.fromStack(build()).hasResourceProperties('Custom::CdkEksAccessAwsAuth', { LegacyPruneLabel: PREVIOUS_PRUNE_LABEL });
+  });
+});
+
 describe('SnapshotTemplate', () => {
   test('replaces every asset hash, and only those', () => {
     const raw = JSON.stringify(Template.fromStack(build()).toJSON());

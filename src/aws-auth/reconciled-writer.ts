@@ -76,6 +76,12 @@ export class ReconciledAwsAuthWriter {
     for (const m of rows(p.roleMappings)) absorber.addRoleMapping(m.role, m.mapping);
     for (const m of rows(p.userMappings)) absorber.addUserMapping(m.user, m.mapping);
 
+    // aws-eks labelled what it applied with this prune label (when the cluster prunes):
+    // the reconciler takes those entries over as this stack's own, once
+    if (cluster.prune) {
+      const pruneLabel = `aws.cdk.eks/prune-${awsEks.node.findChild('manifest').node.addr}`;
+      (this.resource.node.defaultChild as CfnResource).addPropertyOverride('LegacyPruneLabel', pruneLabel);
+    }
     manifest.addPropertyOverride('Manifest', JSON.stringify([HANDOVER_CONFIG_MAP]));
     manifest.addPropertyDeletionOverride('PruneLabel');
     manifest.applyRemovalPolicy(RemovalPolicy.RETAIN);

@@ -202,6 +202,80 @@ describe('aws-auth', () => {
     expect(moved.PhysicalResourceId).not.toBe(PhysicalResourceId);
   });
 
+  test('a rollback that deletes the replacement keeps every entry the old resource still declares', async () => {
+    // GIVEN: a logical-id change created B, which shares A's entries
+    seedAwsAuth(kube);
+    await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    const b = await dispatch(awsAuthEvent('Create', [ADMIN, QA], [], { LogicalResourceId: 'Renamed' }), api(kube), FAST);
+
+    // WHEN: the deploy fails later and CloudFormation deletes B (A stays)
+    await dispatch(awsAuthEvent('Delete', [ADMIN, QA], [], { LogicalResourceId: 'Renamed', PhysicalResourceId: b.PhysicalResourceId }), api(kube), FAST);
+
+    // THEN: what A declares is all there; only B's own QA went
+    expect(awsAuthOf(kube).mapRoles).toEqual([...FOREIGN_ROLES, ADMIN, DEV]);
+  });
+
+  test('an adopted entry this stack changed is put back as it was when the stack lets go', async () => {
+    // GIVEN: the node role was there; this stack declares it identically, then adds a group
+    seedAwsAuth(kube);
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [NODE]), api(kube), FAST);
+    const widened = { ...NODE, groups: [...NODE.groups, 'extra'] };
+    await dispatch(awsAuthEvent('Update', [widened], [], { PhysicalResourceId, OldResourceProperties: { ...CONNECTION, MapRoles: [NODE], MapUsers: [] } }), api(kube), FAST);
+    expect(awsAuthOf(kube).mapRoles[0]).toEqual(widened);
+
+    // WHEN
+    await dispatch(awsAuthEvent('Delete', [widened], [], { PhysicalResourceId }), api(kube), FAST);
+
+    // THEN
+    expect(awsAuthOf(kube).mapRoles).toEqual(FOREIGN_ROLES);
+  });
+
+  test('taking over from aws-eks (prune label + last-applied): its entries are this stack\'s, so a grant revoked in the same deploy goes', async () => {
+    // GIVEN: aws-auth as aws-eks's kubectl apply left it for this stack, plus an entry added by hand since
+    const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+    const applied = { mapRoles: JSON.stringify([NODE, ADMIN, DEV]), mapUsers: '[]', mapAccounts: '[]' };
+    const hand = { rolearn: 'arn:aws:iam::111122223333:role/HandAdded', username: 'hand', groups: ['viewers'] };
+    kube.put(AWS_AUTH_PATH, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'aws-auth', namespace: 'kube-system', labels: { [label]: '' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', data: applied, metadata: { labels: { [label]: '' }, name: 'aws-auth', namespace: 'kube-system' } }) },
+      },
+      data: { ...applied, mapRoles: JSON.stringify([NODE, ADMIN, DEV, hand]) },
+    });
+
+    // WHEN: the first deploy with the reconciler no longer grants DEV
+    const { PhysicalResourceId } = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [NODE, ADMIN], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
+
+    // THEN
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual([NODE, ADMIN, hand]);
+    expect(JSON.parse(got.annotations[`owner.cdk-eks-access.io/${PhysicalResourceId}`]).adopted).toEqual([]);
+    expect(got.annotations['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
+    expect(kube.get(AWS_AUTH_PATH).metadata.labels).toEqual({});
+  });
+
+  test('foreign entries keep their YAML 1.1 meaning (a quoted "on" stays a string for aws-iam-authenticator)', async () => {
+    kube.put(AWS_AUTH_PATH, {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      data: { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Odd\n  username: "on"\n  groups: ["no", y]\n' },
+    });
+    await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const asAuthenticatorReadsIt = YAML.parse(kube.get(AWS_AUTH_PATH).data.mapRoles, { version: '1.1' });
+    expect(asAuthenticatorReadsIt[0]).toEqual({ rolearn: 'arn:aws:iam::111122223333:role/Odd', username: 'on', groups: ['no', true] });
+  });
+
+  test('a create that fails after its write landed takes its entries back (no Delete follows a failed create)', async () => {
+    seedAwsAuth(kube);
+    let failed = false;
+    kube.hooks.failAfterWrite = method => !failed && method === 'PUT' && (failed = true);
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST)).rejects.toThrow(/answered 500/);
+    const got = awsAuthOf(kube);
+    expect(got.mapRoles).toEqual(FOREIGN_ROLES);
+    expect(Object.keys(got.annotations)).toEqual([]);
+  });
+
   test('an ARN another stack owns is refused, and nothing is written', async () => {
     await dispatch(awsAuthEvent('Create', [DEV]), api(kube), FAST);
     const before = JSON.stringify(kube.get(AWS_AUTH_PATH));

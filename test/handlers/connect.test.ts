@@ -9,7 +9,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { checkEksToken, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { clusterAccessPoint, connect, handle } from '../../src/handlers/access-reconciler/index';
+import { assumeRole, clusterAccessPoint, connect, handle } from '../../src/handlers/access-reconciler/index';
 import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
@@ -131,6 +131,36 @@ describe('connecting to the cluster', () => {
     });
     await expect(handle(event('Delete'), options)).resolves.toEqual({ PhysicalResourceId: 'owner' });
     await expect(handle(event('Create'), options)).rejects.toThrow(/gone/);
+  });
+
+  test('a delete whose endpoint does not answer succeeds only when EKS says the cluster is gone', async () => {
+    const eks = new EKSClient({ ...aws, endpoint: moto.endpoint });
+    await eks.send(new CreateClusterCommand({ name: 'still-there', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: ['subnet-1'] } }));
+    const options = { region: 'us-east-1', eks, sts: new STSClient({ ...aws, endpoint: moto.endpoint }) };
+    const event = (ClusterName: string) => ({
+      RequestType: 'Delete' as const,
+      ResourceType: AWS_AUTH_RESOURCE_TYPE,
+      StackId: 's',
+      RequestId: 'r',
+      LogicalResourceId: 'AwsAuth',
+      PhysicalResourceId: 'owner',
+      // the endpoint of a deleted cluster no longer resolves
+      ResourceProperties: { ClusterName, RoleArn: 'arn:aws:iam::123456789012:role/Creation', Endpoint: 'https://deleted.invalid', CertificateAuthorityData: Buffer.from('PEM').toString('base64'), MapRoles: [], MapUsers: [] },
+    });
+    await expect(handle(event('gone-too'), options)).resolves.toEqual({ PhysicalResourceId: 'owner' });
+    await expect(handle(event('still-there'), options)).rejects.toThrow(/deleted.invalid/);
+  });
+
+  test('AssumeRole is retried while IAM applies a new trust policy (AccessDenied), other errors are not', async () => {
+    const denied = Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' });
+    let calls = 0;
+    const flaky = { send: async () => { if (++calls < 3) throw denied; return { Credentials: { AccessKeyId: 'A', SecretAccessKey: 'S', SessionToken: 'T' } }; } };
+    await expect(assumeRole('arn:aws:iam::1:role/x', flaky as any, 1)).resolves.toEqual({ accessKeyId: 'A', secretAccessKey: 'S', sessionToken: 'T' });
+    expect(calls).toBe(3);
+    const broken = { send: async () => { throw Object.assign(new Error('throttled'), { name: 'Throttling' }); } };
+    await expect(assumeRole('arn:aws:iam::1:role/x', broken as any, 1)).rejects.toThrow('throttled');
+    const never = { send: async () => { throw denied; } };
+    await expect(assumeRole('arn:aws:iam::1:role/x', never as any, 1, 4)).rejects.toThrow('not authorized');
   });
 
   test('assumes the role (real moto STS), and talks TLS verified against the cluster CA with an EKS token', async () => {

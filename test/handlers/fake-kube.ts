@@ -22,7 +22,11 @@ export interface FakeKube {
   readonly store: Map<string, any>;
   /** Every request, in order. */
   readonly log: Array<{ method: string; path: string; status: number }>;
-  hooks: { beforeWrite?: (method: string, path: string) => Promise<void> | void };
+  hooks: {
+    beforeWrite?: (method: string, path: string) => Promise<void> | void;
+    /** After a write was applied: true answers 500 instead (the client never learns it landed). */
+    failAfterWrite?: (method: string, path: string) => boolean;
+  };
   latencyMs: number;
   /** Puts an object directly (as another client would have), assigning a resourceVersion. */
   put(path: string, obj: any): void;
@@ -131,6 +135,7 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       } catch (e) {
         result = [500, status(500, 'InternalError', String(e))];
       }
+      if (method !== 'GET' && result[0] < 300 && fake.hooks.failAfterWrite?.(method, path)) result = [500, status(500, 'InternalError', 'injected after the write')];
       if (fake.latencyMs) await new Promise(r => setTimeout(r, Math.random() * fake.latencyMs));
       log.push({ method, path, status: result[0] });
       res.writeHead(result[0], { 'Content-Type': 'application/json' });

@@ -40,6 +40,26 @@ describe('assignChunks', () => {
     expect(changed).toHaveLength(1);
   });
 
+  test('an object only ever moves from a chunk that goes away to a chunk that is new (so CloudFormation creates the new owner before it deletes the old one)', () => {
+    // sizes 1..400 cross many splits; compare each assignment with the next one
+    const chunkOf = (a: Map<string, any[]>) => new Map(Array.from(a.entries()).flatMap(([id, list]) => list.map(o => [`${o.kind}/${o.metadata.namespace}/${o.metadata.name}`, id] as [string, string])));
+    let moves = 0;
+    let before = assignChunks(objects(1), 30_000);
+    for (let n = 2; n <= 400; n += 7) {
+      const after = assignChunks(objects(n), 30_000);
+      const [was, now] = [chunkOf(before), chunkOf(after)];
+      for (const [key, from] of was) {
+        const to = now.get(key)!;
+        if (to === from) continue;
+        moves++;
+        expect(after.has(from)).toBe(false); // the old chunk is removed
+        expect(before.has(to)).toBe(false); // the new chunk did not exist
+      }
+      before = after;
+    }
+    expect(moves).toBeGreaterThan(0); // splits really happened
+  });
+
   test('input order does not matter', () => {
     const all = objects(200);
     expect(JSON.stringify(Array.from(assignChunks([...all].reverse(), 20_000)))).toBe(JSON.stringify(Array.from(assignChunks(all, 20_000))));

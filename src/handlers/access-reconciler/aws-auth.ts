@@ -31,6 +31,8 @@ export interface OwnerRecord {
   readonly mapUsers: string[];
   /** Entries that were already there, identical, when the owner first wanted them: never removed by it. */
   readonly adopted: string[];
+  /** The original content of adopted entries this owner changed, put back when it lets go (by lower-case ARN). */
+  readonly restore?: Record<string, Record<string, unknown>>;
 }
 
 /** The owner's entries; `undefined` removes all of them (the resource is being deleted). */
@@ -60,7 +62,8 @@ function keyOf(section: Section, arn: string): string {
 /** Parses one section of aws-auth; anything but a list of entries with an ARN is refused. */
 export function parseSection(section: Section, text: string | undefined): Array<Record<string, unknown>> {
   if (text === undefined || text.trim() === '') return [];
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  // YAML 1.1, as aws-iam-authenticator (go-yaml) reads it: `on` is a boolean there
+  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, version: '1.1' });
   if (doc.errors.length > 0) {
     throw new FailSafeError(`aws-auth ${section} is not valid YAML (${doc.errors[0].message}); nothing was written. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
   }
@@ -97,6 +100,7 @@ function parseOwners(annotations: Record<string, string>): Map<string, OwnerReco
       mapRoles: Array.isArray(record.mapRoles) ? record.mapRoles.map(String) : [],
       mapUsers: Array.isArray(record.mapUsers) ? record.mapUsers.map(String) : [],
       adopted: Array.isArray(record.adopted) ? record.adopted.map(String) : [],
+      restore: record.restore && typeof record.restore === 'object' ? record.restore : undefined,
     });
   }
   return owners;
@@ -110,26 +114,61 @@ function describeOwner(id: string, record: OwnerRecord): string {
   return `${record.logicalId} of stack ${record.stack} (owner ${id})`;
 }
 
+export interface PlanOptions {
+  /**
+   * The prune label of the aws-eks manifest that wrote aws-auth for this stack before
+   * the reconciler (`aws.cdk.eks/prune-<addr>`). When aws-auth still carries it and this
+   * owner has no record yet, the entries of kubectl's last-applied configuration were
+   * written by this stack: they are this owner's (so a grant removed in the same deploy
+   * is removed), not adopted.
+   */
+  readonly legacyPruneLabel?: string;
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The keys of the entries that aws-eks last applied for this stack, or none. */
+function legacyKeys(existing: ConfigMap | undefined, label: string | undefined): string[] {
+  if (!existing || !label || existing.metadata.labels?.[label] === undefined) return [];
+  try {
+    const applied = JSON.parse(existing.metadata.annotations?.[LAST_APPLIED] ?? '');
+    return SECTIONS.flatMap(section => (JSON.parse(applied?.data?.[section] ?? '[]') as Array<Record<string, unknown>>)
+      .filter(e => typeof e?.[ARN_KEY[section]] === 'string')
+      .map(e => keyOf(section, e[ARN_KEY[section]] as string)));
+  } catch {
+    return []; // not what aws-eks writes: claim nothing
+  }
+}
+
 /**
  * The ConfigMap after `owner` writes `desired` over `existing` (undefined: absent), or
  * undefined when nothing changes. Pure: the tests drive it directly.
  *
  * - Entries that no owner claims (node roles, eksctl, hand edits) are kept as they are,
  *   in place. If one has the ARN of a desired entry and the same username and groups,
- *   it is adopted (and never removed by this owner); if it differs, that is refused.
- * - Entries another owner of the same stack claims (the resource before CloudFormation
- *   replaced it) are taken over; another stack's are refused.
- * - Entries this owner claimed before and no longer wants are removed, unless adopted.
+ *   it is adopted: never removed by this owner, and put back as it was if this owner
+ *   changed it. If it differs, that is refused.
+ * - Owners of the same stack may claim the same entry (CloudFormation replacing a
+ *   resource creates the new one before it deletes the old one, and a rollback may delete
+ *   the new one instead): an entry goes only when no owner claims it any more. Another
+ *   stack's claim is refused.
+ * - Entries this owner claimed before and no longer wants are removed, unless adopted or
+ *   still claimed by another owner.
  * - A result with two entries for one ARN is refused.
  */
-export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desired: AwsAuthDesired | undefined): ConfigMap | undefined {
+export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desired: AwsAuthDesired | undefined, options: PlanOptions = {}): ConfigMap | undefined {
   if (!existing && !desired) return undefined;
   const annotations = { ...(existing?.metadata.annotations ?? {}) };
+  const labels = { ...(existing?.metadata.labels ?? {}) };
   const owners = parseOwners(annotations);
   const mine = owners.get(owner.id);
   owners.delete(owner.id);
   const previous = new Set(mine ? ownedKeys(mine) : []);
-  const adopted = new Set(mine?.adopted.map(a => a.toLowerCase()) ?? []);
+  const legacy = mine ? [] : legacyKeys(existing, options.legacyPruneLabel);
+  legacy.forEach(k => previous.add(k));
+  /** adopted ARNs (lower case) -> their original content when this owner changed them */
+  const adopted = new Map<string, Record<string, unknown> | undefined>();
+  for (const a of mine?.adopted ?? []) adopted.set(a.toLowerCase(), mine?.restore?.[a.toLowerCase()]);
 
   const want = new Map<string, { section: Section; entry: AwsAuthEntry }>();
   for (const section of SECTIONS) {
@@ -142,56 +181,54 @@ export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desir
     }
   }
 
-  // Claims of other owners: the same stack's are taken over, another stack's are refused.
-  const claimedBy = new Map<string, string>();
-  for (const [id, record] of owners) for (const key of ownedKeys(record)) claimedBy.set(key, id);
-  const changedOwners = new Set<string>();
+  // Claims of other owners: the same stack's are shared, another stack's are refused.
+  const claimants = new Map<string, string[]>();
+  for (const [id, record] of owners) for (const key of ownedKeys(record)) claimants.set(key, [...(claimants.get(key) ?? []), id]);
   for (const [key, { entry }] of want) {
-    const other = claimedBy.get(key);
-    if (other === undefined) continue;
-    const record = owners.get(other)!;
     const arn = (entry.rolearn ?? entry.userarn)!;
-    if (record.stack !== owner.stack) {
-      throw new FailSafeError(`${arn} is already granted in aws-auth by ${describeOwner(other, record)}; one principal can have only one aws-auth entry (aws-iam-authenticator keeps one of them). Nothing was written. Grant it in one stack only.`);
+    for (const other of claimants.get(key) ?? []) {
+      const record = owners.get(other)!;
+      if (record.stack !== owner.stack) {
+        throw new FailSafeError(`${arn} is already granted in aws-auth by ${describeOwner(other, record)}; one principal can have only one aws-auth entry (aws-iam-authenticator keeps one of them). Nothing was written. Grant it in one stack only.`);
+      }
+      // an entry the other owner adopted stays adopted (it existed before this stack wrote it)
+      const lower = arn.toLowerCase();
+      if (record.adopted.some(a => a.toLowerCase() === lower) && !adopted.has(lower)) adopted.set(lower, record.restore?.[lower]);
     }
-    const strip = (list: string[]) => list.filter(a => a.toLowerCase() !== arn.toLowerCase());
-    if (record.adopted.some(a => a.toLowerCase() === arn.toLowerCase())) adopted.add(arn.toLowerCase());
-    owners.set(other, { ...record, mapRoles: strip(record.mapRoles), mapUsers: strip(record.mapUsers), adopted: strip(record.adopted) });
-    claimedBy.delete(key);
-    previous.add(key);
-    changedOwners.add(other);
   }
 
   const data = { ...(existing?.data ?? {}) };
   const sections: Partial<Record<Section, Array<Record<string, unknown>>>> = {};
   for (const section of SECTIONS) {
-    const current = parseSection(section, data[section]);
     const out: Array<Record<string, unknown>> = [];
     const placed = new Set<string>();
-    for (const item of current) {
-      const key = keyOf(section, item[ARN_KEY[section]] as string);
+    for (const item of parseSection(section, data[section])) {
+      const arn = item[ARN_KEY[section]] as string;
+      const lower = arn.toLowerCase();
+      const key = keyOf(section, arn);
       const wanted = want.get(key);
-      const arnLower = (item[ARN_KEY[section]] as string).toLowerCase();
-      if (previous.has(key) && !claimedBy.has(key)) {
-        // ours: rewrite in place, or drop (unless it was there before us)
-        if (wanted && !placed.has(key)) {
-          out.push({ ...wanted.entry });
-          placed.add(key);
-        } else if (!wanted && adopted.has(arnLower)) {
-          out.push(item);
-        }
-        continue;
-      }
-      if (wanted && !placed.has(key) && !claimedBy.has(key)) {
-        if (!sameEntry(item, wanted.entry)) {
-          throw new FailSafeError(`aws-auth already maps ${item[ARN_KEY[section]]} (username ${JSON.stringify(item.username)}, groups ${JSON.stringify(item.groups)}) and this library did not write that entry; this stack wants username ${JSON.stringify(wanted.entry.username)}, groups ${JSON.stringify(wanted.entry.groups)}. Two entries for one ARN would drop one of them. Nothing was written. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
-        }
-        adopted.add(arnLower);
-        out.push(item);
+      const shared = (claimants.get(key) ?? []).length > 0;
+      if (wanted && !placed.has(key)) {
         placed.add(key);
+        if (previous.has(key) || shared) {
+          // ours (or shared in this stack): rewrite; remember an adopted entry's original
+          if (adopted.has(lower) && adopted.get(lower) === undefined && !sameEntry(item, wanted.entry)) adopted.set(lower, item);
+          out.push({ ...wanted.entry });
+          continue;
+        }
+        if (!sameEntry(item, wanted.entry)) {
+          throw new FailSafeError(`aws-auth already maps ${arn} (username ${JSON.stringify(item.username)}, groups ${JSON.stringify(item.groups)}) and this library did not write that entry; this stack wants username ${JSON.stringify(wanted.entry.username)}, groups ${JSON.stringify(wanted.entry.groups)}. Two entries for one ARN would drop one of them. Nothing was written. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
+        }
+        adopted.set(lower, undefined);
+        out.push(item);
         continue;
       }
-      out.push(item);
+      if (!wanted && previous.has(key) && !shared) {
+        // ours and no longer wanted: removed, unless it was there before us
+        if (adopted.has(lower)) out.push(adopted.get(lower) ?? item);
+        continue;
+      }
+      out.push(item); // someone else's (or a second entry for one ARN, refused below)
     }
     for (const [key, { section: s, entry }] of want) {
       if (s === section && !placed.has(key)) out.push({ ...entry });
@@ -209,39 +246,50 @@ export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desir
     sections[section] = out;
   }
 
-  for (const id of changedOwners) annotations[OWNER_ANNOTATION_PREFIX + id] = JSON.stringify(owners.get(id));
   const myKey = OWNER_ANNOTATION_PREFIX + owner.id;
   if (desired) {
     const list = (section: Section) => Array.from(want.values()).filter(w => w.section === section).map(w => (w.entry[ARN_KEY[section]])!);
+    const kept = Array.from(adopted.keys()).filter(a => want.has(keyOf('mapRoles', a)) || want.has(keyOf('mapUsers', a))).sort();
+    const restore = Object.fromEntries(kept.filter(a => adopted.get(a) !== undefined).map(a => [a, adopted.get(a)!]));
     const record: OwnerRecord = {
       stack: owner.stack,
       logicalId: owner.logicalId,
       mapRoles: list('mapRoles'),
       mapUsers: list('mapUsers'),
-      adopted: Array.from(adopted).filter(a => want.has(keyOf('mapRoles', a)) || want.has(keyOf('mapUsers', a))).sort(),
+      adopted: kept,
+      ...(Object.keys(restore).length > 0 ? { restore } : {}),
     };
     annotations[myKey] = JSON.stringify(record);
   } else {
     delete annotations[myKey];
   }
+  if (legacy.length > 0) {
+    // aws-eks's claim is handed over once: its label and last-applied configuration go
+    delete labels[options.legacyPruneLabel!];
+    delete annotations[LAST_APPLIED];
+  }
 
   for (const section of SECTIONS) {
     const before = parseSection(section, existing?.data?.[section]);
     const after = sections[section]!;
-    if (JSON.stringify(before) !== JSON.stringify(after)) data[section] = after.length === 0 ? '[]\n' : YAML.stringify(after);
+    // JSON is YAML, and unambiguous: YAML 1.1 readers (aws-iam-authenticator) take
+    // unquoted on/no/y as booleans
+    if (JSON.stringify(before) !== JSON.stringify(after)) data[section] = JSON.stringify(after);
   }
   const next: ConfigMap = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     ...(existing ?? {}),
     metadata: {
-      ...(existing?.metadata ?? { name: 'aws-auth', namespace: 'kube-system', labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }),
+      ...(existing?.metadata ?? { name: 'aws-auth', namespace: 'kube-system' }),
+      labels: existing ? labels : { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
       annotations,
     },
     data,
   };
   if (existing && JSON.stringify(existing.data ?? {}) === JSON.stringify(data)
-    && JSON.stringify(existing.metadata.annotations ?? {}) === JSON.stringify(annotations)) {
+    && JSON.stringify(existing.metadata.annotations ?? {}) === JSON.stringify(annotations)
+    && JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(labels)) {
     return undefined;
   }
   return next;
@@ -252,12 +300,12 @@ export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desir
  * (POST); a 409 (someone else wrote first, or created it first) re-reads and re-plans.
  * Never deletes the ConfigMap.
  */
-export async function reconcileAwsAuth(api: KubeApi, owner: Owner, desired: AwsAuthDesired | undefined, retry: RetryOptions = {}): Promise<void> {
+export async function reconcileAwsAuth(api: KubeApi, owner: Owner, desired: AwsAuthDesired | undefined, retry: RetryOptions = {}, options: PlanOptions = {}): Promise<void> {
   await withRetries('aws-auth', retry, async () => {
     const got = await api.request('GET', AWS_AUTH_PATH);
     if (got.status !== 200 && got.status !== 404) throw new KubeError(got.status, 'GET', AWS_AUTH_PATH, got.body);
     const existing = got.status === 200 ? got.body as ConfigMap : undefined;
-    const next = planAwsAuth(existing, owner, desired);
+    const next = planAwsAuth(existing, owner, desired, options);
     if (!next) return;
     const res = existing
       ? await api.request('PUT', AWS_AUTH_PATH, next)

@@ -5,7 +5,7 @@ import { createHash } from 'crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
-import { HttpKubeApi, KubeApi, RetryOptions } from './kube';
+import { HttpKubeApi, KubeApi, KubeError, RetryOptions } from './kube';
 import { ensureNamespaces, reconcileObjects } from './objects';
 import {
   AWS_AUTH_RESOURCE_TYPE, AwsAuthProperties, ClusterConnection, NAMESPACES_RESOURCE_TYPE, NamespacesProperties,
@@ -56,7 +56,19 @@ export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions =
   switch (event.ResourceType) {
     case AWS_AUTH_RESOURCE_TYPE: {
       const p = props as AwsAuthProperties;
-      await reconcileAwsAuth(api, owner, event.RequestType === 'Delete' ? undefined : { mapRoles: p.MapRoles ?? [], mapUsers: p.MapUsers ?? [] }, retry);
+      const options = { legacyPruneLabel: p.LegacyPruneLabel };
+      const desired = event.RequestType === 'Delete' ? undefined : { mapRoles: p.MapRoles ?? [], mapUsers: p.MapUsers ?? [] };
+      try {
+        await reconcileAwsAuth(api, owner, desired, retry, options);
+      } catch (e) {
+        // a write may have landed before the error (a timeout): the provider framework never
+        // sends a Delete for a failed Create, so take this owner's entries back now
+        if (creating && !(e instanceof FailSafeError)) {
+          await reconcileAwsAuth(api, owner, undefined, retry, options)
+            .catch(cleanup => console.error(`cleanup after the failed create: ${(cleanup as Error).message}`));
+        }
+        throw e;
+      }
       break;
     }
     case NAMESPACES_RESOURCE_TYPE:
@@ -80,8 +92,19 @@ export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions =
 }
 
 /** Credentials of `roleArn`, assumed from the handler's own role. */
-export async function assumeRole(roleArn: string, sts: STSClient): Promise<AwsCredentials> {
-  const res = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'cdk-eks-access', DurationSeconds: 900 }));
+export async function assumeRole(roleArn: string, sts: STSClient, retryDelayMs = 5000, attempts = 12): Promise<AwsCredentials> {
+  let res;
+  for (let i = 1; ; i++) {
+    try {
+      res = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'cdk-eks-access', DurationSeconds: 900 }));
+      break;
+    } catch (e) {
+      // the role's trust policy may have gained our role in this very deploy: IAM takes
+      // a few seconds to apply it
+      if ((e as Error).name !== 'AccessDenied' || i >= attempts) throw e;
+      await new Promise(r => setTimeout(r, retryDelayMs));
+    }
+  }
   const c = res.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`sts:AssumeRole of ${roleArn} returned no credentials`);
   return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
@@ -123,17 +146,29 @@ export async function connect(connection: ClusterConnection, options: ConnectOpt
 
 /** Handles one event: connects to the cluster of its properties, then dispatches. */
 export async function handle(event: Event, options: ConnectOptions, retry: RetryOptions = {}): Promise<Result> {
-  let api: KubeApi;
+  const connection = event.ResourceProperties as ClusterConnection;
   try {
-    api = await connect(event.ResourceProperties as ClusterConnection, options);
+    const api = await connect(connection, options);
+    return await dispatch(event, api, retry);
   } catch (e) {
     // a cluster that no longer exists holds nothing of ours: its resources delete cleanly
-    if (event.RequestType === 'Delete' && (e as Error).name === 'ResourceNotFoundException') {
+    if (event.RequestType === 'Delete' && !(e instanceof FailSafeError) && await clusterIsGone(connection, e as Error, options)) {
       return { PhysicalResourceId: event.PhysicalResourceId! };
     }
     throw e;
   }
-  return dispatch(event, api, retry);
+}
+
+/** Whether an error means the cluster does not exist (asking EKS when the endpoint did not answer). */
+async function clusterIsGone(connection: ClusterConnection, error: Error, options: ConnectOptions): Promise<boolean> {
+  if (error.name === 'ResourceNotFoundException') return true;
+  if (error instanceof KubeError) return false; // the API server answered: the cluster is there
+  try {
+    await (options.eks ?? new EKSClient({ region: options.region })).send(new DescribeClusterCommand({ name: connection.ClusterName }));
+    return false;
+  } catch (e) {
+    return (e as Error).name === 'ResourceNotFoundException';
+  }
 }
 
 /** The Lambda entry point (onEvent of the CDK provider framework). */

@@ -60,7 +60,7 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     const sameLabels = Object.entries(labels).every(([k, v]) => live.metadata.labels?.[k] === v);
     if (sameAnnotations && sameLabels && content(live) === content(obj)) return;
     const metadata = { ...live.metadata, labels: { ...(live.metadata.labels ?? {}), ...labels }, annotations };
-    if (live.roleRef && JSON.stringify(live.roleRef) !== JSON.stringify(obj.roleRef)) {
+    if (live.roleRef && canonicalJson(live.roleRef) !== canonicalJson(obj.roleRef)) {
       // roleRef cannot change: replace the binding (with a precondition, so a racing writer retries)
       const del = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
       if (del.status === 409 || del.status === 404) throw new Retry('changed while replacing');
@@ -136,7 +136,11 @@ export async function reconcileObjects(
   try {
     await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry));
   } catch (e) {
-    if (options.create) await forEachLimited(desired, limit, obj => releaseObject(api, owner, obj, options.retry)).catch(() => undefined);
+    if (options.create) {
+      // best effort: the provider framework never sends a Delete for a failed Create
+      await forEachLimited(desired, limit, obj => releaseObject(api, owner, obj, options.retry))
+        .catch(cleanup => console.error(`cleanup after the failed create left objects behind: ${(cleanup as Error).message}`));
+    }
     throw e;
   }
   const keep = new Set(desired.map(identity));

@@ -33,6 +33,11 @@ export interface AwsAuthEntry {
 export interface AwsAuthProperties extends ClusterConnection {
   readonly MapRoles: AwsAuthEntry[];
   readonly MapUsers: AwsAuthEntry[];
+  /**
+   * The prune label of the aws-eks manifest that wrote aws-auth for this stack before
+   * the reconciler took over (see `PlanOptions.legacyPruneLabel`). @default - none
+   */
+  readonly LegacyPruneLabel?: string;
 }
 
 export interface NamespacesProperties extends ClusterConnection {
