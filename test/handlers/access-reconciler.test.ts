@@ -445,6 +445,13 @@ describe('RBAC objects and namespaces', () => {
     expect(kube.get(bindingPath(EDIT.metadata.name)).roleRef.name).toBe('view');
   });
 
+  test('a roleRef that only differs in key order is the same roleRef (the binding is not replaced)', async () => {
+    await createNamespace();
+    kube.put(bindingPath(EDIT.metadata.name), { ...EDIT, roleRef: { name: 'edit', kind: 'ClusterRole', apiGroup: 'rbac.authorization.k8s.io' } });
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }), api(kube), FAST);
+    expect(kube.writes().filter(w => w.method === 'DELETE')).toEqual([]);
+  });
+
   test('a namespace is created when absent, left alone when present, and survives the stack\'s deletion', async () => {
     // GIVEN
     kube.put('/api/v1/namespaces/existing', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'existing', labels: { mine: 'yes' } } });
