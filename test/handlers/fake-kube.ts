@@ -106,7 +106,8 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
         return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${path}: the object has been modified; please apply your changes to the latest version and try again`)];
       }
       if (body?.metadata?.name !== now.metadata.name) return [400, status(400, 'BadRequest', 'name mismatch')];
-      if (now.roleRef && JSON.stringify(now.roleRef) !== JSON.stringify(body.roleRef)) return [422, status(422, 'Invalid', 'roleRef: cannot change roleRef')];
+      const ref = (r: any) => JSON.stringify(r, Object.keys(r ?? {}).sort()); // compared as values, as the API server does
+      if (now.roleRef && ref(now.roleRef) !== ref(body.roleRef)) return [422, status(422, 'Invalid', 'roleRef: cannot change roleRef')];
       const updated = stamp({ ...body, metadata: { ...body.metadata, uid: now.metadata.uid } });
       store.set(path, updated);
       return [200, updated];
