@@ -172,6 +172,15 @@ describe('ClusterAccess', () => {
       expect(JSON.parse(handover.Properties.Manifest)).toEqual([expect.objectContaining({ kind: 'ConfigMap', metadata: expect.objectContaining({ name: 'cdk-eks-access-aws-auth-handover', namespace: 'kube-system' }) })]);
     });
 
+    test('without aws-eks pruning there is no prune label to take former entries over by', () => {
+      const stack = testStack();
+      testCluster(stack, { prune: false });
+      Template.fromStack(stack).hasResourceProperties('Custom::CdkEksAccessAwsAuth', { LegacyPruneLabel: Match.absent() });
+      const pruning = testStack();
+      testCluster(pruning);
+      Template.fromStack(pruning).hasResourceProperties('Custom::CdkEksAccessAwsAuth', { LegacyPruneLabel: Match.stringLikeRegexp('^aws\\.cdk\\.eks/prune-[0-9a-f]{42}$') });
+    });
+
     test('capacity added before ClusterAccess exists (EksCluster default capacity) is absorbed too', () => {
       const stack = testStack();
       const cluster = testCluster(stack, { defaultCapacity: 2 });
