@@ -239,7 +239,9 @@ describe('aws-auth', () => {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: {
-        name: 'aws-auth', namespace: 'kube-system', labels: { [label]: '' },
+        name: 'aws-auth',
+        namespace: 'kube-system',
+        labels: { [label]: '' },
         annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', data: applied, metadata: { labels: { [label]: '' }, name: 'aws-auth', namespace: 'kube-system' } }) },
       },
       data: { ...applied, mapRoles: JSON.stringify([NODE, ADMIN, DEV, hand]) },
@@ -258,7 +260,9 @@ describe('aws-auth', () => {
 
   test('foreign entries keep their YAML 1.1 meaning (a quoted "on" stays a string for aws-iam-authenticator)', async () => {
     kube.put(AWS_AUTH_PATH, {
-      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'aws-auth', namespace: 'kube-system' },
       data: { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Odd\n  username: "on"\n  groups: ["no", y]\n' },
     });
     await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);

@@ -156,7 +156,9 @@ function legacyKeys(existing: ConfigMap | undefined, label: string | undefined):
  *   still claimed by another owner.
  * - A result with two entries for one ARN is refused.
  */
-export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desired: AwsAuthDesired | undefined, options: PlanOptions = {}): ConfigMap | undefined {
+export function planAwsAuth(
+  existing: ConfigMap | undefined, owner: Owner, desired: AwsAuthDesired | undefined, options: PlanOptions = {},
+): ConfigMap | undefined {
   if (!existing && !desired) return undefined;
   const annotations = { ...(existing?.metadata.annotations ?? {}) };
   const labels = { ...(existing?.metadata.labels ?? {}) };
@@ -300,7 +302,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, owner: Owner, desir
  * (POST); a 409 (someone else wrote first, or created it first) re-reads and re-plans.
  * Never deletes the ConfigMap.
  */
-export async function reconcileAwsAuth(api: KubeApi, owner: Owner, desired: AwsAuthDesired | undefined, retry: RetryOptions = {}, options: PlanOptions = {}): Promise<void> {
+export async function reconcileAwsAuth(
+  api: KubeApi, owner: Owner, desired: AwsAuthDesired | undefined, retry: RetryOptions = {}, options: PlanOptions = {},
+): Promise<void> {
   await withRetries('aws-auth', retry, async () => {
     const got = await api.request('GET', AWS_AUTH_PATH);
     if (got.status !== 200 && got.status !== 404) throw new KubeError(got.status, 'GET', AWS_AUTH_PATH, got.body);
