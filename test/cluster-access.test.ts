@@ -139,7 +139,7 @@ describe('ClusterAccess', () => {
     const NODE = { username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] };
     const pathless = (stack: Stack, role: iam.IRole) => `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/\${${stack.getLogicalId(role.node.defaultChild as iam.CfnRole)}}`;
 
-    test('node group, Fargate and user mappings are written by the one reconciler, next to the grants; aws-eks\'s manifest is gone', () => {
+    test('node group, Fargate and user mappings are written by the one reconciler, next to the grants; aws-eks\'s manifest no longer writes aws-auth', () => {
       // GIVEN
       const stack = testStack();
       const cluster = testCluster(stack);
@@ -162,6 +162,10 @@ describe('ClusterAccess', () => {
       ]);
       expect(mapRoles.map(e => e.groups[0])).toEqual(['system:bootstrappers', 'system:bootstrappers', 'deployers', 'system:masters', 'cdk-eks-access:cluster-view']);
       expect(mapUsers).toEqual([{ userarn: 'arn:aws:iam::111122223333:user/people/bob', username: 'arn:aws:iam::111122223333:user/people/bob', groups: ['ops'] }]);
+      // EKS writes these roles into aws-auth itself: the reconciler writes after it
+      const awsAuthResource = Object.values(template.findResources('Custom::CdkEksAccessAwsAuth'))[0];
+      const id = (c: any) => stack.getLogicalId(c.node.defaultChild);
+      expect(awsAuthResource.DependsOn).toEqual(expect.arrayContaining([id(nodegroup), stack.getLogicalId(fargate.node.findChild('Resource').node.defaultChild as any)]));
       // aws-eks's aws-auth manifest stays under its logical id, neutralized: a placeholder
       // ConfigMap, no prune, retained (so upgrading a deployed stack never deletes aws-auth)
       const kubectl = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'));

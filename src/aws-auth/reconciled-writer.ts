@@ -1,4 +1,4 @@
-import { CfnResource, CustomResource, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnResource, CustomResource, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
@@ -87,6 +87,18 @@ export class ReconciledAwsAuthWriter {
     manifest.applyRemovalPolicy(RemovalPolicy.RETAIN);
     internals._awsAuth = absorber as unknown as eks.AwsAuth;
     if (cluster.awsAuth !== (absorber as unknown)) throw changed();
+
+    // EKS writes the node role of a managed node group and the pod execution role of a
+    // Fargate profile into aws-auth itself, and how it writes is not ours to check: the
+    // reconciler writes after them, so their writes cannot race with ours.
+    Aspects.of(Stack.of(cluster)).add({
+      visit: node => {
+        const role = node instanceof eks.Nodegroup ? node.role : node instanceof eks.FargateProfile ? node.podExecutionRole : undefined;
+        if (role && Stack.of(node) === Stack.of(this.resource) && this.absorbed.some(m => m.identity === role)) {
+          this.resource.node.addDependency(node);
+        }
+      },
+    });
   }
 
   /** Records one absorbed mapping (identical repeats, e.g. one role in two node groups, are one entry). */
