@@ -164,8 +164,8 @@ describe('ClusterAccess', () => {
       expect(mapUsers).toEqual([{ userarn: 'arn:aws:iam::111122223333:user/people/bob', username: 'arn:aws:iam::111122223333:user/people/bob', groups: ['ops'] }]);
       // EKS writes these roles into aws-auth itself: the reconciler writes after it
       const awsAuthResource = Object.values(template.findResources('Custom::CdkEksAccessAwsAuth'))[0];
-      const id = (c: any) => stack.getLogicalId(c.node.defaultChild);
-      expect(awsAuthResource.DependsOn).toEqual(expect.arrayContaining([id(nodegroup), stack.getLogicalId(fargate.node.findChild('Resource').node.defaultChild as any)]));
+      const logicalId = (c: any) => stack.getLogicalId(c.node.defaultChild);
+      expect(awsAuthResource.DependsOn).toEqual(expect.arrayContaining([logicalId(nodegroup), stack.getLogicalId(fargate.node.findChild('Resource').node.defaultChild as any)]));
       // aws-eks's aws-auth manifest stays under its logical id, neutralized: a placeholder
       // ConfigMap, no prune, retained (so upgrading a deployed stack never deletes aws-auth)
       const kubectl = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'));
