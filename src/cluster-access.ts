@@ -41,7 +41,8 @@ interface Chunk {
  * grant goes). Mappings that aws-eks adds for node groups, Fargate profiles, ASG capacity
  * and `mastersRole` are written by the same reconciler.
  *
- * What it adds to the template: the reconciler (2 functions, 2 roles, 2 policies), one
+ * What it adds to the template: the reconciler (2 functions, 2 roles, 2 policies, a log
+ * group; only when something is written into the cluster, not for access entries alone), one
  * `Custom::CdkEksAccessAwsAuth` in CONFIG_MAP and API_AND_CONFIG_MAP modes, one
  * `AWS::EKS::AccessEntry` per principal in API and API_AND_CONFIG_MAP modes, one
  * `Custom::CdkEksAccessNamespaces` when grants use namespaces, and as few

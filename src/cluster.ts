@@ -19,8 +19,8 @@ import { defaultKubectlLayer, kubernetesMinor } from './private/kubectl-layer';
  * A flat struct: the cluster-access properties (`adminRole`/`adminPrincipal`,
  * `kubectlLayer`, `authenticationMode`, `outputAdminAccess`) plus the `eks.Cluster`
  * properties users commonly set, passed through unchanged. It does not extend
- * `eks.ClusterProps` because there `kubectlLayer` is required and `mastersRole` would
- * write a pathed ARN to aws-auth; `mastersRole` is replaced by `adminRole`.
+ * `eks.ClusterProps` because there `kubectlLayer` is required; `mastersRole` is replaced
+ * by `adminRole`/`adminPrincipal`.
  */
 export interface EksClusterProps {
   /** The Kubernetes version of the cluster. */
@@ -216,8 +216,10 @@ export interface EksClusterProps {
   readonly kubectlLambdaRole?: iam.IRole;
 
   /**
-   * Whether manifests added with `cluster.addManifest()` are pruned on update.
-   * (This library's own manifests never prune.)
+   * Whether manifests added with `cluster.addManifest()` are pruned on update. (What
+   * this library writes goes through its reconciler, which does not prune.) With
+   * `false`, aws-auth entries written by aws-eks before the reconciler carry no prune
+   * label, so the reconciler adopts them instead of taking them over as this stack's.
    *
    * @default true
    */
@@ -320,8 +322,8 @@ export class EksCluster extends Construct {
       deletionProtection: props.deletionProtection,
       bootstrapSelfManagedAddons: props.bootstrapSelfManagedAddons,
       outputClusterName: props.outputClusterName,
-      // mastersRole is deliberately not used: aws-eks writes its ARN with the IAM path,
-      // which aws-auth never matches. The admin entry is written below instead.
+      // mastersRole is not used: the admin is a grant like any other (below), so it
+      // merges with further grants and gets an access entry in the API modes.
       outputConfigCommand: false,
     });
 

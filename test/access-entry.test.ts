@@ -126,6 +126,17 @@ describe('access entries', () => {
     });
   });
 
+  test('API mode with cluster-admin grants only: no reconciler (nothing is written into the cluster)', () => {
+    const stack = testStack();
+    const cluster = testCluster(stack, { authenticationMode: API });
+    cluster.grantSsoPermissionSet(SSO, AccessLevel.clusterAdmin());
+    const template = Template.fromStack(stack);
+    expect(Object.keys(template.findResources('AWS::EKS::AccessEntry'))).toHaveLength(2);
+    expect(Object.keys(template.toJSON().Resources).filter(id => id.includes('CdkEksAccessReconciler'))).toEqual([]);
+    const custom = Object.values(template.toJSON().Resources).filter((r: any) => r.Type.startsWith('Custom::CdkEksAccess'));
+    expect(custom).toEqual([]);
+  });
+
   describe('CloudFormation\'s 500-resource limit', () => {
     function apiStackWith(principals: number): Stack {
       const stack = testStack();

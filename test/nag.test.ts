@@ -5,6 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { TEST_APP_PROPS } from './util';
 import { buildExampleStack } from '../examples/app';
+import { buildImportedStack } from '../examples/app-imported';
 import { buildV28Stack } from '../examples/app-v28';
 
 /**
@@ -35,7 +36,7 @@ const ACCEPTED: Accepted[] = [
 ];
 
 /** Construct paths this library creates. */
-const LIBRARY_OWNED = [/\/Cluster\/AdminRole\//, /\/Cluster\/Cluster\/CdkEksAccess\//, /\/Custom::CdkEksAccessSsoRoleLookupCustomResourceProvider\//];
+const LIBRARY_OWNED = [/\/Cluster\/AdminRole\//, /\/CdkEksAccess\//, /\/Custom::CdkEksAccessSsoRoleLookupCustomResourceProvider\//];
 /** Findings on library-owned paths that are accepted: aws-cdk-lib's provider framework, and Lambda's VPC access policy. */
 const LIBRARY_ACCEPTED = ACCEPTED.filter(a => a.path.source.includes('CdkEksAccess'));
 
@@ -69,6 +70,7 @@ function isAccepted(v: Violation): boolean {
 describe.each([
   ['examples/app.ts', buildExampleStack],
   ['examples/app-v28.ts', buildV28Stack],
+  ['examples/app-imported.ts', buildImportedStack],
 ])('cdk-nag AwsSolutions on %s', (_, build) => {
   const found = nag(build);
 

@@ -29,7 +29,8 @@ function optional(read: () => string): string | undefined {
  * holds cluster admin) and to describe the cluster, and placed in the cluster's kubectl
  * subnets when the endpoint is private.
  *
- * Adds a function, its role, and the provider framework's function and role.
+ * Adds a function, its role and policy, its log group, and the provider framework's
+ * function, role and policy.
  */
 export class ReconcilerProvider extends Construct {
   /** How the handler reaches the cluster: the common properties of every reconciler resource. */
