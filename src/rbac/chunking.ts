@@ -1,7 +1,11 @@
 import { KubeObject, objectKey } from './objects';
 import { hashBits } from '../private/hash';
 
-/** Bytes an object list takes as a custom-resource `Manifest` property in the template (a JSON string inside JSON). */
+/**
+ * Bytes an object list takes serialized as a JSON string inside JSON. The reconciler's
+ * `Objects` property holds the objects inline, which is never larger (no escaping), so
+ * this is a safe upper bound for the chunk size limit.
+ */
 export function manifestBytes(objects: KubeObject[]): number {
   return Buffer.byteLength(JSON.stringify(JSON.stringify(objects)), 'utf8');
 }
