@@ -15,7 +15,7 @@ import { ClusterConnection } from '../handlers/access-reconciler/protocol';
 const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'access-reconciler');
 
 /** Reads an attribute of an imported cluster that aws-cdk-lib throws on when it was not given. */
-function optional(read: () => string): string | undefined {
+function optional<T>(read: () => T): T | undefined {
   try {
     return read();
   } catch {
@@ -54,7 +54,7 @@ export class ReconcilerProvider extends Construct {
     const subnets = cluster.kubectlPrivateSubnets;
     let vpc;
     if (subnets && subnets.length > 0) {
-      vpc = optionalVpc(cluster);
+      vpc = optional(() => cluster.vpc);
       if (!vpc) {
         throw constructError(this, `the cluster ${cluster.node.path} has kubectl private subnets but no VPC; import it with vpc as well, so the reconciler can run in those subnets.`);
       }
@@ -116,13 +116,5 @@ export class ReconcilerProvider extends Construct {
     const barrier = (this.cluster as unknown as { _kubectlReadyBarrier?: IConstruct })._kubectlReadyBarrier;
     if (barrier) resource.node.addDependency(barrier);
     return resource;
-  }
-}
-
-function optionalVpc(cluster: eks.ICluster) {
-  try {
-    return cluster.vpc;
-  } catch {
-    return undefined;
   }
 }

@@ -200,11 +200,13 @@ export function planAwsAuth(
   }
 
   const data = { ...(existing?.data ?? {}) };
+  const current: Partial<Record<Section, Array<Record<string, unknown>>>> = {};
   const sections: Partial<Record<Section, Array<Record<string, unknown>>>> = {};
   for (const section of SECTIONS) {
     const out: Array<Record<string, unknown>> = [];
     const placed = new Set<string>();
-    for (const item of parseSection(section, data[section])) {
+    current[section] = parseSection(section, data[section]);
+    for (const item of current[section]!) {
       const arn = item[ARN_KEY[section]] as string;
       const lower = arn.toLowerCase();
       const key = keyOf(section, arn);
@@ -272,11 +274,10 @@ export function planAwsAuth(
   }
 
   for (const section of SECTIONS) {
-    const before = parseSection(section, existing?.data?.[section]);
     const after = sections[section]!;
     // JSON is YAML, and unambiguous: YAML 1.1 readers (aws-iam-authenticator) take
     // unquoted on/no/y as booleans
-    if (JSON.stringify(before) !== JSON.stringify(after)) data[section] = JSON.stringify(after);
+    if (JSON.stringify(current[section]) !== JSON.stringify(after)) data[section] = JSON.stringify(after);
   }
   const next: ConfigMap = {
     apiVersion: 'v1',
