@@ -43,8 +43,20 @@ export function newOwnerId(event: Event): string {
   return createHash('sha256').update(`${event.StackId}\n${event.LogicalResourceId}\n${event.RequestId}`).digest('hex').slice(0, 40);
 }
 
+/** What the handler may learn about the stack the event comes from. */
+export interface DispatchContext {
+  /**
+   * The stack's status (CloudFormation `DescribeStacks` on the event's `StackId`), e.g.
+   * `DELETE_IN_PROGRESS` or `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS`; undefined
+   * when unknown. Tells a real stack delete from the cleanup of a failed or replaced
+   * resource.
+   * @default - unknown
+   */
+  readonly stackStatus?: () => Promise<string | undefined>;
+}
+
 /** Handles one event against an API that is already connected. */
-export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions = {}): Promise<Result> {
+export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions = {}, _context: DispatchContext = {}): Promise<Result> {
   const props = event.ResourceProperties;
   const old = event.OldResourceProperties;
   // Another cluster is another resource: a new owner there; CloudFormation then deletes
