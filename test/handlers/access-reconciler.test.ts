@@ -1,6 +1,6 @@
 import * as YAML from 'yaml';
 import { FakeKube, startFakeKube } from './fake-kube';
-import { AWS_AUTH_PATH, FailSafeError } from '../../src/handlers/access-reconciler/aws-auth';
+import { AWS_AUTH_PATH, FailSafeError, StackRecord, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
@@ -61,6 +61,11 @@ function seedAwsAuth(kube: FakeKube, extraRoles: object[] = []) {
   });
 }
 
+/** This stack's ownership record on aws-auth. */
+function recordOf(kube: FakeKube, stack = STACK_A): StackRecord {
+  return JSON.parse(kube.get(AWS_AUTH_PATH).metadata.annotations[recordKey(stack)]);
+}
+
 const FOREIGN_ROLES = [NODE, { rolearn: 'arn:aws:iam::111122223333:role/HandAdded', username: 'hand', groups: ['viewers'] }];
 const FOREIGN_USERS = [{ userarn: 'arn:aws:iam::111122223333:user/bob', username: 'bob', groups: ['ops'] }];
 
@@ -86,8 +91,18 @@ describe('aws-auth', () => {
     const got = awsAuthOf(kube);
     expect(got.mapRoles).toEqual([ADMIN]);
     expect(got.mapUsers).toEqual([ALICE]);
-    const record = JSON.parse(got.annotations[`owner.cdk-eks-access.io/${result.PhysicalResourceId}`]);
-    expect(record).toEqual({ stack: STACK_A, logicalId: 'AwsAuth', mapRoles: [ADMIN.rolearn], mapUsers: [ALICE.userarn], adopted: [] });
+    expect(recordOf(kube)).toEqual({
+      v: 2,
+      stack: STACK_A,
+      current: {
+        id: result.PhysicalResourceId,
+        logicalId: 'AwsAuth',
+        claims: [
+          { section: 'mapRoles', arn: ADMIN.rolearn, username: ADMIN.username, groups: ADMIN.groups, how: 'created' },
+          { section: 'mapUsers', arn: ALICE.userarn, username: ALICE.username, groups: ALICE.groups, how: 'created' },
+        ],
+      },
+    });
     expect(kube.writes()).toEqual([{ method: 'POST', path: '/api/v1/namespaces/kube-system/configmaps', status: 201 }]);
   });
 
@@ -119,7 +134,8 @@ describe('aws-auth', () => {
     const got = awsAuthOf(kube);
     expect(got.mapRoles).toEqual([...FOREIGN_ROLES, ADMIN, QA]);
     expect(got.mapUsers).toEqual(FOREIGN_USERS);
-    expect(JSON.parse(got.annotations[`owner.cdk-eks-access.io/${PhysicalResourceId}`]).mapRoles).toEqual([ADMIN.rolearn, QA.rolearn]);
+    expect(recordOf(kube).current.id).toBe(PhysicalResourceId);
+    expect(recordOf(kube).current.claims.map(c => c.arn)).toEqual([ADMIN.rolearn, QA.rolearn]);
   });
 
   test('a rollback (an update back to the old properties) restores the previous owned entries', async () => {
@@ -184,7 +200,9 @@ describe('aws-auth', () => {
     // THEN
     const got = awsAuthOf(kube);
     expect(got.mapRoles).toEqual([...FOREIGN_ROLES, ADMIN, QA]);
-    expect(Object.keys(got.annotations)).toEqual([`owner.cdk-eks-access.io/${replacement.PhysicalResourceId}`]);
+    expect(Object.keys(got.annotations)).toEqual([recordKey(STACK_A)]);
+    expect(recordOf(kube).current.id).toBe(replacement.PhysicalResourceId);
+    expect(recordOf(kube).previous).toBeUndefined();
   });
 
   test('an update that changes nothing writes nothing', async () => {
@@ -248,12 +266,12 @@ describe('aws-auth', () => {
     });
 
     // WHEN: the first deploy with the reconciler no longer grants DEV
-    const { PhysicalResourceId } = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [NODE, ADMIN], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
+    await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [NODE, ADMIN], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
 
     // THEN
     const got = awsAuthOf(kube);
     expect(got.mapRoles).toEqual([NODE, ADMIN, hand]);
-    expect(JSON.parse(got.annotations[`owner.cdk-eks-access.io/${PhysicalResourceId}`]).adopted).toEqual([]);
+    expect(recordOf(kube).current.claims.map(c => [c.arn, c.how])).toEqual([[NODE.rolearn, 'takenOver'], [ADMIN.rolearn, 'takenOver']]);
     expect(got.annotations['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
     expect(kube.get(AWS_AUTH_PATH).metadata.labels).toEqual({});
   });
@@ -292,11 +310,18 @@ describe('aws-auth', () => {
   });
 
   test.each([
-    ['a different entry for the same ARN (another case)', [{ ...DEV, rolearn: DEV.rolearn.toUpperCase().replace('ARN:AWS:IAM', 'arn:aws:iam'), groups: ['hand-made'] }], /aws-auth already maps .*did not write that entry/],
-    ['two foreign entries for one ARN', [{ rolearn: NODE_ROLE, username: 'x', groups: ['y'] }], /would hold more than one entry for arn:aws:iam::111122223333:role\/NodeInstanceRole and arn:aws:iam::111122223333:role\/NodeInstanceRole/],
-  ])('fails safe on %s: error, no write', async (_what, extra, message) => {
+    ['a different entry for the same ARN (another case)', [{ ...DEV, rolearn: DEV.rolearn.toUpperCase().replace('ARN:AWS:IAM', 'arn:aws:iam'), groups: ['hand-made'] }], /aws-auth already maps .*did not write that entry/, undefined],
+    ['two foreign entries for one of its ARNs', [DEV, { ...DEV, groups: ['y'] }], /aws-auth has more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*mapRoles item 3 .*mapRoles item 4 /, undefined],
+    ['a wildcard entry that covers one of its ARNs', [{ rolearn: 'arn:aws:iam::111122223333:role/D*', username: 'wild', groups: ['y'] }], /more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*role\/D\*/, undefined],
+    ['a mapUsers entry for one of its role ARNs', [], /more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*mapUsers item 2/, { userarn: DEV.rolearn, username: 'odd', groups: [] }],
+  ])('fails safe on %s: error, no write', async (_what, extra, message, extraUser: object | undefined) => {
     // GIVEN
     seedAwsAuth(kube, extra);
+    if (extraUser) {
+      const cm = kube.get(AWS_AUTH_PATH);
+      kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapUsers: cm.data.mapUsers + YAML.stringify([extraUser]) } });
+      kube.log.length = 0;
+    }
     const before = JSON.stringify(kube.get(AWS_AUTH_PATH));
 
     // WHEN / THEN
@@ -309,14 +334,13 @@ describe('aws-auth', () => {
   test.each([
     ['unparseable YAML', '- rolearn: arn:aws:iam::1:role/x\n  groups: [a, b\n'],
     ['a mapping instead of a list', 'rolearn: arn:aws:iam::1:role/x\n'],
-    ['an item without rolearn', '- username: x\n  groups: [a]\n'],
     ['duplicate keys', '- rolearn: arn:aws:iam::1:role/x\n  rolearn: arn:aws:iam::1:role/y\n'],
   ])('malformed existing mapRoles (%s): fails with a clear message and writes nothing', async (_what, mapRoles) => {
     // GIVEN
     kube.put(AWS_AUTH_PATH, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles } });
 
     // WHEN / THEN
-    await expect(dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST)).rejects.toThrow(/aws-auth mapRoles .*nothing was written/);
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST)).rejects.toThrow(/aws-auth mapRoles is .*aws-iam-authenticator ignores all of it .*Nothing was written/);
     expect(kube.writes()).toEqual([]);
     expect(kube.get(AWS_AUTH_PATH).data.mapRoles).toBe(mapRoles);
   });

@@ -1,6 +1,6 @@
-// yaml is bundled into the handler at build time (esbuild), so it is a devDependency.
-// eslint-disable-next-line import/no-extraneous-dependencies
-import * as YAML from 'yaml';
+import { createHash } from 'crypto';
+import { editSection } from './aws-auth-edit';
+import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection } from './aws-auth-read';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
 
@@ -22,280 +22,407 @@ export interface ConfigMap {
   [k: string]: unknown;
 }
 
-/** What one owner (one custom resource) wrote, recorded in its annotation. */
-export interface OwnerRecord {
-  /** CloudFormation stack id of the owner. */
-  readonly stack: string;
-  readonly logicalId: string;
-  readonly mapRoles: string[];
-  readonly mapUsers: string[];
-  /** Entries that were already there, identical, when the owner first wanted them: never removed by it. */
-  readonly adopted: string[];
-  /** The original content of adopted entries this owner changed, put back when it lets go (by lower-case ARN). */
-  readonly restore?: Record<string, Record<string, unknown>>;
-}
+/** An aws-auth state the reconciler refuses to write over; nothing was written. */
+export class FailSafeError extends Error {}
 
-/** The owner's entries; `undefined` removes all of them (the resource is being deleted). */
-export interface AwsAuthDesired {
-  readonly mapRoles: AwsAuthEntry[];
-  readonly mapUsers: AwsAuthEntry[];
-}
-
+/** The custom resource writing: its stack, logical id and physical id. */
 export interface Owner {
+  /** The physical id (CloudFormation's name for this resource instance). */
   readonly id: string;
   readonly stack: string;
   readonly logicalId: string;
 }
 
-/** An aws-auth state the reconciler refuses to write over; nothing was written. */
-export class FailSafeError extends Error {}
+/**
+ * How an entry came to be this stack's:
+ * - `created`: it wrote the entry (there was none for the ARN);
+ * - `adopted`: an identical entry was already there, written by someone else (EKS for a
+ *   node role, eksctl, a hand edit); it stays when the stack lets go, as it was found;
+ * - `takenOver`: aws-eks's aws-auth manifest of this stack wrote it before the reconciler
+ *   (read from kubectl's last-applied configuration); removed when a new version of the
+ *   stack revokes it or on a real stack delete, kept (as it was found) by a rollback,
+ *   a cleanup, or a delete whose kind is unknown.
+ */
+export type How = 'created' | 'adopted' | 'takenOver';
 
-type Section = 'mapRoles' | 'mapUsers';
-const SECTIONS: Section[] = ['mapRoles', 'mapUsers'];
-const ARN_KEY: Record<Section, 'rolearn' | 'userarn'> = { mapRoles: 'rolearn', mapUsers: 'userarn' };
-
-/** Identity of an entry: section and ARN, case-insensitively (as aws-iam-authenticator compares). */
-function keyOf(section: Section, arn: string): string {
-  return `${section}:${arn.toLowerCase()}`;
+/** One entry a generation holds: what it wants the ARN to resolve to, and how it came by it. */
+export interface Claim {
+  readonly section: Section;
+  readonly arn: string;
+  readonly username: string;
+  readonly groups: string[];
+  readonly how: How;
+  /** The item's source text before this stack first changed it (adopted and taken-over entries). */
+  readonly original?: string;
 }
 
-/** Parses one section of aws-auth; anything but a list of entries with an ARN is refused. */
-export function parseSection(section: Section, text: string | undefined): Array<Record<string, unknown>> {
-  if (text === undefined || text.trim() === '') return [];
-  // YAML 1.1, as aws-iam-authenticator (go-yaml) reads it: `on` is a boolean there
-  const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, version: '1.1' });
-  if (doc.errors.length > 0) {
-    throw new FailSafeError(`aws-auth ${section} is not valid YAML (${doc.errors[0].message}); nothing was written. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
-  }
-  const value = doc.toJS();
-  if (value === null || value === undefined) return [];
-  if (!Array.isArray(value)) throw new FailSafeError(`aws-auth ${section} is not a list (it is ${typeof value}); nothing was written. Fix the ConfigMap and deploy again.`);
-  value.forEach((entry, i) => {
-    const arn = entry?.[ARN_KEY[section]];
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || typeof arn !== 'string' || arn === '') {
-      throw new FailSafeError(`aws-auth ${section} item ${i + 1} has no ${ARN_KEY[section]} (${JSON.stringify(entry)}); nothing was written. Fix the ConfigMap and deploy again.`);
-    }
-  });
-  return value;
+/** What one custom resource instance (one physical id) holds in aws-auth. */
+export interface Generation {
+  readonly id: string;
+  readonly logicalId: string;
+  readonly claims: Claim[];
 }
 
-function sameEntry(a: Record<string, unknown>, b: AwsAuthEntry): boolean {
-  const groups = (g: unknown) => JSON.stringify(Array.isArray(g) ? [...g].map(String).sort() : []);
-  return a.username === b.username && groups(a.groups) === groups(b.groups);
+/**
+ * One record per stack on aws-auth (annotation `owner.cdk-eks-access.io/<hash of the stack
+ * id>`): one aws-auth resource per cluster per stack (a synth error otherwise), so the
+ * stack's record is that resource's. `current` is the instance that wrote last; `previous`
+ * the instance it replaced under another logical id, kept until CloudFormation deletes one
+ * of the two (a rollback deletes the new one: `previous` comes back).
+ */
+export interface StackRecord {
+  readonly v: 2;
+  readonly stack: string;
+  readonly current: Generation;
+  readonly previous?: Generation;
 }
 
-function parseOwners(annotations: Record<string, string>): Map<string, OwnerRecord> {
-  const owners = new Map<string, OwnerRecord>();
-  for (const [key, value] of Object.entries(annotations)) {
-    if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
-    let record: Partial<OwnerRecord>;
-    try {
-      record = JSON.parse(value);
-    } catch {
-      throw new FailSafeError(`aws-auth annotation ${key} is not the JSON this library writes; nothing was written. Restore it or remove it by hand.`);
-    }
-    owners.set(key.slice(OWNER_ANNOTATION_PREFIX.length), {
-      stack: String(record.stack ?? ''),
-      logicalId: String(record.logicalId ?? ''),
-      mapRoles: Array.isArray(record.mapRoles) ? record.mapRoles.map(String) : [],
-      mapUsers: Array.isArray(record.mapUsers) ? record.mapUsers.map(String) : [],
-      adopted: Array.isArray(record.adopted) ? record.adopted.map(String) : [],
-      restore: record.restore && typeof record.restore === 'object' ? record.restore : undefined,
-    });
-  }
-  return owners;
+/** The owner's entries, for a Create or an Update. */
+export interface AwsAuthDesired {
+  readonly mapRoles: AwsAuthEntry[];
+  readonly mapUsers: AwsAuthEntry[];
 }
 
-function ownedKeys(record: OwnerRecord): string[] {
-  return [...record.mapRoles.map(a => keyOf('mapRoles', a)), ...record.mapUsers.map(a => keyOf('mapUsers', a))];
-}
-
-function describeOwner(id: string, record: OwnerRecord): string {
-  return `${record.logicalId} of stack ${record.stack} (owner ${id})`;
-}
-
-export interface PlanOptions {
+/** What CloudFormation asks of the aws-auth resource. */
+export interface AwsAuthRequest {
+  readonly owner: Owner;
+  /** Create (or a replacement), Update, or Delete. */
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  /** The entries, for Create and Update. */
+  readonly desired?: AwsAuthDesired;
   /**
    * The prune label of the aws-eks manifest that wrote aws-auth for this stack before
-   * the reconciler (`aws.cdk.eks/prune-<addr>`). When aws-auth still carries it and this
-   * owner has no record yet, the entries of kubectl's last-applied configuration were
-   * written by this stack: they are this owner's (so a grant removed in the same deploy
-   * is removed), not adopted.
+   * the reconciler (`aws.cdk.eks/prune-<addr>`). When aws-auth still carries it and the
+   * stack has no record yet, the entries of kubectl's last-applied configuration are taken
+   * over as this stack's.
    */
   readonly legacyPruneLabel?: string;
+  /**
+   * For a Delete: true when the stack itself is being deleted (`DELETE_IN_PROGRESS`), false
+   * for the cleanup after an update or a rollback, undefined when unknown (taken as a cleanup).
+   */
+  readonly stackDelete?: boolean;
+}
+
+/** The annotation that holds a stack's record. */
+export function recordKey(stack: string): string {
+  return OWNER_ANNOTATION_PREFIX + createHash('sha256').update(stack).digest('hex').slice(0, 40);
+}
+
+const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
+
+function keyOf(arn: string): string {
+  return arn.toLowerCase();
+}
+
+function sameGroups(a: string[], b: string[]): boolean {
+  return JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+}
+
+/** Whether an item already resolves as the claim wants (a node mapping: EKS may add groups, e.g. Windows'). */
+function satisfies(item: SectionItem, want: { username: string; groups: string[] }): boolean {
+  if (item.username !== want.username) return false;
+  if (want.username === NODE_USERNAME) return want.groups.every(g => item.groups.includes(g));
+  return sameGroups(item.groups, want.groups);
+}
+
+function sameValues(item: SectionItem, claim: { username: string; groups: string[] }): boolean {
+  return item.username === claim.username && sameGroups(item.groups, claim.groups);
+}
+
+function entryJson(section: Section, c: { arn: string; username: string; groups: string[] }): string {
+  return JSON.stringify({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
+}
+
+function parseJson(key: string, value: string): any {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new FailSafeError(`aws-auth annotation ${key} is not the JSON this library writes; nothing was written. Restore it or remove it by hand.`);
+  }
+}
+
+/** A record of the reconciler's first release (one annotation per physical id), read as a generation. */
+function legacyRecordGeneration(id: string, value: any): Generation {
+  const adopted = new Set<string>((value.adopted ?? []).map((a: string) => keyOf(a)));
+  const claims: Claim[] = [];
+  for (const section of SECTIONS) {
+    for (const arn of value[section] ?? []) {
+      claims.push({ section, arn, username: '', groups: [], how: adopted.has(keyOf(arn)) ? 'adopted' : 'created' });
+    }
+  }
+  return { id, logicalId: String(value.logicalId ?? ''), claims };
+}
+
+interface Records {
+  mine?: StackRecord;
+  /** Annotation keys of this stack's records to remove when writing (the first release's). */
+  stale: string[];
+  /** Other stacks' claims: lower-case ARN -> who. */
+  others: Map<string, string>;
+}
+
+function readRecords(annotations: Record<string, string>, stack: string): Records {
+  const result: Records = { stale: [], others: new Map() };
+  const myKey = recordKey(stack);
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
+    const parsed = parseJson(key, value);
+    const v2 = parsed?.v === 2;
+    const recordStack = String(parsed?.stack ?? '');
+    const gens: Generation[] = v2
+      ? [parsed.current, parsed.previous].filter(Boolean)
+      : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed)];
+    if (recordStack !== stack) {
+      for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
+      continue;
+    }
+    if (v2 && key === myKey) {
+      result.mine = parsed as StackRecord;
+    } else {
+      // the first release's records of this stack: their entries are this stack's
+      result.stale.push(key);
+      const gen = gens[0];
+      const base = result.mine?.current;
+      result.mine = { v: 2, stack, current: { id: gen.id, logicalId: gen.logicalId, claims: [...(base?.claims ?? []), ...gen.claims] } };
+    }
+  }
+  return result;
 }
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
-/** The keys of the entries that aws-eks last applied for this stack, or none. */
-function legacyKeys(existing: ConfigMap | undefined, label: string | undefined): string[] {
+/** The entries that aws-eks last applied for this stack (its prune label still on aws-auth), or none. */
+function legacyClaims(existing: ConfigMap | undefined, label: string | undefined): Array<{ section: Section; arn: string }> {
   if (!existing || !label || existing.metadata.labels?.[label] === undefined) return [];
   try {
     const applied = JSON.parse(existing.metadata.annotations?.[LAST_APPLIED] ?? '');
-    return SECTIONS.flatMap(section => (JSON.parse(applied?.data?.[section] ?? '[]') as Array<Record<string, unknown>>)
-      .filter(e => typeof e?.[ARN_KEY[section]] === 'string')
-      .map(e => keyOf(section, e[ARN_KEY[section]] as string)));
+    return SECTIONS.flatMap(section => readSection(section, applied?.data?.[section]).items
+      .filter(i => i.valid && i.arn !== '')
+      .map(i => ({ section, arn: i.arn })));
   } catch {
     return []; // not what aws-eks writes: claim nothing
   }
 }
 
+/** The edits of one section, collected while planning. */
+class SectionPlan {
+  public readonly remove = new Set<number>();
+  public readonly replace = new Map<number, string>();
+  public readonly append: string[] = [];
+  constructor(public readonly section: Section, public readonly parsed: ParsedSection) {}
+  public get changed(): boolean {
+    return this.remove.size + this.replace.size + this.append.length > 0;
+  }
+}
+
+function describeItem(section: Section, item: SectionItem): string {
+  const what = item.arn !== '' ? `${ARN_KEY[section]} ${item.arn}` : `sso ${JSON.stringify(item.sso)}`;
+  return `${section} item ${item.index + 1} (${what}, username ${JSON.stringify(item.username)}, groups ${JSON.stringify(item.groups)})`;
+}
+
 /**
- * The ConfigMap after `owner` writes `desired` over `existing` (undefined: absent), or
- * undefined when nothing changes. Pure: the tests drive it directly.
+ * The ConfigMap after the request (undefined: absent before), or undefined when nothing
+ * changes. Pure: the tests drive it directly.
  *
- * - Entries that no owner claims (node roles, eksctl, hand edits) are kept as they are,
- *   in place. If one has the ARN of a desired entry and the same username and groups,
- *   it is adopted: never removed by this owner, and put back as it was if this owner
- *   changed it. If it differs, that is refused.
- * - Owners of the same stack may claim the same entry (CloudFormation replacing a
- *   resource creates the new one before it deletes the old one, and a rollback may delete
- *   the new one instead): an entry goes only when no owner claims it any more. Another
- *   stack's claim is refused.
- * - Entries this owner claimed before and no longer wants are removed, unless adopted or
- *   still claimed by another owner.
- * - A result with two entries for one ARN is refused.
+ * - Sections are read as aws-iam-authenticator reads them; only the items of this stack's
+ *   own ARNs are written, as text edits: every other byte stays.
+ * - A Create or an Update refuses (FailSafeError, nothing written) only what would make one
+ *   of its entries ineffective or ambiguous: another stack's claim on the ARN, a second
+ *   entry matching it in either section (also by wildcard or `sso`), a section that the
+ *   authenticator drops whole and that this stack must write into, or an unowned entry
+ *   with other values (but a node mapping is satisfied by EKS's entry with more groups).
+ * - Entries this stack held and no longer wants: `created` ones are removed, `adopted`
+ *   ones are put back as they were, `takenOver` ones are removed on an update or a real
+ *   stack delete and put back otherwise. An entry someone else changed since this stack
+ *   wrote it is theirs: left alone.
  */
-export function planAwsAuth(
-  existing: ConfigMap | undefined, owner: Owner, desired: AwsAuthDesired | undefined, options: PlanOptions = {},
-): ConfigMap | undefined {
-  if (!existing && !desired) return undefined;
+export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthRequest): ConfigMap | undefined {
+  const { owner } = request;
   const annotations = { ...(existing?.metadata.annotations ?? {}) };
   const labels = { ...(existing?.metadata.labels ?? {}) };
-  const owners = parseOwners(annotations);
-  const mine = owners.get(owner.id);
-  owners.delete(owner.id);
-  const previous = new Set(mine ? ownedKeys(mine) : []);
-  const legacy = mine ? [] : legacyKeys(existing, options.legacyPruneLabel);
-  legacy.forEach(k => previous.add(k));
-  /** adopted ARNs (lower case) -> their original content when this owner changed them */
-  const adopted = new Map<string, Record<string, unknown> | undefined>();
-  for (const a of mine?.adopted ?? []) adopted.set(a.toLowerCase(), mine?.restore?.[a.toLowerCase()]);
+  const records = readRecords(annotations, owner.stack);
+  const mine = records.mine;
 
-  const want = new Map<string, { section: Section; entry: AwsAuthEntry }>();
-  for (const section of SECTIONS) {
-    for (const entry of desired?.[section] ?? []) {
-      const arn = entry[ARN_KEY[section]];
-      if (typeof arn !== 'string' || arn === '') throw new Error(`desired ${section} entry without ${ARN_KEY[section]}: ${JSON.stringify(entry)}`);
-      const key = keyOf(section, arn);
-      if (want.has(key)) throw new FailSafeError(`this stack declares ${arn} twice in ${section}; nothing was written.`);
-      want.set(key, { section, entry });
+  // Which generation is now current, what it held (claims), and what it must hold (target).
+  let held: Claim[];
+  let target: Array<Omit<Claim, 'how' | 'original'> & Partial<Pick<Claim, 'how' | 'original'>>>;
+  let keepPrevious: Generation | undefined;
+  let currentAfter: { id: string; logicalId: string } | undefined;
+  let releaseTakenOver: boolean;
+  let legacy: Array<{ section: Section; arn: string }> = [];
+  if (request.requestType === 'Delete') {
+    if (!mine) return undefined;
+    if (mine.current.id !== owner.id) {
+      // the instance that another one replaced (deleted after a successful update): it
+      // holds nothing any more; any other instance (never created, long gone) has no say
+      if (mine.previous?.id !== owner.id || !existing) return undefined;
+      const { previous: _dropped, ...rest } = mine;
+      return withAnnotations(existing, { ...annotations, [recordKey(owner.stack)]: JSON.stringify(rest) });
+    } else if (mine.previous && request.stackDelete !== true) {
+      // a rollback (or the cleanup of a failed create) deletes the instance that replaced
+      // `previous`: what `previous` held comes back
+      held = mine.current.claims;
+      target = mine.previous.claims;
+      currentAfter = mine.previous;
+      releaseTakenOver = false;
+    } else {
+      held = mine.current.claims;
+      target = [];
+      currentAfter = undefined;
+      releaseTakenOver = request.stackDelete === true;
+    }
+  } else {
+    const desired = request.desired ?? { mapRoles: [], mapUsers: [] };
+    target = SECTIONS.flatMap(section => desired[section].map(e => {
+      const arn = e[ARN_KEY[section]];
+      if (typeof arn !== 'string' || arn === '') throw new Error(`desired ${section} entry without ${ARN_KEY[section]}: ${JSON.stringify(e)}`);
+      return { section, arn, username: e.username ?? '', groups: [...(e.groups ?? [])] };
+    }));
+    if (mine && (mine.current.id === owner.id || mine.current.logicalId === owner.logicalId)) {
+      // this instance, or an earlier attempt of the same resource (a create whose answer was lost)
+      held = mine.current.claims;
+      keepPrevious = request.requestType === 'Update' ? undefined : mine.previous;
+    } else if (mine) {
+      // a new logical id replaces the current instance: what it held is handed on
+      held = mine.current.claims;
+      keepPrevious = mine.current;
+    } else {
+      legacy = legacyClaims(existing, request.legacyPruneLabel);
+      held = [];
+    }
+    currentAfter = { id: owner.id, logicalId: owner.logicalId };
+    releaseTakenOver = true;
+  }
+
+  const plans: Record<Section, SectionPlan> = {
+    mapRoles: new SectionPlan('mapRoles', readSection('mapRoles', existing?.data?.mapRoles)),
+    mapUsers: new SectionPlan('mapUsers', readSection('mapUsers', existing?.data?.mapUsers)),
+  };
+  const heldByKey = new Map<string, Claim>();
+  for (const c of held) heldByKey.set(keyOf(c.arn), c);
+  // aws-eks's entries of this stack, as they are now: taken over
+  for (const l of legacy) {
+    const item = exactItems(plans[l.section], l.arn)[0];
+    if (item && !heldByKey.has(keyOf(l.arn))) {
+      heldByKey.set(keyOf(l.arn), { section: l.section, arn: l.arn, username: item.username, groups: item.groups, how: 'takenOver', original: itemText(plans[l.section], item) });
     }
   }
 
-  // Claims of other owners: the same stack's are shared, another stack's are refused.
-  const claimants = new Map<string, string[]>();
-  for (const [id, record] of owners) for (const key of ownedKeys(record)) claimants.set(key, [...(claimants.get(key) ?? []), id]);
-  for (const [key, { entry }] of want) {
-    const arn = (entry.rolearn ?? entry.userarn)!;
-    for (const other of claimants.get(key) ?? []) {
-      const record = owners.get(other)!;
-      if (record.stack !== owner.stack) {
-        throw new FailSafeError(`${arn} is already granted in aws-auth by ${describeOwner(other, record)}; one principal can have only one aws-auth entry (aws-iam-authenticator keeps one of them). Nothing was written. Grant it in one stack only.`);
+  const problems: string[] = [];
+  const claims: Claim[] = [];
+  const wanted = new Set<string>();
+  for (const t of target) {
+    const key = keyOf(t.arn);
+    if (wanted.has(key)) throw new FailSafeError(`this stack declares ${t.arn} twice; nothing was written.`);
+    wanted.add(key);
+    const other = records.others.get(key);
+    if (other) {
+      problems.push(`${t.arn} is already granted in aws-auth by ${other}; one principal can have only one aws-auth entry. Grant it in one stack only.`);
+      continue;
+    }
+    const plan = plans[t.section];
+    if (plan.parsed.state === 'invalid') {
+      problems.push(`aws-auth ${t.section} is ${plan.parsed.reason}, so aws-iam-authenticator ignores all of it and ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
+      continue;
+    }
+    const matching = SECTIONS.flatMap(s => plans[s].parsed.items.filter(i => itemMatches(s, i, t.arn)).map(item => ({ s, item })));
+    const exact = matching.filter(m => m.s === t.section && m.item.arn !== '' && !/[*?]/.test(m.item.arn));
+    const others = matching.filter(m => !exact.includes(m));
+    if (exact.length > 1 || others.length > 0) {
+      problems.push(`aws-auth has more than one entry that matches ${t.arn} (${matching.map(m => describeItem(m.s, m.item)).join('; ')}); aws-iam-authenticator would use only one of them. Remove the others (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth), or drop the grant.`);
+      continue;
+    }
+    // what this stack held for the ARN (when `previous` comes back: what it held)
+    const prior = heldByKey.get(key) ?? (t.how ? t as Claim : undefined);
+    const item = exact[0]?.item;
+    if (!item) {
+      plan.append.push(entryJson(t.section, t));
+      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'created' });
+      continue;
+    }
+    if (prior && prior.section === t.section) {
+      let original = prior.original;
+      if (!satisfies(item, t) || (prior.how === 'created' && !sameValues(item, t))) {
+        if (prior.how !== 'created' && original === undefined) original = itemText(plan, item);
+        plan.replace.set(item.index, entryJson(t.section, t));
       }
-      // an entry the other owner adopted stays adopted (it existed before this stack wrote it)
-      const lower = arn.toLowerCase();
-      if (record.adopted.some(a => a.toLowerCase() === lower) && !adopted.has(lower)) adopted.set(lower, record.restore?.[lower]);
+      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: prior.how, ...(original !== undefined ? { original } : {}) });
+      continue;
+    }
+    if (!satisfies(item, t)) {
+      problems.push(`aws-auth already maps ${t.arn} (${describeItem(t.section, item)}) and this stack did not write that entry; this stack wants username ${JSON.stringify(t.username)}, groups ${JSON.stringify(t.groups)}. Two entries for one ARN would drop one of them. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
+      continue;
+    }
+    claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'adopted' });
+  }
+  if (problems.length > 0) throw new FailSafeError(`${problems.join(' ')} Nothing was written.`);
+
+  // what this stack held and no longer wants
+  for (const [key, c] of heldByKey) {
+    if (wanted.has(key)) continue;
+    const plan = plans[c.section];
+    if (plan.parsed.state !== 'list') continue; // nothing of ours can be read there (nor is it effective)
+    if (c.how !== 'created' && c.original === undefined && !(c.how === 'takenOver' && releaseTakenOver)) continue; // as it was found
+    // values unknown ('' username): a claim of the first release, which recorded ARNs only
+    const item = exactItems(plan, c.arn).find(i => sameValues(i, c) || c.username === '');
+    if (!item) continue; // gone, or changed by someone else since: theirs now
+    if (c.how === 'created' || (c.how === 'takenOver' && releaseTakenOver)) {
+      plan.remove.add(item.index);
+    } else if (c.original !== undefined && sameValues(item, c)) {
+      plan.replace.set(item.index, c.original);
     }
   }
 
-  const data = { ...(existing?.data ?? {}) };
-  const current: Partial<Record<Section, Array<Record<string, unknown>>>> = {};
-  const sections: Partial<Record<Section, Array<Record<string, unknown>>>> = {};
-  for (const section of SECTIONS) {
-    const out: Array<Record<string, unknown>> = [];
-    const placed = new Set<string>();
-    current[section] = parseSection(section, data[section]);
-    for (const item of current[section]!) {
-      const arn = item[ARN_KEY[section]] as string;
-      const lower = arn.toLowerCase();
-      const key = keyOf(section, arn);
-      const wanted = want.get(key);
-      const shared = (claimants.get(key) ?? []).length > 0;
-      if (wanted && !placed.has(key)) {
-        placed.add(key);
-        if (previous.has(key) || shared) {
-          // ours (or shared in this stack): rewrite; remember an adopted entry's original
-          if (adopted.has(lower) && adopted.get(lower) === undefined && !sameEntry(item, wanted.entry)) adopted.set(lower, item);
-          out.push({ ...wanted.entry });
-          continue;
-        }
-        if (!sameEntry(item, wanted.entry)) {
-          throw new FailSafeError(`aws-auth already maps ${arn} (username ${JSON.stringify(item.username)}, groups ${JSON.stringify(item.groups)}) and this library did not write that entry; this stack wants username ${JSON.stringify(wanted.entry.username)}, groups ${JSON.stringify(wanted.entry.groups)}. Two entries for one ARN would drop one of them. Nothing was written. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
-        }
-        adopted.set(lower, undefined);
-        out.push(item);
-        continue;
-      }
-      if (!wanted && previous.has(key) && !shared) {
-        // ours and no longer wanted: removed, unless it was there before us
-        if (adopted.has(lower)) out.push(adopted.get(lower) ?? item);
-        continue;
-      }
-      out.push(item); // someone else's (or a second entry for one ARN, refused below)
-    }
-    for (const [key, { section: s, entry }] of want) {
-      if (s === section && !placed.has(key)) out.push({ ...entry });
-    }
-    const seen = new Map<string, string[]>();
-    for (const item of out) {
-      const arn = item[ARN_KEY[section]] as string;
-      const key = keyOf(section, arn);
-      seen.set(key, [...(seen.get(key) ?? []), arn]);
-    }
-    const duplicates = Array.from(seen.values()).filter(arns => arns.length > 1).map(arns => arns.join(' and '));
-    if (duplicates.length > 0) {
-      throw new FailSafeError(`aws-auth ${section} would hold more than one entry for ${duplicates.join(', ')} (aws-iam-authenticator keeps only one, dropping the other's groups). Nothing was written. Merge those entries by hand (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
-    }
-    sections[section] = out;
-  }
-
-  const myKey = OWNER_ANNOTATION_PREFIX + owner.id;
-  if (desired) {
-    const list = (section: Section) => Array.from(want.values()).filter(w => w.section === section).map(w => (w.entry[ARN_KEY[section]])!);
-    const kept = Array.from(adopted.keys()).filter(a => want.has(keyOf('mapRoles', a)) || want.has(keyOf('mapUsers', a))).sort();
-    const restore = Object.fromEntries(kept.filter(a => adopted.get(a) !== undefined).map(a => [a, adopted.get(a)!]));
-    const record: OwnerRecord = {
-      stack: owner.stack,
-      logicalId: owner.logicalId,
-      mapRoles: list('mapRoles'),
-      mapUsers: list('mapUsers'),
-      adopted: kept,
-      ...(Object.keys(restore).length > 0 ? { restore } : {}),
-    };
+  // the record
+  const myKey = recordKey(owner.stack);
+  for (const key of records.stale) delete annotations[key];
+  if (currentAfter) {
+    const current: Generation = { id: currentAfter.id, logicalId: currentAfter.logicalId, claims };
+    const record: StackRecord = { v: 2, stack: owner.stack, current, ...(keepPrevious ? { previous: keepPrevious } : {}) };
     annotations[myKey] = JSON.stringify(record);
   } else {
     delete annotations[myKey];
   }
   if (legacy.length > 0) {
     // aws-eks's claim is handed over once: its label and last-applied configuration go
-    delete labels[options.legacyPruneLabel!];
+    delete labels[request.legacyPruneLabel!];
     delete annotations[LAST_APPLIED];
   }
 
+  const data = { ...(existing?.data ?? {}) };
   for (const section of SECTIONS) {
-    const after = sections[section]!;
-    // JSON is YAML, and unambiguous: YAML 1.1 readers (aws-iam-authenticator) take
-    // unquoted on/no/y as booleans
-    if (JSON.stringify(current[section]) !== JSON.stringify(after)) data[section] = JSON.stringify(after);
+    const plan = plans[section];
+    if (plan.changed) data[section] = editSection(plan.parsed, plan);
   }
-  const next: ConfigMap = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    ...(existing ?? {}),
-    metadata: {
-      ...(existing?.metadata ?? { name: 'aws-auth', namespace: 'kube-system' }),
-      labels: existing ? labels : { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
-      annotations,
-    },
-    data,
-  };
-  if (existing && JSON.stringify(existing.data ?? {}) === JSON.stringify(data)
+  if (!existing) {
+    if (!currentAfter) return undefined;
+    return {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, annotations },
+      data,
+    };
+  }
+  if (JSON.stringify(existing.data ?? {}) === JSON.stringify(data)
     && JSON.stringify(existing.metadata.annotations ?? {}) === JSON.stringify(annotations)
     && JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(labels)) {
     return undefined;
   }
-  return next;
+  return { ...existing, metadata: { ...existing.metadata, labels, annotations }, data };
+}
+
+function withAnnotations(existing: ConfigMap, annotations: Record<string, string>): ConfigMap {
+  return { ...existing, metadata: { ...existing.metadata, annotations } };
+}
+
+function exactItems(plan: SectionPlan, arn: string): SectionItem[] {
+  return plan.parsed.items.filter(i => i.valid && i.arn !== '' && !/[*?]/.test(i.arn) && keyOf(i.arn) === keyOf(arn));
+}
+
+/** The item's own source text (its node, without the sequence's `- ` and the final newline). */
+function itemText(plan: SectionPlan, item: SectionItem): string {
+  return plan.parsed.text.slice(item.range[0], item.range[1]).replace(/\s+$/, '');
 }
 
 /**
@@ -303,14 +430,12 @@ export function planAwsAuth(
  * (POST); a 409 (someone else wrote first, or created it first) re-reads and re-plans.
  * Never deletes the ConfigMap.
  */
-export async function reconcileAwsAuth(
-  api: KubeApi, owner: Owner, desired: AwsAuthDesired | undefined, retry: RetryOptions = {}, options: PlanOptions = {},
-): Promise<void> {
+export async function reconcileAwsAuth(api: KubeApi, request: AwsAuthRequest, retry: RetryOptions = {}): Promise<void> {
   await withRetries('aws-auth', retry, async () => {
     const got = await api.request('GET', AWS_AUTH_PATH);
     if (got.status !== 200 && got.status !== 404) throw new KubeError(got.status, 'GET', AWS_AUTH_PATH, got.body);
     const existing = got.status === 200 ? got.body as ConfigMap : undefined;
-    const next = planAwsAuth(existing, owner, desired, options);
+    const next = planAwsAuth(existing, request);
     if (!next) return;
     const res = existing
       ? await api.request('PUT', AWS_AUTH_PATH, next)

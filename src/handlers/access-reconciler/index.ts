@@ -4,7 +4,7 @@
 import { createHash } from 'crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
+import { AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
 import { HttpKubeApi, KubeApi, KubeError, RetryOptions } from './kube';
 import { ensureNamespaces, reconcileObjects } from './objects';
 import {
@@ -55,8 +55,20 @@ export interface DispatchContext {
   readonly stackStatus?: () => Promise<string | undefined>;
 }
 
+/**
+ * Whether a Delete is the stack's own delete (true), the cleanup after an update or a
+ * rollback (false), or unknown (undefined: then the reconciler keeps what a cleanup keeps).
+ */
+async function isStackDelete(context: DispatchContext): Promise<boolean | undefined> {
+  const status = await context.stackStatus?.().catch(e => {
+    console.error(`the stack's status is unknown: ${(e as Error).message}`);
+    return undefined;
+  });
+  return status === undefined ? undefined : status === 'DELETE_IN_PROGRESS';
+}
+
 /** Handles one event against an API that is already connected. */
-export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions = {}, _context: DispatchContext = {}): Promise<Result> {
+export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
   const props = event.ResourceProperties;
   const old = event.OldResourceProperties;
   // Another cluster is another resource: a new owner there; CloudFormation then deletes
@@ -65,18 +77,24 @@ export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions =
   const creating = event.RequestType === 'Create' || replacing;
   const id = creating ? newOwnerId(event) : event.PhysicalResourceId!;
   const owner: Owner = { id, stack: event.StackId, logicalId: event.LogicalResourceId };
+  const stackDelete = event.RequestType === 'Delete' ? await isStackDelete(context) : undefined;
   switch (event.ResourceType) {
     case AWS_AUTH_RESOURCE_TYPE: {
       const p = props as AwsAuthProperties;
-      const options = { legacyPruneLabel: p.LegacyPruneLabel };
-      const desired = event.RequestType === 'Delete' ? undefined : { mapRoles: p.MapRoles ?? [], mapUsers: p.MapUsers ?? [] };
+      const request: AwsAuthRequest = {
+        owner,
+        requestType: creating ? 'Create' : event.RequestType,
+        desired: event.RequestType === 'Delete' ? undefined : { mapRoles: p.MapRoles ?? [], mapUsers: p.MapUsers ?? [] },
+        legacyPruneLabel: p.LegacyPruneLabel,
+        stackDelete,
+      };
       try {
-        await reconcileAwsAuth(api, owner, desired, retry, options);
+        await reconcileAwsAuth(api, request, retry);
       } catch (e) {
-        // a write may have landed before the error (a timeout): the provider framework never
-        // sends a Delete for a failed Create, so take this owner's entries back now
+        // a write may have landed before the error (a lost answer): the provider framework
+        // never sends a Delete for a failed Create, so take this instance's entries back now
         if (creating && !(e instanceof FailSafeError)) {
-          await reconcileAwsAuth(api, owner, undefined, retry, options)
+          await reconcileAwsAuth(api, { owner, requestType: 'Delete', legacyPruneLabel: p.LegacyPruneLabel, stackDelete: false }, retry)
             .catch(cleanup => console.error(`cleanup after the failed create: ${(cleanup as Error).message}`));
         }
         throw e;
