@@ -1,49 +1,10 @@
 import * as YAML from 'yaml';
 import { FakeKube, startFakeKube } from './fake-kube';
-import { AWS_AUTH_PATH, FailSafeError, StackRecord, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
-import { Event, dispatch } from '../../src/handlers/access-reconciler/index';
-import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
+import { ADMIN, ALICE, CONNECTION, DEV, FAST, NODE, NODE_ROLE, QA, STACK_A, STACK_B, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
+import { AWS_AUTH_PATH, FailSafeError, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
+import { dispatch } from '../../src/handlers/access-reconciler/index';
+import { HttpKubeApi } from '../../src/handlers/access-reconciler/kube';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
-import { eksToken } from '../../src/handlers/access-reconciler/token';
-
-const STACK_A = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-000000000001';
-const STACK_B = 'arn:aws:cloudformation:us-east-1:111122223333:stack/B/11111111-aaaa-bbbb-cccc-000000000002';
-const NODE_ROLE = 'arn:aws:iam::111122223333:role/NodeInstanceRole';
-const NODE = { rolearn: NODE_ROLE, username: 'system:node:{{EC2PrivateDNSName}}', groups: ['system:bootstrappers', 'system:nodes'] };
-const ADMIN = { rolearn: 'arn:aws:iam::111122223333:role/Ops', username: 'role:Ops:{{SessionName}}', groups: ['system:masters'] };
-const DEV = { rolearn: 'arn:aws:iam::111122223333:role/Dev', username: 'role:Dev:{{SessionName}}', groups: ['cdk-eks-access:team-a:edit'] };
-const QA = { rolearn: 'arn:aws:iam::111122223333:role/QA', username: 'role:QA:{{SessionName}}', groups: ['cdk-eks-access:team-a:edit'] };
-const ALICE = { userarn: 'arn:aws:iam::111122223333:user/people/alice', username: 'user:alice', groups: ['cdk-eks-access:cluster-view'] };
-const FAST = { baseDelayMs: 1, maxDelayMs: 20 };
-
-const CONNECTION = { ClusterName: 'c', RoleArn: 'arn:aws:iam::111122223333:role/Creation' };
-let requestCounter = 0;
-
-function event(type: string, requestType: Event['RequestType'], props: Record<string, any>, extra: Partial<Event> = {}): Event {
-  return {
-    RequestType: requestType,
-    ResourceType: type,
-    StackId: STACK_A,
-    RequestId: `req-${++requestCounter}`,
-    LogicalResourceId: 'AwsAuth',
-    ResourceProperties: { ServiceToken: 'x', ...CONNECTION, ...props },
-    ...extra,
-  };
-}
-
-function awsAuthEvent(requestType: Event['RequestType'], mapRoles: object[], mapUsers: object[] = [], extra: Partial<Event> = {}): Event {
-  return event(AWS_AUTH_RESOURCE_TYPE, requestType, { MapRoles: mapRoles, MapUsers: mapUsers }, extra);
-}
-
-/** The aws-auth ConfigMap of the fake, parsed as aws-iam-authenticator would (YAML). */
-function awsAuthOf(kube: FakeKube): { mapRoles: any[]; mapUsers: any[]; annotations: Record<string, string> } {
-  const cm = kube.get(AWS_AUTH_PATH);
-  return {
-    mapRoles: YAML.parse(cm.data.mapRoles ?? '[]') ?? [],
-    mapUsers: YAML.parse(cm.data.mapUsers ?? '[]') ?? [],
-    annotations: cm.metadata.annotations ?? {},
-  };
-}
 
 /** aws-auth as eksctl and EKS write it: YAML, node role first, plus a hand-added entry. */
 function seedAwsAuth(kube: FakeKube, extraRoles: object[] = []) {
@@ -61,18 +22,10 @@ function seedAwsAuth(kube: FakeKube, extraRoles: object[] = []) {
   });
 }
 
-/** This stack's ownership record on aws-auth. */
-function recordOf(kube: FakeKube, stack = STACK_A): StackRecord {
-  return JSON.parse(kube.get(AWS_AUTH_PATH).metadata.annotations[recordKey(stack)]);
-}
 
 const FOREIGN_ROLES = [NODE, { rolearn: 'arn:aws:iam::111122223333:role/HandAdded', username: 'hand', groups: ['viewers'] }];
 const FOREIGN_USERS = [{ userarn: 'arn:aws:iam::111122223333:user/bob', username: 'bob', groups: ['ops'] }];
 
-function api(kube: FakeKube): KubeApi {
-  const token = eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
-  return new HttpKubeApi({ endpoint: kube.endpoint, token });
-}
 
 let kube: FakeKube;
 beforeEach(async () => {

@@ -118,7 +118,9 @@ export function readSection(section: Section, text: string | undefined): ParsedS
   const doc = YAML.parseDocument(source, GO_YAML_V2);
   if (doc.errors.length > 0) return { state: 'invalid', reason: `not valid YAML (${doc.errors[0].message.split('\n')[0]})`, items: [], text: source };
   const value = doc.toJS({ maxAliasCount: 100 });
-  if (value === null || value === undefined) return { state: 'empty', items: [], text: source };
+  // null, and an empty string (`''`): the authenticator fails to decode it into a list and
+  // drops the section, so it maps nothing; a placeholder, like `""`
+  if (value === null || value === undefined || value === '') return { state: 'empty', items: [], text: source };
   if (!Array.isArray(value) || !YAML.isSeq(doc.contents)) {
     return { state: 'invalid', reason: `not a list (${value === null ? 'null' : typeof value})`, items: [], text: source };
   }

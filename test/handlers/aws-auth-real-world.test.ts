@@ -1,0 +1,310 @@
+import * as YAML from 'yaml';
+import { ADMIN, ALICE, CONNECTION, DEV, FAST, NODE, NODE_ROLE, QA, STACK_A, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
+import { FakeKube, startFakeKube } from './fake-kube';
+import { AWS_AUTH_PATH, FailSafeError } from '../../src/handlers/access-reconciler/aws-auth';
+import { Event, dispatch } from '../../src/handlers/access-reconciler/index';
+import { KubeApi } from '../../src/handlers/access-reconciler/kube';
+import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
+
+/**
+ * The reconciler's aws-auth handling on CloudFormation's failure paths and on aws-auth as
+ * it is found in real clusters (issue "Nothing lost, proven", cases 1, 3 and 6 to 10).
+ * Every test here failed against the handler before that issue's rework.
+ */
+
+let kube: FakeKube;
+beforeEach(async () => {
+  kube = await startFakeKube();
+});
+afterEach(async () => {
+  await kube.close();
+});
+
+const CLEANUP = { stackStatus: async () => 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' };
+const STACK_DELETE = { stackStatus: async () => 'DELETE_IN_PROGRESS' };
+const WINDOWS_NODE = { rolearn: 'arn:aws:iam::111122223333:role/WinNodeRole', username: 'system:node:{{EC2PrivateDNSName}}', groups: ['eks:kube-proxy-windows', 'system:bootstrappers', 'system:nodes'] };
+const SSO_DEV = { rolearn: 'arn:aws:iam::111122223333:role/AWSReservedSSO_Dev_0123456789abcdef', username: 'sso:{{SessionName}}', groups: ['cdk-eks-access:team-a:edit'] };
+
+function putData(data: Record<string, string>, metadata: Record<string, unknown> = {}) {
+  kube.put(AWS_AUTH_PATH, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', ...metadata }, data });
+}
+
+/** Who a principal resolves to, as aws-iam-authenticator looks it up (roles first, last duplicate wins). */
+function resolve(arn: string): { username: string; groups: string[] } | undefined {
+  const { mapRoles, mapUsers } = awsAuthOf(kube);
+  const hit = [...mapRoles].reverse().find((e: any) => e.rolearn?.toLowerCase() === arn.toLowerCase())
+    ?? [...mapUsers].reverse().find((e: any) => e.userarn?.toLowerCase() === arn.toLowerCase());
+  return hit ? { username: hit.username, groups: hit.groups } : undefined;
+}
+
+/** aws-eks's kubectl handler applying its aws-auth manifest: data replaced, label and last-applied set, other annotations kept. */
+function kubectlApplyAwsEks(label: string, mapRoles: object[]) {
+  const manifest = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { [label]: '' } }, data: { mapRoles: JSON.stringify(mapRoles), mapUsers: '[]', mapAccounts: '[]' } };
+  const live = kube.get(AWS_AUTH_PATH);
+  kube.put(AWS_AUTH_PATH, {
+    ...manifest,
+    metadata: {
+      ...live?.metadata,
+      labels: { ...live?.metadata.labels, [label]: '' },
+      annotations: { ...live?.metadata.annotations, 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(manifest) },
+    },
+  });
+}
+
+/** A KubeApi whose connection drops: every request from the n-th on throws before reaching the server. */
+function droppingAfter(inner: KubeApi, n: number): KubeApi & { fail: boolean } {
+  let count = 0;
+  const wrapper = {
+    fail: true,
+    request: async (method: any, path: string, body?: unknown) => {
+      if (wrapper.fail && ++count > n) throw new Error('read ECONNRESET');
+      return inner.request(method, path, body);
+    },
+  };
+  return wrapper;
+}
+
+describe('CloudFormation failure paths', () => {
+  test('case 1: a failed first deploy over aws-auth that aws-eks wrote leaves its entries (nodes and admins keep access)', async () => {
+    // GIVEN aws-auth as aws-eks's manifest of this stack applied it
+    const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+    kubectlApplyAwsEks(label, [NODE, ADMIN]);
+
+    // WHEN the first deploy with the reconciler creates the aws-auth resource, a later resource fails,
+    // CloudFormation rolls aws-eks's manifest back (kubectl apply of the old ConfigMap) and, in the cleanup, deletes the new resource
+    const created = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [NODE, ADMIN, DEV], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST, {});
+    expect(resolve(DEV.rolearn)).toEqual({ username: DEV.username, groups: DEV.groups });
+    kubectlApplyAwsEks(label, [NODE, ADMIN]);
+    await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Delete', { MapRoles: [NODE, ADMIN, DEV], MapUsers: [], LegacyPruneLabel: label }, { PhysicalResourceId: created.PhysicalResourceId }), api(kube), FAST, CLEANUP);
+
+    // THEN
+    expect(resolve(NODE_ROLE)).toEqual({ username: NODE.username, groups: NODE.groups });
+    expect(resolve(ADMIN.rolearn)).toEqual({ username: ADMIN.username, groups: ADMIN.groups });
+    expect(resolve(DEV.rolearn)).toBeUndefined();
+  });
+
+  test('case 1 (status unknown): the same cleanup keeps the taken-over entries', async () => {
+    const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+    kubectlApplyAwsEks(label, [NODE, ADMIN]);
+    const created = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [NODE, ADMIN, DEV], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
+    kubectlApplyAwsEks(label, [NODE, ADMIN]);
+    await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Delete', { MapRoles: [NODE, ADMIN, DEV], MapUsers: [] }, { PhysicalResourceId: created.PhysicalResourceId }), api(kube), FAST);
+    expect(awsAuthOf(kube).mapRoles).toEqual([NODE, ADMIN]);
+  });
+
+  test('a real stack delete removes the taken-over grants (they were this stack\'s), but keeps adopted ones', async () => {
+    const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+    kubectlApplyAwsEks(label, [ADMIN, DEV]);
+    const cm = kube.get(AWS_AUTH_PATH);
+    // EKS wrote the node role since (after aws-eks's last apply)
+    kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: JSON.stringify([NODE, ADMIN, DEV]) } });
+    const created = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [NODE, ADMIN, DEV], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
+    expect(recordOf(kube).current.claims.map(c => c.how)).toEqual(['adopted', 'takenOver', 'takenOver']);
+
+    await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Delete', { MapRoles: [NODE, ADMIN, DEV], MapUsers: [] }, { PhysicalResourceId: created.PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+
+    expect(awsAuthOf(kube).mapRoles).toEqual([NODE]);
+  });
+
+  test('case 3: a create whose answer was lost and whose cleanup failed cannot keep a revoked system:masters alive', async () => {
+    // GIVEN a Create whose PUT landed, whose answer was lost, and whose own cleanup could not reach the API
+    putData({ mapRoles: YAML.stringify([NODE]) });
+    const flaky = droppingAfter(api(kube), 2); // the GET goes through, the PUT lands but answers 500, then the connection is down
+    kube.hooks.failAfterWrite = () => true;
+    const admin = { ...DEV, groups: ['system:masters'] };
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN, admin]), flaky, { ...FAST, attempts: 1 })).rejects.toThrow();
+    kube.hooks.failAfterWrite = undefined;
+    expect(resolve(DEV.rolearn)?.groups).toEqual(['system:masters']);
+
+    // WHEN the next deploy creates the resource again, then an update revokes Dev, then the stack is deleted
+    const again = await dispatch(awsAuthEvent('Create', [ADMIN, admin]), api(kube), FAST);
+    await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId: again.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, MapRoles: [ADMIN, admin], MapUsers: [] } }), api(kube), FAST);
+
+    // THEN
+    expect(resolve(DEV.rolearn)).toBeUndefined();
+    await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId: again.PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(resolve(DEV.rolearn)).toBeUndefined();
+    expect(resolve(ADMIN.rolearn)).toBeUndefined();
+    expect(Object.keys(kube.get(AWS_AUTH_PATH).metadata.annotations ?? {})).toEqual([]);
+    expect(awsAuthOf(kube).mapRoles).toEqual([NODE]);
+  });
+
+  test('case 3: the rollback of an update that changed ClusterName leaves one owner, and a later revocation holds', async () => {
+    const other = await startFakeKube();
+    try {
+      const admin = { ...DEV, groups: ['system:masters'] };
+      const p1 = await dispatch(awsAuthEvent('Create', [ADMIN, admin]), api(kube), FAST);
+      // the update moves the resource to cluster c2: a new physical id there
+      const onC2 = { ...CONNECTION, ClusterName: 'c2', MapRoles: [ADMIN, admin], MapUsers: [] };
+      const onC1 = { ...CONNECTION, MapRoles: [ADMIN, admin], MapUsers: [] };
+      const p2 = await dispatch(awsAuthEvent('Update', [], [], { PhysicalResourceId: p1.PhysicalResourceId, ResourceProperties: onC2, OldResourceProperties: onC1 }), api(other), FAST);
+      expect(p2.PhysicalResourceId).not.toEqual(p1.PhysicalResourceId);
+      // a later resource fails: the rollback updates it back to c1, the cleanup deletes the c2 instance
+      const p3 = await dispatch(awsAuthEvent('Update', [], [], { PhysicalResourceId: p2.PhysicalResourceId, ResourceProperties: onC1, OldResourceProperties: onC2 }), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' });
+      await dispatch(awsAuthEvent('Delete', [], [], { PhysicalResourceId: p2.PhysicalResourceId, ResourceProperties: onC2 }), api(other), FAST, CLEANUP);
+
+      // WHEN a later update revokes Dev
+      await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId: p3.PhysicalResourceId, OldResourceProperties: onC1 }), api(kube), FAST);
+
+      // THEN
+      expect(resolve(DEV.rolearn)).toBeUndefined();
+      expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN]);
+      expect(Object.keys(kube.get(AWS_AUTH_PATH).metadata.annotations)).toHaveLength(1);
+      expect(YAML.parse(other.get(AWS_AUTH_PATH).data.mapRoles) ?? []).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('case 3: the rollback of a logical-id replacement that also changed groups brings the old groups back', async () => {
+    const old = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    const renamed = await dispatch(awsAuthEvent('Create', [ADMIN, { ...DEV, groups: ['other'] }, QA], [], { LogicalResourceId: 'Renamed' }), api(kube), FAST);
+    expect(resolve(DEV.rolearn)?.groups).toEqual(['other']);
+
+    // a later resource fails: the cleanup of the rollback deletes the new instance; the old one stays
+    await dispatch(awsAuthEvent('Delete', [ADMIN, { ...DEV, groups: ['other'] }, QA], [], { LogicalResourceId: 'Renamed', PhysicalResourceId: renamed.PhysicalResourceId }), api(kube), FAST, CLEANUP);
+
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, DEV]);
+    expect(recordOf(kube).current.id).toBe(old.PhysicalResourceId);
+    // and the old instance still lets go of everything on a real delete
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: old.PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(awsAuthOf(kube).mapRoles).toEqual([]);
+  });
+
+  test('a successful replacement: the old instance\'s delete in the cleanup leaves the new one\'s entries', async () => {
+    const old = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    await dispatch(awsAuthEvent('Create', [ADMIN, QA], [], { LogicalResourceId: 'Renamed' }), api(kube), FAST);
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: old.PhysicalResourceId }), api(kube), FAST, { stackStatus: async () => 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' });
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, QA]);
+    expect(recordOf(kube).previous).toBeUndefined();
+  });
+
+  test('a repeated invocation (the same Create delivered twice) is idempotent', async () => {
+    const e = awsAuthEvent('Create', [ADMIN, DEV]);
+    const a = await dispatch(e, api(kube), FAST);
+    const writes = kube.writes().length;
+    const b = await dispatch(e, api(kube), FAST);
+    expect(b).toEqual(a);
+    expect(kube.writes().length).toBe(writes);
+  });
+});
+
+describe('aws-auth as found in real clusters', () => {
+  test.each([['""'], ["''"], ['``'], ['']])('case 6: a placeholder mapUsers (%s) blocks nothing', async placeholder => {
+    putData({ mapRoles: YAML.stringify([NODE]), mapUsers: `${placeholder}\n` });
+
+    await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapUsers).toBe(`${placeholder}\n`);
+    await dispatch(awsAuthEvent('Create', [DEV], [ALICE], { LogicalResourceId: 'Other', StackId: 'arn:aws:cloudformation:us-east-1:111122223333:stack/C/1' }), api(kube), FAST);
+    expect(awsAuthOf(kube).mapUsers).toEqual([ALICE]);
+  });
+
+  test('case 7: duplicates someone else wrote for an unrelated role never block an update, a delete or a rollback', async () => {
+    const duplicated = '- rolearn: arn:aws:iam::111122223333:role/Ci\n  username: ci\n  groups:\n  - ci\n';
+    const before = YAML.stringify([NODE]) + duplicated + duplicated;
+    putData({ mapRoles: before });
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    await dispatch(awsAuthEvent('Update', [ADMIN, QA], [], { PhysicalResourceId }), api(kube), FAST);
+    await dispatch(awsAuthEvent('Update', [ADMIN, DEV], [], { PhysicalResourceId }), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' });
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles).toBe(before);
+  });
+
+  test('case 8: a Windows node group\'s entry that EKS wrote satisfies the node mapping the stack declares, and is kept as written', async () => {
+    const written = YAML.stringify([WINDOWS_NODE]);
+    putData({ mapRoles: written });
+    const declared = { ...WINDOWS_NODE, groups: ['system:bootstrappers', 'system:nodes'] };
+
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [declared, ADMIN]), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles.startsWith(written)).toBe(true);
+    expect(recordOf(kube).current.claims[0].how).toBe('adopted');
+    await dispatch(awsAuthEvent('Delete', [declared, ADMIN], [], { PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles).toBe(written);
+  });
+
+  test('case 9: other people\'s entries keep their text: values, quoting, layout and comments', async () => {
+    const foreign = [
+      '# managed by hand: ask #platform',
+      '- rolearn: arn:aws:iam::111122223333:role/Dated',
+      '  username: 2024-01-02   # a date in YAML 1.1, a string to the authenticator',
+      '  groups:',
+      '    - 1:30',
+      "    - 'quoted'",
+      '',
+      '- {rolearn: "arn:aws:iam::111122223333:role/Flow", username: flow, groups: [a]}',
+      '',
+    ].join('\n');
+    putData({ mapRoles: foreign });
+
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles.startsWith(foreign)).toBe(true);
+    await dispatch(awsAuthEvent('Update', [DEV], [], { PhysicalResourceId }), api(kube), FAST);
+    await dispatch(awsAuthEvent('Delete', [DEV], [], { PhysicalResourceId }), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles).toBe(foreign);
+  });
+
+  test('case 9: a JSON (flow) section keeps its other items byte for byte', async () => {
+    const foreign = '[{"rolearn":"arn:aws:iam::111122223333:role/A","username":"a","groups":["x"]}, {"rolearn": "arn:aws:iam::111122223333:role/B", "username": "b", "groups": []}]';
+    putData({ mapRoles: foreign });
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    expect(awsAuthOf(kube).mapRoles.map((e: any) => e.rolearn)).toEqual(['arn:aws:iam::111122223333:role/A', 'arn:aws:iam::111122223333:role/B', ADMIN.rolearn]);
+    await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles).toBe(foreign);
+  });
+
+  test('case 10: keys in any case, sso mappings, and an item the authenticator drops alone are read as the authenticator reads them', async () => {
+    const foreign = [
+      '- RoleArn: arn:aws:iam::111122223333:role/Crazy',
+      '  UsErNaMe: crazy',
+      '  gRoUpS: [c]',
+      '- sso:',
+      '    permissionSetName: ReadOnly',
+      '    accountID: "111122223333"',
+      '  username: ro',
+      '  groups: [ro]',
+      '- username: no-arn-dropped-alone',
+      '',
+    ].join('\n');
+    putData({ mapRoles: foreign });
+
+    // an entry with a different-case key for one of our ARNs is that ARN's entry
+    const crazy = { rolearn: 'arn:aws:iam::111122223333:role/Crazy', username: 'mine', groups: ['m'] };
+    await expect(dispatch(awsAuthEvent('Create', [crazy]), api(kube), FAST)).rejects.toThrow(/already maps arn:aws:iam::111122223333:role\/Crazy/);
+
+    await dispatch(awsAuthEvent('Create', [ADMIN, SSO_DEV]), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles.startsWith(foreign)).toBe(true);
+  });
+
+  test('case 10: an sso mapping that covers one of the stack\'s SSO roles is refused', async () => {
+    putData({ mapRoles: '- sso:\n    permissionSetName: Dev\n    accountID: "111122223333"\n  username: sso-dev\n  groups: [x]\n' });
+    await expect(dispatch(awsAuthEvent('Create', [SSO_DEV]), api(kube), FAST)).rejects.toThrow(/more than one entry that matches .*AWSReservedSSO_Dev_0123456789abcdef .*sso/);
+    await expect(dispatch(awsAuthEvent('Create', [SSO_DEV]), api(kube), FAST)).rejects.toBeInstanceOf(FailSafeError);
+    expect(kube.writes()).toEqual([]);
+  });
+
+  test('case 10: a section the authenticator drops whole blocks only grants that must be written into it', async () => {
+    const broken = '- userarn: [unclosed\n';
+    putData({ mapRoles: YAML.stringify([NODE]), mapUsers: broken });
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapUsers).toBe(broken);
+    await expect(dispatch(awsAuthEvent('Update', [ADMIN], [ALICE], { PhysicalResourceId }), api(kube), FAST)).rejects.toThrow(/aws-auth mapUsers is not valid YAML .*ignores all of it/);
+  });
+});
+
+test('the record names the instance and how each entry came to the stack', async () => {
+  putData({ mapRoles: YAML.stringify([NODE]) });
+  const e: Event = awsAuthEvent('Create', [NODE, ADMIN]);
+  const { PhysicalResourceId } = await dispatch(e, api(kube), FAST);
+  expect(recordOf(kube)).toEqual({
+    v: 2,
+    stack: STACK_A,
+    current: {
+      id: PhysicalResourceId,
+      logicalId: 'AwsAuth',
+      claims: [
+        { section: 'mapRoles', arn: NODE_ROLE, username: NODE.username, groups: NODE.groups, how: 'adopted' },
+        { section: 'mapRoles', arn: ADMIN.rolearn, username: ADMIN.username, groups: ADMIN.groups, how: 'created' },
+      ],
+    },
+  });
+});
