@@ -4,6 +4,7 @@ import { ADMIN, ALICE, CONNECTION, DEV, FAST, NODE, NODE_ROLE, QA, STACK_A, STAC
 import { AWS_AUTH_PATH, FailSafeError, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
 import { dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi } from '../../src/handlers/access-reconciler/kube';
+import { ownerKey } from '../../src/handlers/access-reconciler/objects';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 
 /** aws-auth as eksctl and EKS write it: YAML, node role first, plus a hand-added entry. */
@@ -377,7 +378,7 @@ describe('RBAC objects and namespaces', () => {
     kube.put(bindingPath(foreign.metadata.name), foreign);
     const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
     expect(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations).toEqual({
-      [`owner.cdk-eks-access.io/${PhysicalResourceId}`]: JSON.stringify({ stack: STACK_A, logicalId: 'Rbac' }),
+      [ownerKey({ id: PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac' })]: JSON.stringify({ stack: STACK_A, logicalId: 'Rbac' }),
     });
 
     // WHEN: the edit grant is revoked
@@ -396,8 +397,55 @@ describe('RBAC objects and namespaces', () => {
     const a = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk0' }), api(kube), FAST);
     const b = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk1' }), api(kube), FAST);
     await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk0', PhysicalResourceId: a.PhysicalResourceId }), api(kube), FAST);
-    expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([`owner.cdk-eks-access.io/${b.PhysicalResourceId}`]);
+    expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([ownerKey({ id: b.PhysicalResourceId, stack: STACK_A, logicalId: 'Chunk1' })]);
     await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Chunk1', PhysicalResourceId: b.PhysicalResourceId }), api(kube), FAST);
+    expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+  });
+
+  test.each([
+    ['the cleanup of a rollback', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', true],
+    ['a delete whose kind is unknown', undefined, true],
+    ['a real stack delete', 'DELETE_IN_PROGRESS', false],
+  ])('case 2: a binding the first release applied (label, no owner) survives %s', async (_what, status, survives) => {
+    // GIVEN the first release's binding, with other subjects than this version's
+    await createNamespace();
+    const first = { ...EDIT, subjects: [{ kind: 'Group', name: 'old-group', apiGroup: 'rbac.authorization.k8s.io' }], metadata: { ...EDIT.metadata, labels: { 'app.kubernetes.io/managed-by': 'cdk-eks-access' } } };
+    kube.put(bindingPath(EDIT.metadata.name), first);
+
+    // WHEN the upgrade creates the chunk holding it, and the resource is then deleted
+    const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+    expect(kube.get(bindingPath(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac', PhysicalResourceId }), api(kube), FAST,
+      status ? { stackStatus: async () => status } : {});
+
+    // THEN
+    const live = kube.get(bindingPath(EDIT.metadata.name));
+    if (survives) {
+      expect(live.subjects).toEqual(first.subjects);
+      expect(Object.keys(live.metadata.annotations)).toEqual([]);
+    } else {
+      expect(live).toBeUndefined();
+    }
+  });
+
+  test('case 3: an RBAC create whose answer was lost and whose cleanup failed leaves no second owner behind', async () => {
+    // GIVEN
+    await createNamespace();
+    let requests = 0;
+    const real = api(kube);
+    const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
+    kube.hooks.failAfterWrite = () => true;
+    await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac' }), flaky, { ...FAST, attempts: 1 })).rejects.toThrow();
+    kube.hooks.failAfterWrite = undefined;
+    expect(kube.get(bindingPath(EDIT.metadata.name))).toBeDefined();
+
+    // WHEN the next deploy creates it again, then an update revokes it
+    const again = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
+      LogicalResourceId: 'Rbac', PhysicalResourceId: again.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT, VIEW] },
+    }), api(kube), FAST);
+
+    // THEN
     expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
   });
 

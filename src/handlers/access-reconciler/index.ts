@@ -108,7 +108,8 @@ export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions =
     case RBAC_RESOURCE_TYPE: {
       const objects = (props as RbacProperties).Objects ?? [];
       if (event.RequestType === 'Delete') {
-        await reconcileObjects(api, owner, [], objects, { retry });
+        // what the library's first release applied stays unless the stack itself is deleted
+        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver: stackDelete === true });
       } else {
         const previous = creating ? [] : ((old as RbacProperties | undefined)?.Objects ?? []);
         await reconcileObjects(api, owner, objects, previous, { retry, create: creating });

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { FailSafeError, Owner } from './aws-auth';
 import { KubeApi, KubeError, Retry, RetryOptions, collectionPath, objectPath, withRetries } from './kube';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
@@ -18,12 +19,49 @@ function isOurs(live: KubeObject): boolean {
   return live.metadata?.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
-function ownerKey(owner: Owner): string {
-  return OWNER_ANNOTATION_PREFIX + owner.id;
+/**
+ * The owner annotation of a resource: one per stack and logical id (not per physical id),
+ * so a create that is retried after a lost answer, or a resource that moves to another
+ * cluster and back, is one owner, and cannot leave a second claim behind that keeps a
+ * revoked object alive.
+ */
+export function ownerKey(owner: Owner): string {
+  return OWNER_ANNOTATION_PREFIX + createHash('sha256').update(`${owner.stack}\n${owner.logicalId}`).digest('hex').slice(0, 40);
 }
 
-function ownerValue(owner: Owner): string {
-  return JSON.stringify({ stack: owner.stack, logicalId: owner.logicalId });
+/** What an owner annotation holds. */
+interface OwnerValue {
+  readonly stack: string;
+  readonly logicalId: string;
+  /**
+   * The object was there, with the library's label and no owner, before this stack first
+   * applied it (the library's first release applied objects without owners): a rollback or
+   * a cleanup never deletes it, and puts back this content if the stack changed it.
+   */
+  readonly takenOver?: boolean;
+  /** The content (everything but metadata and status) before this stack changed it, as canonical JSON. */
+  readonly original?: string;
+}
+
+function ownerValue(owner: Owner, extra: Partial<OwnerValue> = {}): string {
+  return JSON.stringify({ stack: owner.stack, logicalId: owner.logicalId, ...extra });
+}
+
+function readOwner(value: string | undefined): Partial<OwnerValue> | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return {};
+  }
+}
+
+/** This owner's annotations on an object: the current key and any earlier key (the first release keyed owners by physical id). */
+function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): string[] {
+  return Object.entries(annotations)
+    .filter(([k, v]) => k.startsWith(OWNER_ANNOTATION_PREFIX)
+      && (k === ownerKey(owner) || (readOwner(v)?.stack === owner.stack && readOwner(v)?.logicalId === owner.logicalId)))
+    .map(([k]) => k);
 }
 
 /** Everything of an object but its metadata and status: what the reconciler compares and writes. */
@@ -55,8 +93,18 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     if (!isOurs(live)) {
       throw new FailSafeError(`${describe(obj)} already exists and was not created by cdk-eks-access (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label); it was left alone and nothing else was written to it. Delete or rename it, or drop the grant that generates it.`);
     }
-    const annotations = { ...(live.metadata.annotations ?? {}), [ownerKey(owner)]: ownerValue(owner) };
-    const sameAnnotations = live.metadata.annotations?.[ownerKey(owner)] === ownerValue(owner);
+    const liveAnnotations: Record<string, string> = live.metadata.annotations ?? {};
+    const mineKeys = myAnnotationKeys(owner, liveAnnotations);
+    const mineBefore = mineKeys.map(k => readOwner(liveAnnotations[k])).find(v => v !== undefined);
+    const owners = Object.keys(liveAnnotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
+    // labelled, and nobody's: applied by the library's first release for this stack
+    const takenOver = mineBefore?.takenOver ?? owners.length === 0;
+    const original = mineBefore?.original ?? (takenOver && content(live) !== content(obj) ? content(live) : undefined);
+    const value = ownerValue(owner, { ...(takenOver ? { takenOver } : {}), ...(original !== undefined ? { original } : {}) });
+    const annotations: Record<string, string> = { ...liveAnnotations };
+    for (const k of mineKeys) delete annotations[k];
+    annotations[ownerKey(owner)] = value;
+    const sameAnnotations = mineKeys.length === 1 && liveAnnotations[ownerKey(owner)] === value;
     const sameLabels = Object.entries(labels).every(([k, v]) => live.metadata.labels?.[k] === v);
     if (sameAnnotations && sameLabels && content(live) === content(obj)) return;
     const metadata = { ...live.metadata, labels: { ...(live.metadata.labels ?? {}), ...labels }, annotations };
@@ -82,7 +130,7 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
  * when no other owner is left. Objects without `owner`'s annotation (someone else's, or
  * already handed to another owner) are not touched.
  */
-export async function releaseObject(api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}): Promise<void> {
+export async function releaseObject(api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, removeTakenOver = true): Promise<void> {
   const path = objectPath(obj);
   await withRetries(describe(obj), retry, async () => {
     const got = await api.request('GET', path);
@@ -90,11 +138,19 @@ export async function releaseObject(api: KubeApi, owner: Owner, obj: KubeObject,
     if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
     const live = got.body as KubeObject;
     const annotations: Record<string, string> = { ...(live.metadata.annotations ?? {}) };
-    if (!isOurs(live) || annotations[ownerKey(owner)] === undefined) return;
-    delete annotations[ownerKey(owner)];
+    const mineKeys = myAnnotationKeys(owner, annotations);
+    if (!isOurs(live) || mineKeys.length === 0) return;
+    const mine = readOwner(annotations[mineKeys[0]]) ?? {};
+    for (const k of mineKeys) delete annotations[k];
     const others = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
-    if (others.length > 0) {
-      const res = await api.request('PUT', path, { ...live, metadata: { ...live.metadata, annotations } });
+    // taken over from the first release: only a new version or a real stack delete removes it
+    const keep = others.length > 0 || (mine.takenOver === true && !removeTakenOver);
+    if (keep) {
+      let body: KubeObject = { ...live, metadata: { ...live.metadata, annotations } };
+      if (others.length === 0 && mine.original !== undefined && content(live) === content(obj)) {
+        body = { ...JSON.parse(mine.original), metadata: body.metadata };
+      }
+      const res = await api.request('PUT', path, body);
       if (res.status === 409) throw new Retry('updated concurrently');
       if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'PUT', path, res.body);
       return;
@@ -130,7 +186,13 @@ export async function forEachLimited<T>(items: T[], limit: number, fn: (item: T)
  */
 export async function reconcileObjects(
   api: KubeApi, owner: Owner, desired: KubeObject[], previous: KubeObject[],
-  options: { retry?: RetryOptions; concurrency?: number; create?: boolean } = {},
+  options: {
+    retry?: RetryOptions;
+    concurrency?: number;
+    create?: boolean;
+    /** Whether objects taken over from the first release go when released (a new version, a real stack delete). @default true */
+    removeTakenOver?: boolean;
+  } = {},
 ): Promise<void> {
   const limit = options.concurrency ?? 8;
   try {
@@ -138,13 +200,13 @@ export async function reconcileObjects(
   } catch (e) {
     if (options.create) {
       // best effort: the provider framework never sends a Delete for a failed Create
-      await forEachLimited(desired, limit, obj => releaseObject(api, owner, obj, options.retry))
+      await forEachLimited(desired, limit, obj => releaseObject(api, owner, obj, options.retry, false))
         .catch(cleanup => console.error(`cleanup after the failed create left objects behind: ${(cleanup as Error).message}`));
     }
     throw e;
   }
   const keep = new Set(desired.map(identity));
-  await forEachLimited(previous.filter(o => !keep.has(identity(o))), limit, obj => releaseObject(api, owner, obj, options.retry));
+  await forEachLimited(previous.filter(o => !keep.has(identity(o))), limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true));
 }
 
 /** Creates the namespaces that are absent (labelled as the library's); never changes or deletes one. */
