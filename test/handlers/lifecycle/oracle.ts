@@ -75,7 +75,7 @@ export class Oracle {
   /** Every aws-auth key this stack ever declared (any era), its class, and the values it declared. */
   private readonly keys = new Map<string, { cls: KeyClass; section: Section; arn: string; values: Identity[] }>();
   /** Every RBAC object this stack ever declared: its class and path. */
-  private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string }>();
+  private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean }>();
   private readonly namespacesSeen = new Set<string>();
   /** Admin checks apply between the first successful operation and the start of the stack's delete. */
   public adminExpected = false;
@@ -121,7 +121,9 @@ export class Oracle {
     }
     for (const chunk of version.rbac) {
       for (const o of chunk.objects) {
-        if (!this.objects.has(objectKey(o))) this.objects.set(objectKey(o), { cls: version.era === 'previous-release' ? 'taken-over' : 'own', path: objectPath(o) });
+        if (!this.objects.has(objectKey(o))) this.objects.set(objectKey(o), { cls: version.era === 'previous-release' ? 'taken-over' : 'own', path: objectPath(o), claimed: false });
+        // an object of the previous release is the reconciler's business once a reconciler resource declared it
+        if (version.era === 'reconciler') this.objects.get(objectKey(o))!.claimed = true;
       }
     }
   }
@@ -202,7 +204,7 @@ export class Oracle {
       const live = cluster.get(rec.path);
       const w = want.get(k);
       if (w && objectContent(live) !== objectContent(w)) this.fail('rbac', where, `${k} is ${live ? objectContent(live) : 'absent'}, the version declares ${objectContent(w)}`);
-      if (!w && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') this.fail('rbac', where, `${k} is still there; the version does not declare it`);
+      if (!w && rec.claimed && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') this.fail('rbac', where, `${k} is still there; the version does not declare it`);
     }
     for (const ns of version.namespaces) if (!cluster.namespaces().includes(ns)) this.fail('rbac', where, `namespace ${ns} of the version is absent`);
   }
@@ -233,6 +235,7 @@ export class Oracle {
     for (const [k, rec] of this.objects) {
       const live = cluster.get(rec.path);
       const mine = live?.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access';
+      if (!rec.claimed) continue;
       if (rec.cls === 'own' || removeTakenOver) {
         if (live && mine) this.fail(rec.cls === 'own' ? 'deleted-leftover' : 'taken-over', where, `${k} is still there after the stack's delete`);
       } else if (lastObjects.has(k) && !live) {
