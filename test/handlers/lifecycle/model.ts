@@ -32,7 +32,7 @@ export const HANDOVER = {
   data: { note: 'aws-auth is written by the cdk-eks-access reconciler' },
 };
 
-export type FaultKind = 'throw-before' | 'lost-throw' | 'lost-500' | 'down' | '409' | '429' | '503' | '500';
+export type FaultKind = 'throw-before' | 'lost-throw' | 'lost-500' | 'down' | '409' | '429' | '503' | '500' | 'lost-then-down';
 export interface FaultSpec {
   /** Which handler invocation of the operation (0-based). */
   readonly invocation: number;
@@ -121,6 +121,7 @@ export class FaultyApi implements KubeApi {
   private writes = 0;
   public injected = false;
   public raced = false;
+  private down = false;
   constructor(private readonly inner: KubeApi, private readonly fault: FaultSpec | undefined, private readonly race: (path: string) => void) {}
 
   public async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<KubeResponse> {
@@ -141,6 +142,12 @@ export class FaultyApi implements KubeApi {
         this.injected = true;
         this.raced = true;
         this.race(path);
+      }
+      if (f.kind === 'lost-then-down' && this.down) return this.hit(() => { throw Object.assign(new Error('connect ECONNREFUSED (injected: down since the lost answer)'), { code: 'ECONNREFUSED' }); });
+      if (f.kind === 'lost-then-down' && w === f.at) {
+        await this.inner.request(method, path, body);
+        this.down = true;
+        return this.hit(() => { throw Object.assign(new Error('socket hang up (injected: the write landed, the answer was lost, the connection stays down)'), { code: 'ECONNRESET' }); });
       }
       if ((f.kind === 'lost-throw' || f.kind === 'lost-500') && w === f.at) {
         await this.inner.request(method, path, body);
@@ -390,7 +397,7 @@ export class World {
         if (!this.oracle.refusalJustified(decl.type, requestType, decl.props, dataBefore)) {
           this.oracle.violations.push({ category: 'refusal-unjustified', where, message: outcome.error.message.slice(0, 300) });
         }
-      } else if (!outcome.ok && api.injected && fault!.kind !== 'down') {
+      } else if (!outcome.ok && api.injected && fault!.kind !== 'down' && fault!.kind !== 'lost-then-down') {
         this.oracle.violations.push({ category: 'transient-failed', where, message: `one ${fault!.kind} fault failed the invocation: ${outcome.error!.message.slice(0, 160)}` });
       }
       this.oracle.observe(this.view, where);
