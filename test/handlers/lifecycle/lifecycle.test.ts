@@ -10,11 +10,11 @@ import { FakeKube, startFakeKube } from '../fake-kube';
  * rollback, cleanup, delete, through the provider framework) with faults and foreign
  * writers, judged by the oracle after every step.
  *
- * LIFECYCLE_RUNS: number of random sequences (default 80). LIFECYCLE_SEED: replay a seed.
+ * LIFECYCLE_RUNS: number of random sequences (default 150, about 8 s). LIFECYCLE_SEED: replay a seed.
  * LIFECYCLE_IGNORE: comma-separated categories not to fail on (still counted), to look past
  * a known failure for the next one.
  */
-const RUNS = Number(process.env.LIFECYCLE_RUNS ?? 80);
+const RUNS = Number(process.env.LIFECYCLE_RUNS ?? 150);
 const IGNORE = new Set((process.env.LIFECYCLE_IGNORE ?? '').split(',').filter(Boolean) as Category[]);
 const seen = new Map<Category, number>();
 
