@@ -11,7 +11,7 @@ export const versionSpec: fc.Arbitrary<VersionSpec> = fc.record({
   rbacRenamed: fc.constantFrom(false, false, false, true),
 });
 
-const faultKinds: FaultKind[] = ['throw-before', 'lost-throw', 'lost-500', 'down', '409', '429', '503', '500'];
+const faultKinds: FaultKind[] = ['throw-before', 'lost-throw', 'lost-500', 'down', 'lost-then-down', '409', '429', '503', '500'];
 export const fault: fc.Arbitrary<FaultSpec> = fc.record({
   invocation: fc.integer({ min: 0, max: 5 }),
   kind: fc.constantFrom(...faultKinds),

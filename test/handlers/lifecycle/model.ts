@@ -481,6 +481,7 @@ export class World {
       this.setStatus('CREATE_COMPLETE');
       this.lastGood = v;
       this.oracle.adminExpected = true;
+      this.oracle.claim(v);
       this.oracle.expectVersion(this.view, v, 'after the stack\'s create');
       return;
     }
@@ -552,6 +553,7 @@ export class World {
       this.setStatus('UPDATE_COMPLETE');
       this.lastGood = v;
       this.oracle.adminExpected = true;
+      this.oracle.claim(v);
       this.oracle.expectVersion(this.view, v, 'after the stack\'s update');
       return;
     }

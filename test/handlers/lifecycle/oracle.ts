@@ -122,10 +122,15 @@ export class Oracle {
     for (const chunk of version.rbac) {
       for (const o of chunk.objects) {
         if (!this.objects.has(objectKey(o))) this.objects.set(objectKey(o), { cls: version.era === 'previous-release' ? 'taken-over' : 'own', path: objectPath(o), claimed: false });
-        // an object of the previous release is the reconciler's business once a reconciler resource declared it
-        if (version.era === 'reconciler') this.objects.get(objectKey(o))!.claimed = true;
+
       }
     }
+  }
+
+  /** After a successful operation: the objects of a reconciler-era version are the reconciler's business from now on (also the previous release's). */
+  public claim(version: Version) {
+    if (version.era !== 'reconciler') return;
+    for (const chunk of version.rbac) for (const o of chunk.objects) this.objects.get(objectKey(o))!.claimed = true;
   }
 
   /** Whether this stack ever declared this value for this ARN (then the entry may be its own). */

@@ -51,4 +51,27 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     name: 'a placeholder mapUsers does not block a deploy',
     scenario: { start: 'fresh', nodeGroups: [], ops: [deploy(), deploy({ foreign: ['placeholder-users'], version: { ...EMPTY, grants: [[6, 'view:team-a']] } }), deploy()] },
   },
+  {
+    // rbac: the rollback cleanup's Delete of a new RBAC chunk deletes the binding the previous release applied (issue case 2)
+    name: 'a rolled-back upgrade keeps the previous release\'s RBAC objects',
+    scenario: { start: 'previous-release', nodeGroups: [], ops: [deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-b']] }, failAt: 4 }), deploy(), deploy()] },
+  },
+  {
+    // revoked: a Create whose write landed, answer lost, connection down (its own cleanup fails) leaves a stale
+    // owner of the same stack claiming Dev; revoking Dev later keeps it (issue case 3)
+    name: 'a stale owner from a lost answer does not keep a revoked grant',
+    scenario: {
+      start: 'fresh', nodeGroups: [], ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-b'], [1, 'view:team-a']], awsAuthLogicalId: 'AwsAuthV2' } }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'admin']] }, failAt: 1, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy(),
+      ],
+    },
+  },
+  {
+    // deleted-leftover + refusal-unjustified: after a failed first create with a lost answer, the re-created stack
+    // (a new stack id) is refused forever and the stale entries stay
+    name: 'a failed first create with a lost answer does not block the re-created stack',
+    scenario: { start: 'fresh', nodeGroups: [], ops: [deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }), deploy(), deploy()] },
+  },
 ];
