@@ -437,6 +437,7 @@ export class World {
 
   public async run(op: OpSpec, version: Version | undefined) {
     STATS.operations++;
+    this.log.push(`--- ${op.kind}${op.failAt !== undefined ? ` (failAt ${op.failAt})` : ''}, stack status ${op.statusKnown ? 'known' : 'unknown'} to the handler`);
     for (const w of op.foreign) await this.foreign(w);
     this.op = op;
     this.invocation = 0;
