@@ -3,7 +3,7 @@ import * as YAML from 'yaml';
 import { GO_YAML_V2, Identity, Section } from './authenticator';
 import { ClusterView, Oracle } from './oracle';
 import {
-  ACCOUNT, CLUSTER, Entry, KUBECTL_ROLE, KubeObject, LAST_APPLIED, LEGACY_PRUNE_LABEL, MANAGED_BY, NODE_ROLES, NodeGroup, POOL, Version,
+  ACCOUNT, CLUSTER, KUBECTL_ROLE, KubeObject, LAST_APPLIED, LEGACY_PRUNE_LABEL, MANAGED_BY, NODE_ROLES, NodeGroup, POOL, Version,
   VersionSpec, buildVersion, objectPath,
 } from './versions';
 import { FailSafeError } from '../../../src/handlers/access-reconciler/aws-auth';
@@ -650,4 +650,3 @@ export async function runScenario(kube: FakeKube, s: Scenario): Promise<World> {
   return world;
 }
 
-export { Entry };

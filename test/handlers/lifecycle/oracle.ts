@@ -150,7 +150,7 @@ export class Oracle {
     this.checkProtected(data, where);
     for (const n of this.nodeGroups) {
       const got = resolve(state, NODE_ROLES[n].rolearn);
-      if (!sameIdentity(got, identityOf(NODE_ROLES[n]))) this.fail('node-lost', where, `${n} node role resolves to ${JSON.stringify(got)}`);
+      if (!sameIdentity(got, { username: NODE_ROLES[n].username, groups: [...NODE_ROLES[n].groups] })) this.fail('node-lost', where, `${n} node role resolves to ${JSON.stringify(got)}`);
     }
     if (this.adminExpected) {
       const got = resolve(state, ADMIN.rolearn!);
