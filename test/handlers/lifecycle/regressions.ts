@@ -1,0 +1,77 @@
+import { OpSpec, Scenario } from './model';
+import { VersionSpec } from './versions';
+
+/**
+ * Fixed scenarios that fast-check found failing (shrunk counterexamples, written out):
+ * they run on every test run, before the random ones. Add each new counterexample
+ * (`Counterexample: [...]` in the failure) as an entry with a line saying what it found.
+ */
+
+const EMPTY: VersionSpec = { grants: [], awsAuthLogicalId: 'AwsAuth', rbacChunks: 1, rbacRenamed: false };
+const deploy = (extra: Partial<OpSpec> = {}): OpSpec => ({ kind: 'deploy', version: EMPTY, statusKnown: false, faults: [], repeat: [], foreign: [], ...extra });
+const del = (extra: Partial<OpSpec> = {}): OpSpec => ({ kind: 'delete', statusKnown: false, faults: [], repeat: [], foreign: [], ...extra });
+
+export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scenario }> = [
+  {
+    // admin-lost / declared: the rollback re-applies aws-eks's aws-auth (label + last-applied again),
+    // then the cleanup's Delete of the new aws-auth resource removes the admin (issue case 1)
+    name: 'a rolled-back upgrade from aws-eks keeps the admin',
+    scenario: { start: 'previous-release', nodeGroups: [], ops: [deploy({ failAt: 8 }), deploy(), deploy()] },
+  },
+  {
+    // node-lost / foreign-changed: the node role EKS wrote (aws-eks then applied it identically) is taken
+    // over as the stack's own and removed by the stack's delete
+    name: 'the stack\'s delete after an upgrade from aws-eks keeps the node role EKS wrote',
+    scenario: { start: 'aws-eks', nodeGroups: ['linux'], ops: [deploy({ failAt: 0 }), deploy(), deploy(), del()] },
+  },
+  {
+    // refusal-unjustified + stuck: an sso: mapping someone wrote makes every aws-auth write fail,
+    // even the Delete (the stack cannot be deleted)
+    name: 'an sso: mapping by hand does not block the stack\'s delete',
+    scenario: { start: 'fresh', nodeGroups: [], ops: [deploy(), deploy(), deploy({ foreign: ['sso-dev'] }), del()] },
+  },
+  {
+    // transient-failed: one connection reset before the request reached the server fails the create
+    name: 'a connection reset during the first create does not fail it',
+    scenario: { start: 'fresh', nodeGroups: [], ops: [deploy({ faults: [{ invocation: 0, kind: 'throw-before', at: 0 }] }), deploy(), deploy()] },
+  },
+  {
+    // foreign-text: the handler rewrites a section it changes as JSON, so a hand edit loses its comments and layout
+    name: 'a hand edit with comments stays verbatim',
+    scenario: { start: 'fresh', nodeGroups: ['windows'], ops: [deploy({ foreign: ['hand-comment'] }), deploy({ version: { ...EMPTY, grants: [[1, 'edit:team-a']] } }), deploy()] },
+  },
+  {
+    // foreign-changed: `username: 2024-01-02` and group `1:30` are strings for aws-iam-authenticator (go-yaml v2);
+    // a YAML 1.1 reader with timestamps and base 60 rewrites them as a date and 90
+    name: 'a hand edit with a date-like username and a 1:30 group keeps its values',
+    scenario: { start: 'fresh', nodeGroups: [], ops: [deploy({ foreign: ['hand-date'] }), deploy({ version: { ...EMPTY, grants: [[0, 'admin']] } }), deploy()] },
+  },
+  {
+    // refusal-unjustified: a `mapUsers: ""` placeholder (skipped by aws-iam-authenticator) is refused as "not a list"
+    name: 'a placeholder mapUsers does not block a deploy',
+    scenario: { start: 'fresh', nodeGroups: [], ops: [deploy(), deploy({ foreign: ['placeholder-users'], version: { ...EMPTY, grants: [[6, 'view:team-a']] } }), deploy()] },
+  },
+  {
+    // rbac: the rollback cleanup's Delete of a new RBAC chunk deletes the binding the previous release applied (issue case 2)
+    name: 'a rolled-back upgrade keeps the previous release\'s RBAC objects',
+    scenario: { start: 'previous-release', nodeGroups: [], ops: [deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-b']] }, failAt: 4 }), deploy(), deploy()] },
+  },
+  {
+    // revoked: a Create whose write landed, answer lost, connection down (its own cleanup fails) leaves a stale
+    // owner of the same stack claiming Dev; revoking Dev later keeps it (issue case 3)
+    name: 'a stale owner from a lost answer does not keep a revoked grant',
+    scenario: {
+      start: 'fresh', nodeGroups: [], ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-b'], [1, 'view:team-a']], awsAuthLogicalId: 'AwsAuthV2' } }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'admin']] }, failAt: 1, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy(),
+      ],
+    },
+  },
+  {
+    // deleted-leftover + refusal-unjustified: after a failed first create with a lost answer, the re-created stack
+    // (a new stack id) is refused forever and the stale entries stay
+    name: 'a failed first create with a lost answer does not block the re-created stack',
+    scenario: { start: 'fresh', nodeGroups: [], ops: [deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }), deploy(), deploy()] },
+  },
+];
