@@ -77,6 +77,37 @@ export interface StackRecord {
   readonly previous?: Generation;
 }
 
+/**
+ * `previous` as stored: only how its claims differ from `current`'s (a replacement mostly
+ * keeps them), so the record stays well under Kubernetes' 256 KiB for all annotations.
+ */
+interface StoredPrevious {
+  readonly id: string;
+  readonly logicalId: string;
+  /** Its claims that `current` has not, or has otherwise. */
+  readonly differs: Claim[];
+  /** ARNs that `current` claims and it did not. */
+  readonly absent: string[];
+}
+
+function encodePrevious(previous: Generation, current: Generation): StoredPrevious {
+  const now = new Map(current.claims.map(c => [keyOf(c.arn), JSON.stringify(c)]));
+  const had = new Set(previous.claims.map(c => keyOf(c.arn)));
+  return {
+    id: previous.id,
+    logicalId: previous.logicalId,
+    differs: previous.claims.filter(c => now.get(keyOf(c.arn)) !== JSON.stringify(c)),
+    absent: current.claims.filter(c => !had.has(keyOf(c.arn))).map(c => c.arn),
+  };
+}
+
+function decodePrevious(stored: StoredPrevious, current: Generation): Generation {
+  const absent = new Set(stored.absent.map(keyOf));
+  const differs = new Map(stored.differs.map(c => [keyOf(c.arn), c]));
+  const claims = current.claims.filter(c => !absent.has(keyOf(c.arn)) && !differs.has(keyOf(c.arn)));
+  return { id: stored.id, logicalId: stored.logicalId, claims: [...claims, ...stored.differs] };
+}
+
 /** The owner's entries, for a Create or an Update. */
 export interface AwsAuthDesired {
   readonly mapRoles: AwsAuthEntry[];
@@ -171,14 +202,14 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
     const v2 = parsed?.v === 2;
     const recordStack = String(parsed?.stack ?? '');
     const gens: Generation[] = v2
-      ? [parsed.current, parsed.previous].filter(Boolean)
+      ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
       : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed)];
     if (recordStack !== stack) {
       for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
       continue;
     }
     if (v2 && key === myKey) {
-      result.mine = parsed as StackRecord;
+      result.mine = { ...parsed, ...(parsed.previous ? { previous: decodePrevious(parsed.previous, parsed.current) } : {}) } as StackRecord;
     } else {
       // the first release's records of this stack: their entries are this stack's
       result.stale.push(key);
@@ -258,6 +289,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       // holds nothing any more; any other instance (never created, long gone) has no say
       if (mine.previous?.id !== owner.id || !existing) return undefined;
       const { previous: _dropped, ...rest } = mine;
+      for (const key of records.stale) delete annotations[key];
       return withAnnotations(existing, { ...annotations, [recordKey(owner.stack)]: JSON.stringify(rest) });
     } else if (mine.previous && request.stackDelete !== true) {
       // a rollback (or the cleanup of a failed create) deletes the instance that replaced
@@ -379,8 +411,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   for (const key of records.stale) delete annotations[key];
   if (currentAfter) {
     const current: Generation = { id: currentAfter.id, logicalId: currentAfter.logicalId, claims };
-    const record: StackRecord = { v: 2, stack: owner.stack, current, ...(keepPrevious ? { previous: keepPrevious } : {}) };
-    annotations[myKey] = JSON.stringify(record);
+    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...(keepPrevious ? { previous: encodePrevious(keepPrevious, current) } : {}) });
   } else {
     delete annotations[myKey];
   }
