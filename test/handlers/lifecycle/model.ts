@@ -195,6 +195,8 @@ export class World {
   private status = '';
   private statusKnown = true;
   private op: OpSpec | undefined;
+  /** In this operation, a failed create could not reach the cluster to take its writes back. */
+  private unreachableCleanup = false;
   private invocation = 0;
   private request = 0;
   private readonly api: KubeApi;
@@ -397,6 +399,11 @@ export class World {
         if (!this.oracle.refusalJustified(decl.type, requestType, decl.props, dataBefore)) {
           this.oracle.violations.push({ category: 'refusal-unjustified', where, message: outcome.error.message.slice(0, 300) });
         }
+      } else if (!outcome.ok && api.injected && (fault!.kind === 'down' || fault!.kind === 'lost-then-down') && requestType === 'Create') {
+        // the handler's own cleanup of this create could not reach the cluster, and no Delete
+        // follows a failed create: the rollback cannot restore this operation's writes; the next
+        // successful operation must (checked then)
+        this.unreachableCleanup = true;
       } else if (!outcome.ok && api.injected && fault!.kind !== 'down' && fault!.kind !== 'lost-then-down') {
         this.oracle.violations.push({ category: 'transient-failed', where, message: `one ${fault!.kind} fault failed the invocation: ${outcome.error!.message.slice(0, 160)}` });
       }
@@ -440,6 +447,7 @@ export class World {
     this.log.push(`--- ${op.kind}${op.failAt !== undefined ? ` (failAt ${op.failAt})` : ''}, stack status ${op.statusKnown ? 'known' : 'unknown'} to the handler`);
     for (const w of op.foreign) await this.foreign(w);
     this.op = op;
+    this.unreachableCleanup = false;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
     if (op.kind === 'delete') return this.deleteStack();
@@ -448,6 +456,7 @@ export class World {
 
   private async deploy(v: Version, op: OpSpec) {
     this.op = op;
+    this.unreachableCleanup = false;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
     if (this.stackId === undefined) return this.create(v, op);
@@ -501,7 +510,11 @@ export class World {
     this.resources.clear();
     // ROLLBACK_COMPLETE: the next deploy deletes the (empty) stack and creates it anew, under a new stack id
     this.stackId = undefined;
-    this.oracle.expectDeleted(this.view, v, false, 'after the rollback of the failed create');
+    if (this.unreachableCleanup) {
+      this.log.push('not judged: a failed create could not reach the cluster to take its writes back');
+    } else {
+      this.oracle.expectDeleted(this.view, v, false, 'after the rollback of the failed create');
+    }
   }
 
   private async update(v: Version, op: OpSpec) {
@@ -583,7 +596,11 @@ export class World {
     if (failed !== 'other' && failed.kind === 'Create') cleanup.unshift({ ...failed.decl, physicalId: CREATE_FAILED_MARKER });
     for (const r of cleanup) await this.cleanupDelete(r);
     this.setStatus('UPDATE_ROLLBACK_COMPLETE');
-    this.oracle.expectVersion(this.view, this.lastGood!, 'after the rollback of the failed update');
+    if (this.unreachableCleanup) {
+      this.log.push('not judged: a failed create could not reach the cluster to take its writes back');
+    } else {
+      this.oracle.expectVersion(this.view, this.lastGood!, 'after the rollback of the failed update');
+    }
   }
 
   /** A Delete in a cleanup phase: a failure is retried once, then skipped (the resource is left behind). */
