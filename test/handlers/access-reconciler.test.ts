@@ -64,8 +64,12 @@ function seedAwsAuth(kube: FakeKube, extraRoles: object[] = []) {
 const FOREIGN_ROLES = [NODE, { rolearn: 'arn:aws:iam::111122223333:role/HandAdded', username: 'hand', groups: ['viewers'] }];
 const FOREIGN_USERS = [{ userarn: 'arn:aws:iam::111122223333:user/bob', username: 'bob', groups: ['ops'] }];
 
+let token: string;
+beforeAll(async () => {
+  token = await eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
+});
+
 function api(kube: FakeKube): KubeApi {
-  const token = eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
   return new HttpKubeApi({ endpoint: kube.endpoint, token });
 }
 

@@ -45,8 +45,8 @@ describe('transient Kubernetes API errors (withTransientRetries)', () => {
   let http: KubeApi;
   beforeEach(async () => {
     kube = await startFakeKube();
-    const token = eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
-    http = new HttpKubeApi({ endpoint: kube.endpoint, token: await token });
+    const token = await eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+    http = new HttpKubeApi({ endpoint: kube.endpoint, token });
   });
   afterEach(async () => {
     await kube.close();
