@@ -1,5 +1,5 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
@@ -453,6 +453,60 @@ describe('ClusterAccess', () => {
         expect(changed.length).toBeGreaterThanOrEqual(1);
         if (changed.length > max) throw new Error(`changed: ${changed.join(', ')}`);
       });
+    });
+  });
+
+  describe('validation', () => {
+    const KUBECTL_ROLE_ARN = 'arn:aws:iam::111122223333:role/KubectlAdmin';
+    const importOf = (stack: Stack, id: string, clusterName: string) =>
+      eks.Cluster.fromClusterAttributes(stack, id, { clusterName, kubectlRoleArn: KUBECTL_ROLE_ARN });
+    const dev = (stack: Stack) => iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev');
+
+    test('two imports of one cluster name, each with a ClusterAccess, are a synth error naming both and the fix', () => {
+      // GIVEN
+      const stack = testStack();
+      ClusterAccess.of(importOf(stack, 'A', 'c')).grantRole(dev(stack), AccessLevel.clusterView());
+      ClusterAccess.of(importOf(stack, 'B', 'c'));
+
+      // THEN: reported once, by the later one
+      expect(() => Template.fromStack(stack)).toThrow(
+        /\[cdk-eks-access:twoClusterAccessForOneCluster\] Test\/B\/CdkEksAccess and Test\/A\/CdkEksAccess both write the access of the cluster "c" \(the constructs Test\/B and Test\/A name the same cluster\).*Use one ClusterAccess per cluster: import the cluster once/);
+      try {
+        Template.fromStack(stack);
+      } catch (e) {
+        expect((e as Error).message.match(/twoClusterAccessForOneCluster/g)).toHaveLength(1);
+      }
+    });
+
+    test('an import of a cluster the stack creates (by its literal name, or by its clusterName token) is a synth error', () => {
+      const byName = testStack();
+      const created = new eks.Cluster(byName, 'Prod', {
+        clusterName: 'prod', version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(byName, 'L'), defaultCapacity: 0,
+      });
+      ClusterAccess.of(created);
+      ClusterAccess.of(importOf(byName, 'Again', 'prod'));
+      expect(() => Template.fromStack(byName)).toThrow(/Test\/Again\/CdkEksAccess and Test\/Prod\/CdkEksAccess both write the access of the cluster/);
+
+      const byToken = testStack();
+      const cluster = testCluster(byToken);
+      ClusterAccess.of(importOf(byToken, 'Again', cluster.cluster.clusterName));
+      expect(() => Template.fromStack(byToken)).toThrow(/Test\/Again\/CdkEksAccess and Test\/Cluster\/Cluster\/CdkEksAccess both write the access of the cluster \{"Ref":"Cluster/);
+    });
+
+    test('one cluster construct gives one ClusterAccess; different clusters, and names that only the deploy can tell apart, are not refused', () => {
+      // GIVEN
+      const stack = testStack();
+      const a = importOf(stack, 'A', 'a');
+      expect(ClusterAccess.of(a)).toBe(ClusterAccess.of(a));
+      ClusterAccess.of(importOf(stack, 'B', 'b'));
+      // two parameters may hold the same name at deploy time: that cannot be known at synth
+      ClusterAccess.of(importOf(stack, 'P1', new CfnParameter(stack, 'Name1').valueAsString));
+      ClusterAccess.of(importOf(stack, 'P2', new CfnParameter(stack, 'Name2').valueAsString));
+      // the same cluster in another stack is another stack's writer (not checked here)
+      ClusterAccess.of(importOf(new Stack(stack.node.root as App, 'Other'), 'A', 'a'));
+
+      // THEN
+      expect(() => Template.fromStack(stack)).not.toThrow();
     });
   });
 });
