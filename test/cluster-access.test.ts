@@ -216,6 +216,67 @@ describe('ClusterAccess', () => {
       expect(() => cluster.cluster.awsAuth.addAccount('444455556666')).toThrow(/Test\/Cluster\/Cluster: cluster.awsAuth.addAccount\("444455556666"\): cdk-eks-access writes aws-auth for this cluster and does not write mapAccounts/);
     });
 
+    describe('Windows node groups', () => {
+      const WINDOWS = ['system:bootstrappers', 'system:nodes', 'eks:kube-proxy-windows'];
+
+      test.each([
+        eks.NodegroupAmiType.WINDOWS_CORE_2019_X86_64,
+        eks.NodegroupAmiType.WINDOWS_FULL_2019_X86_64,
+        eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64,
+        eks.NodegroupAmiType.WINDOWS_FULL_2022_X86_64,
+      ])('a %s node group\'s role is written with the groups EKS gives it, eks:kube-proxy-windows included', (amiType) => {
+        // GIVEN
+        const stack = testStack();
+        const cluster = testCluster(stack);
+        const windows = cluster.cluster.addNodegroupCapacity('Win', { minSize: 1, amiType });
+        const linux = cluster.cluster.addNodegroupCapacity('Linux', { minSize: 1 });
+
+        // WHEN
+        const { mapRoles } = awsAuth(Template.fromStack(stack));
+
+        // THEN
+        expect(mapRoles.slice(0, 2)).toEqual([
+          { rolearn: pathless(stack, windows.role), username: NODE.username, groups: WINDOWS },
+          { rolearn: pathless(stack, linux.role), ...NODE },
+        ]);
+      });
+
+      test('the aws-eks workaround (mapping the node role again with eks:kube-proxy-windows) is accepted: one entry with the three groups', () => {
+        // GIVEN: a Windows node group, and a node group with a Windows custom AMI in a launch template (no amiType)
+        const stack = testStack();
+        const cluster = testCluster(stack);
+        const windows = cluster.cluster.addNodegroupCapacity('Win', { minSize: 1, amiType: eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64 });
+        const custom = cluster.cluster.addNodegroupCapacity('Custom', { minSize: 1 });
+        // a role mapped by hand before its node group maps it
+        const early = new iam.Role(stack, 'EarlyRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+
+        // WHEN
+        for (const role of [windows.role, custom.role, early]) {
+          cluster.cluster.awsAuth.addRoleMapping(role, { username: NODE.username, groups: ['eks:kube-proxy-windows', 'system:bootstrappers', 'system:nodes'] });
+        }
+        cluster.cluster.addNodegroupCapacity('Early', { minSize: 1, nodeRole: early });
+        const { mapRoles } = awsAuth(Template.fromStack(stack));
+
+        // THEN
+        expect(mapRoles.slice(0, 3)).toEqual([
+          { rolearn: pathless(stack, windows.role), username: NODE.username, groups: WINDOWS },
+          { rolearn: pathless(stack, custom.role), username: NODE.username, groups: WINDOWS },
+          { rolearn: pathless(stack, early), username: NODE.username, groups: ['eks:kube-proxy-windows', 'system:bootstrappers', 'system:nodes'] },
+        ]);
+        expect(mapRoles.filter(e => e.username === NODE.username)).toHaveLength(3);
+      });
+
+      test.each([
+        ['eks:kube-proxy-windows outside a node mapping', (c: eks.Cluster, stack: Stack) => c.awsAuth.addRoleMapping(iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::111122223333:role/R'), { username: 'ops', groups: ['eks:kube-proxy-windows'] }), '"eks:kube-proxy-windows"'],
+        ['another eks: group in a node mapping', (c: eks.Cluster, stack: Stack) => c.awsAuth.addRoleMapping(iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::111122223333:role/R'), { username: NODE.username, groups: ['system:nodes', 'eks:podidentity'] }), '"eks:podidentity"'],
+        ['an eks: group for a user', (c: eks.Cluster, stack: Stack) => c.awsAuth.addUserMapping(iam.User.fromUserArn(stack, 'U', 'arn:aws:iam::111122223333:user/u'), { groups: ['EKS:admins'] }), '"EKS:admins"'],
+      ])('%s is refused with the reason and the fix', (_, map, group) => {
+        const stack = testStack();
+        const cluster = testCluster(stack);
+        expect(() => map(cluster.cluster, stack)).toThrow(new RegExp(`^Test/Cluster/Cluster/CdkEksAccess: \\[cdk-eks-access:reservedEksGroupInAwsAuthMapping\\] awsAuth\\.add(Role|User)Mapping\\(Test/[RU]\\) maps Test/[RU] to the group ${group}.*Use a group name without the "eks:" prefix\\.$`));
+      });
+    });
+
     test('granting a node role again is a synth error (it would be a second entry for one ARN)', () => {
       const stack = testStack();
       const cluster = testCluster(stack);

@@ -53,4 +53,5 @@ export const WARNINGS = {
 /** Stable ids of the library's synth errors (in the message, so users can search for them and tests can match them). */
 export const ERRORS = {
   twoWritersForOneCluster: 'cdk-eks-access:twoClusterAccessForOneCluster',
+  reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
 };
