@@ -10,7 +10,8 @@ import { ReconciledAwsAuthWriter } from './aws-auth/reconciled-writer';
 import { AccessGrant, GrantOptions } from './grant';
 import { NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from './handlers/access-reconciler/protocol';
 import { AccessPrincipal, BoundPrincipal } from './principal';
-import { BUILT_IN_NAMESPACES, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
+import { sameCluster } from './private/cluster-identity';
+import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
 import { ReconcilerProvider } from './private/reconciler-provider';
@@ -239,7 +240,7 @@ export class ClusterAccess extends Construct {
   }
 
   private validate(): string[] {
-    const errors: string[] = [];
+    const errors: string[] = this.validateOneWriter();
     if (this.bound.length === 0) return errors; // nothing granted: nothing of ours to check
     const stack = Stack.of(this);
     const resolvedKey = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
@@ -269,6 +270,23 @@ export class ClusterAccess extends Construct {
       }
     }
     return errors;
+  }
+
+  /**
+   * One ClusterAccess per cluster and stack: two would be two reconcilers writing one
+   * aws-auth (each owning only its own entries, so both deploy, but each also takes over
+   * aws-eks's node mappings and neither sees the other's grants when merging and
+   * checking). `ClusterAccess.of` keeps one per cluster construct; two constructs of one
+   * cluster (two imports, or an import of a cluster the stack creates) are found here, as
+   * far as the template tells (see `clusterKeys`). The later one reports it.
+   */
+  private validateOneWriter(): string[] {
+    const stack = Stack.of(this);
+    const earlier = stack.node.findAll().filter((c): c is ClusterAccess => c instanceof ClusterAccess && Stack.of(c) === stack);
+    const first = earlier.slice(0, earlier.indexOf(this)).find(other => sameCluster(other.cluster, this.cluster));
+    if (!first) return [];
+    const name = stack.resolve(this.cluster.clusterName);
+    return [`[${ERRORS.twoWritersForOneCluster}] ${this.node.path} and ${first.node.path} both write the access of the cluster ${show(name)} (the constructs ${this.cluster.node.path} and ${first.cluster.node.path} name the same cluster), so two reconcilers would write its aws-auth and neither would see the other's grants. Use one ClusterAccess per cluster: import the cluster once (or use the construct that creates it) and pass that one construct to ClusterAccess.of().`];
   }
 
   /**

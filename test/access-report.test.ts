@@ -167,6 +167,16 @@ describe('--check findings, each provoked by a deliberately bad template', () =>
     expect(run.status).toBe(1);
   });
 
+  test('node entries as EKS writes them (Windows ones with eks:kube-proxy-windows) are no finding', () => {
+    const nodes = [
+      role('arn:aws:iam::111122223333:role/Linux', ['system:bootstrappers', 'system:nodes'], 'system:node:{{EC2PrivateDNSName}}'),
+      role('arn:aws:iam::111122223333:role/Windows', ['system:bootstrappers', 'system:nodes', 'eks:kube-proxy-windows'], 'system:node:{{EC2PrivateDNSName}}'),
+    ];
+    const run = cli('report', assemblyWith({ A: awsAuth(nodes) }), '--check');
+    expect(run.stdout).not.toMatch(/\[[a-z-]+\]/);
+    expect(run.status).toBe(0);
+  });
+
   test('--max-admins raises the limit', () => {
     const dir = assemblyWith({ A: awsAuth([1, 2, 3, 4].map(i => role(`arn:aws:iam::111122223333:role/A${i}`, ['system:masters']))) });
     expect(cli('report', dir, '--check', '--max-admins', '4').status).toBe(0);

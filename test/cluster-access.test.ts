@@ -1,5 +1,5 @@
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
@@ -214,6 +214,67 @@ describe('ClusterAccess', () => {
       cluster.cluster.awsAuth.addRoleMapping(role, { groups: ['a'] });
       expect(() => cluster.cluster.awsAuth.addRoleMapping(role, { groups: ['b'] })).toThrow(/one principal has one aws-auth entry. Map it once/);
       expect(() => cluster.cluster.awsAuth.addAccount('444455556666')).toThrow(/Test\/Cluster\/Cluster: cluster.awsAuth.addAccount\("444455556666"\): cdk-eks-access writes aws-auth for this cluster and does not write mapAccounts/);
+    });
+
+    describe('Windows node groups', () => {
+      const WINDOWS = ['system:bootstrappers', 'system:nodes', 'eks:kube-proxy-windows'];
+
+      test.each([
+        eks.NodegroupAmiType.WINDOWS_CORE_2019_X86_64,
+        eks.NodegroupAmiType.WINDOWS_FULL_2019_X86_64,
+        eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64,
+        eks.NodegroupAmiType.WINDOWS_FULL_2022_X86_64,
+      ])('a %s node group\'s role is written with the groups EKS gives it, eks:kube-proxy-windows included', (amiType) => {
+        // GIVEN
+        const stack = testStack();
+        const cluster = testCluster(stack);
+        const windows = cluster.cluster.addNodegroupCapacity('Win', { minSize: 1, amiType });
+        const linux = cluster.cluster.addNodegroupCapacity('Linux', { minSize: 1 });
+
+        // WHEN
+        const { mapRoles } = awsAuth(Template.fromStack(stack));
+
+        // THEN
+        expect(mapRoles.slice(0, 2)).toEqual([
+          { rolearn: pathless(stack, windows.role), username: NODE.username, groups: WINDOWS },
+          { rolearn: pathless(stack, linux.role), ...NODE },
+        ]);
+      });
+
+      test('the aws-eks workaround (mapping the node role again with eks:kube-proxy-windows) is accepted: one entry with the three groups', () => {
+        // GIVEN: a Windows node group, and a node group with a Windows custom AMI in a launch template (no amiType)
+        const stack = testStack();
+        const cluster = testCluster(stack);
+        const windows = cluster.cluster.addNodegroupCapacity('Win', { minSize: 1, amiType: eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64 });
+        const custom = cluster.cluster.addNodegroupCapacity('Custom', { minSize: 1 });
+        // a role mapped by hand before its node group maps it
+        const early = new iam.Role(stack, 'EarlyRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+
+        // WHEN
+        for (const role of [windows.role, custom.role, early]) {
+          cluster.cluster.awsAuth.addRoleMapping(role, { username: NODE.username, groups: ['eks:kube-proxy-windows', 'system:bootstrappers', 'system:nodes'] });
+        }
+        cluster.cluster.addNodegroupCapacity('Early', { minSize: 1, nodeRole: early });
+        const { mapRoles } = awsAuth(Template.fromStack(stack));
+
+        // THEN
+        expect(mapRoles.slice(0, 3)).toEqual([
+          { rolearn: pathless(stack, windows.role), username: NODE.username, groups: WINDOWS },
+          { rolearn: pathless(stack, custom.role), username: NODE.username, groups: WINDOWS },
+          { rolearn: pathless(stack, early), username: NODE.username, groups: ['eks:kube-proxy-windows', 'system:bootstrappers', 'system:nodes'] },
+        ]);
+        expect(mapRoles.filter(e => e.username === NODE.username)).toHaveLength(3);
+      });
+
+      test.each([
+        ['eks:kube-proxy-windows outside a node mapping', (c: eks.Cluster, stack: Stack) => c.awsAuth.addRoleMapping(iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::111122223333:role/R'), { username: 'ops', groups: ['eks:kube-proxy-windows'] }), '"eks:kube-proxy-windows"'],
+        ['another eks: group in a node mapping', (c: eks.Cluster, stack: Stack) => c.awsAuth.addRoleMapping(iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::111122223333:role/R'), { username: NODE.username, groups: ['system:nodes', 'eks:podidentity'] }), '"eks:podidentity"'],
+        ['an eks: group for a user', (c: eks.Cluster, stack: Stack) => c.awsAuth.addUserMapping(iam.User.fromUserArn(stack, 'U', 'arn:aws:iam::111122223333:user/u'), { groups: ['EKS:admins'] }), '"EKS:admins"'],
+      ])('%s is refused with the reason and the fix', (_, map, group) => {
+        const stack = testStack();
+        const cluster = testCluster(stack);
+        expect(() => map(cluster.cluster, stack)).toThrow(new RegExp(`^Test/Cluster/Cluster/CdkEksAccess: \\[cdk-eks-access:reservedEksGroupInAwsAuthMapping\\] awsAuth\\.add(Role|User)Mapping\\(Test/[RU]\\) maps Test/[RU] to the group ${group}.*Use a group name without the "eks:" prefix\\.$`));
+      });
     });
 
     test('granting a node role again is a synth error (it would be a second entry for one ARN)', () => {
@@ -453,6 +514,60 @@ describe('ClusterAccess', () => {
         expect(changed.length).toBeGreaterThanOrEqual(1);
         if (changed.length > max) throw new Error(`changed: ${changed.join(', ')}`);
       });
+    });
+  });
+
+  describe('validation', () => {
+    const KUBECTL_ROLE_ARN = 'arn:aws:iam::111122223333:role/KubectlAdmin';
+    const importOf = (stack: Stack, id: string, clusterName: string) =>
+      eks.Cluster.fromClusterAttributes(stack, id, { clusterName, kubectlRoleArn: KUBECTL_ROLE_ARN });
+    const dev = (stack: Stack) => iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev');
+
+    test('two imports of one cluster name, each with a ClusterAccess, are a synth error naming both and the fix', () => {
+      // GIVEN
+      const stack = testStack();
+      ClusterAccess.of(importOf(stack, 'A', 'c')).grantRole(dev(stack), AccessLevel.clusterView());
+      ClusterAccess.of(importOf(stack, 'B', 'c'));
+
+      // THEN: reported once, by the later one
+      expect(() => Template.fromStack(stack)).toThrow(
+        /\[cdk-eks-access:twoClusterAccessForOneCluster\] Test\/B\/CdkEksAccess and Test\/A\/CdkEksAccess both write the access of the cluster "c" \(the constructs Test\/B and Test\/A name the same cluster\).*Use one ClusterAccess per cluster: import the cluster once/);
+      try {
+        Template.fromStack(stack);
+      } catch (e) {
+        expect((e as Error).message.match(/twoClusterAccessForOneCluster/g)).toHaveLength(1);
+      }
+    });
+
+    test('an import of a cluster the stack creates (by its literal name, or by its clusterName token) is a synth error', () => {
+      const byName = testStack();
+      const created = new eks.Cluster(byName, 'Prod', {
+        clusterName: 'prod', version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(byName, 'L'), defaultCapacity: 0,
+      });
+      ClusterAccess.of(created);
+      ClusterAccess.of(importOf(byName, 'Again', 'prod'));
+      expect(() => Template.fromStack(byName)).toThrow(/Test\/Again\/CdkEksAccess and Test\/Prod\/CdkEksAccess both write the access of the cluster/);
+
+      const byToken = testStack();
+      const cluster = testCluster(byToken);
+      ClusterAccess.of(importOf(byToken, 'Again', cluster.cluster.clusterName));
+      expect(() => Template.fromStack(byToken)).toThrow(/Test\/Again\/CdkEksAccess and Test\/Cluster\/Cluster\/CdkEksAccess both write the access of the cluster \{"Ref":"Cluster/);
+    });
+
+    test('one cluster construct gives one ClusterAccess; different clusters, and names that only the deploy can tell apart, are not refused', () => {
+      // GIVEN
+      const stack = testStack();
+      const a = importOf(stack, 'A', 'a');
+      expect(ClusterAccess.of(a)).toBe(ClusterAccess.of(a));
+      ClusterAccess.of(importOf(stack, 'B', 'b'));
+      // two parameters may hold the same name at deploy time: that cannot be known at synth
+      ClusterAccess.of(importOf(stack, 'P1', new CfnParameter(stack, 'Name1').valueAsString));
+      ClusterAccess.of(importOf(stack, 'P2', new CfnParameter(stack, 'Name2').valueAsString));
+      // the same cluster in another stack is another stack's writer (not checked here)
+      ClusterAccess.of(importOf(new Stack(stack.node.root as App, 'Other'), 'A', 'a'));
+
+      // THEN
+      expect(() => Template.fromStack(stack)).not.toThrow();
     });
   });
 });

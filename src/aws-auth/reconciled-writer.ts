@@ -5,9 +5,35 @@ import { Construct, IConstruct } from 'constructs';
 import { AwsAuthModel } from './model';
 import { AWS_AUTH_RESOURCE_TYPE, AwsAuthEntry } from '../handlers/access-reconciler/protocol';
 import { AccessPrincipal, AccessPrincipalType } from '../principal';
+import { ERRORS } from '../private/constants';
 import { constructError, show } from '../private/errors';
 import { ReconcilerProvider } from '../private/reconciler-provider';
 import { HANDOVER_CONFIG_MAP } from '../rbac/objects';
+
+/** The username EKS gives node roles in aws-auth. */
+const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';
+/** The group EKS adds for a Windows node group's role (kube-proxy on Windows nodes). */
+const WINDOWS_NODE_GROUP = 'eks:kube-proxy-windows';
+/**
+ * The groups EKS itself writes for node roles: `system:bootstrappers` and `system:nodes`,
+ * and `eks:kube-proxy-windows` for Windows nodes (EKS user guide, "Deploy Windows nodes on
+ * EKS clusters", https://docs.aws.amazon.com/eks/latest/userguide/windows-support.html;
+ * EKS API CreateNodegroup `amiType`: "If your launch template uses a Windows custom AMI,
+ * then add eks:kube-proxy-windows to your Windows nodes rolearn in the aws-auth ConfigMap").
+ */
+const NODE_GROUPS: readonly string[] = ['system:bootstrappers', 'system:nodes', WINDOWS_NODE_GROUP];
+/** Managed node group AMI types that run Windows (EKS writes their role with `eks:kube-proxy-windows`). */
+const WINDOWS_AMI_TYPES: readonly string[] = [
+  eks.NodegroupAmiType.WINDOWS_CORE_2019_X86_64,
+  eks.NodegroupAmiType.WINDOWS_FULL_2019_X86_64,
+  eks.NodegroupAmiType.WINDOWS_CORE_2022_X86_64,
+  eks.NodegroupAmiType.WINDOWS_FULL_2022_X86_64,
+];
+
+/** Whether a mapping is a node role's, as EKS writes those: the node username, node groups only. */
+function isNodeMapping(mapping: { type: AccessPrincipalType; username: string; groups: string[] }): boolean {
+  return mapping.type === AccessPrincipalType.ROLE && mapping.username === NODE_USERNAME && mapping.groups.every(g => NODE_GROUPS.includes(g));
+}
 
 /** A mapping aws-eks (a node group, Fargate profile, ASG capacity, mastersRole) or user code added through `cluster.awsAuth`. */
 export interface AbsorbedMapping {
@@ -29,6 +55,8 @@ export class ReconciledAwsAuthWriter {
   /** The reconciler resource that writes the entries. */
   public readonly resource: CustomResource;
   private readonly absorbed: AbsorbedMapping[] = [];
+  /** Roles of Windows managed node groups (found when the stack is synthesized). */
+  private readonly windowsNodeRoles = new Set<IConstruct>();
 
   constructor(private readonly scope: Construct, provider: ReconcilerProvider, private readonly model: AwsAuthModel) {
     const section = (type: AccessPrincipalType) => Lazy.any({ produce: () => this.render(type) }, { omitEmptyArray: false });
@@ -42,9 +70,21 @@ export class ReconciledAwsAuthWriter {
   private render(type: AccessPrincipalType): AwsAuthEntry[] {
     const key = type === AccessPrincipalType.ROLE ? 'rolearn' : 'userarn';
     return [
-      ...this.absorbed.filter(m => m.type === type).map(m => ({ [key]: m.arn, username: m.username, groups: m.groups })),
+      ...this.absorbed.filter(m => m.type === type).map(m => ({ [key]: m.arn, username: m.username, groups: this.groupsOf(m) })),
       ...this.model.list(type).map(e => ({ [key]: e.arn, username: e.username, groups: e.groups })),
     ];
+  }
+
+  /**
+   * The groups an absorbed mapping is written with: aws-eks maps every managed node
+   * group's role with `system:bootstrappers` and `system:nodes`, but EKS writes a Windows
+   * node group's role with `eks:kube-proxy-windows` as well. Writing less would drop it.
+   */
+  private groupsOf(mapping: AbsorbedMapping): string[] {
+    if (isNodeMapping(mapping) && this.windowsNodeRoles.has(mapping.identity) && !mapping.groups.includes(WINDOWS_NODE_GROUP)) {
+      return [...mapping.groups, WINDOWS_NODE_GROUP];
+    }
+    return mapping.groups;
   }
 
   /** The mappings absorbed from aws-eks. */
@@ -96,18 +136,36 @@ export class ReconciledAwsAuthWriter {
         const role = node instanceof eks.Nodegroup ? node.role : node instanceof eks.FargateProfile ? node.podExecutionRole : undefined;
         if (role && Stack.of(node) === Stack.of(this.resource) && this.absorbed.some(m => m.identity === role)) {
           this.resource.node.addDependency(node);
+          // the AMI type as the node group resource has it (aws-eks derives it when not given);
+          // a custom AMI in a launch template has none: map eks:kube-proxy-windows by hand then
+          const amiType = node instanceof eks.Nodegroup ? (node.node.defaultChild as eks.CfnNodegroup | undefined)?.amiType : undefined;
+          if (typeof amiType === 'string' && WINDOWS_AMI_TYPES.includes(amiType)) this.windowsNodeRoles.add(role);
         }
       },
     });
   }
 
-  /** Records one absorbed mapping (identical repeats, e.g. one role in two node groups, are one entry). */
+  /**
+   * Records one absorbed mapping. Identical repeats (e.g. one role in two node groups) are
+   * one entry; so are node mappings of one role (the node username, groups that EKS
+   * defines for nodes), whose groups are merged: a Windows node role mapped by its node
+   * group and again with `eks:kube-proxy-windows` (the aws-eks workaround) is one entry.
+   */
   public addAbsorbed(mapping: AbsorbedMapping): void {
+    const eksGroup = mapping.groups.find(g => g.toLowerCase().startsWith('eks:') && !(isNodeMapping(mapping) && g === WINDOWS_NODE_GROUP));
+    if (eksGroup !== undefined) {
+      throw constructError(this.scope, `[${ERRORS.reservedEksGroup}] ${mapping.description} maps ${mapping.identity.node.path} to the group ${show(eksGroup)}; groups with the "eks:" prefix are EKS's own. The only one a mapping may name is ${show(WINDOWS_NODE_GROUP)}, for a node role (username ${show(NODE_USERNAME)}, groups from ${show(NODE_GROUPS)}). Use a group name without the "eks:" prefix.`);
+    }
     const stack = Stack.of(this.scope);
     const key = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
-    const same = this.absorbed.find(m => m.type === mapping.type && (m.identity === mapping.identity || key(m.arn) === key(mapping.arn)));
+    const index = this.absorbed.findIndex(m => m.type === mapping.type && (m.identity === mapping.identity || key(m.arn) === key(mapping.arn)));
+    const same = index >= 0 ? this.absorbed[index] : undefined;
     if (same) {
       if (same.username === mapping.username && JSON.stringify([...same.groups].sort()) === JSON.stringify([...mapping.groups].sort())) return;
+      if (isNodeMapping(same) && isNodeMapping(mapping)) {
+        this.absorbed[index] = { ...same, groups: [...same.groups, ...mapping.groups.filter(g => !same.groups.includes(g))] };
+        return;
+      }
       throw constructError(this.scope, `${mapping.description} maps ${mapping.identity.node.path} in aws-auth with username ${show(mapping.username)} and groups ${show(mapping.groups)}, but ${same.description} already mapped it with ${show(same.username)} and ${show(same.groups)}; one principal has one aws-auth entry. Map it once.`);
     }
     this.absorbed.push(mapping);

@@ -49,3 +49,9 @@ export const WARNINGS = {
   importedKubectlRoleTrust: 'cdk-eks-access:importedKubectlRoleTrust',
   importedAuthenticationMode: 'cdk-eks-access:importedClusterAuthenticationMode',
 };
+
+/** Stable ids of the library's synth errors (in the message, so users can search for them and tests can match them). */
+export const ERRORS = {
+  twoWritersForOneCluster: 'cdk-eks-access:twoClusterAccessForOneCluster',
+  reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
+};

@@ -14,6 +14,12 @@ import { ClusterConnection } from '../handlers/access-reconciler/protocol';
 /** The bundled handler (built by the `bundle:handlers` task; shipped in the package). */
 const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'access-reconciler');
 
+/**
+ * Timeout of the reconciler function. The handler's retries of transient API errors fit
+ * well inside it (see `TRANSIENT_RETRY_BUDGET_MS` in the handler's kube.ts).
+ */
+export const RECONCILER_TIMEOUT = Duration.minutes(10);
+
 /** Reads an attribute of an imported cluster that aws-cdk-lib throws on when it was not given. */
 function optional<T>(read: () => T): T | undefined {
   try {
@@ -86,7 +92,7 @@ export class ReconcilerProvider extends Construct {
       logGroup,
       code: lambda.Code.fromAsset(HANDLER_DIR),
       handler: 'index.handler',
-      timeout: Duration.minutes(10),
+      timeout: RECONCILER_TIMEOUT,
       memorySize: 256,
       role,
       ...(vpc ? { vpc, vpcSubnets: { subnets }, securityGroups: cluster.kubectlSecurityGroup ? [cluster.kubectlSecurityGroup] : undefined } : {}),

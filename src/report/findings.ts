@@ -9,8 +9,11 @@ export interface Finding {
   message: string;
 }
 
-/** Groups and usernames EKS itself defines for nodes and Fargate. */
-const EKS_NODE_GROUPS = ['system:bootstrappers', 'system:nodes', 'system:node-proxier'];
+/** Groups EKS itself defines (and binds) for nodes and Fargate; `eks:kube-proxy-windows` for Windows nodes. */
+const EKS_NODE_GROUPS = ['system:bootstrappers', 'system:nodes', 'system:node-proxier', 'eks:kube-proxy-windows'];
+
+/** Groups that Kubernetes or EKS bind, not the app. */
+const boundByPlatform = (group: string) => group.startsWith('system:') || EKS_NODE_GROUPS.includes(group);
 
 export function findings(clusters: ParsedCluster[], maxClusterAdmins: number): Finding[] {
   const out: Finding[] = [];
@@ -35,7 +38,7 @@ export function findings(clusters: ParsedCluster[], maxClusterAdmins: number): F
     const mapped = new Set(c.principals.flatMap(p => p.groups));
     const bound = new Set(c.objects.filter(o => o.kind?.endsWith('Binding')).flatMap(o => (o.subjects ?? []).filter((s: any) => s.kind === 'Group').map((s: any) => s.name)));
     for (const g of mapped) {
-      if (!g.startsWith('system:') && !bound.has(g)) add('unbound-group', `group ${g} is mapped (${c.principals.filter(p => p.groups.includes(g)).map(p => p.display).join(', ')}) but no binding in this app binds it (fine only if it is bound elsewhere).`);
+      if (!boundByPlatform(g) && !bound.has(g)) add('unbound-group', `group ${g} is mapped (${c.principals.filter(p => p.groups.includes(g)).map(p => p.display).join(', ')}) but no binding in this app binds it (fine only if it is bound elsewhere).`);
     }
     for (const g of bound) {
       if (!g.startsWith('system:') && !mapped.has(g)) add('unmapped-binding', `a binding names group ${g}, which no principal is mapped to: it grants nothing.`);

@@ -31,15 +31,43 @@ class NodeSha256 {
   reset() {}
 }
 
+/**
+ * SigV4 of a presigned GET, recomputed here from the AWS spec with node:crypto
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), independently
+ * of the product's signer: canonical request, string to sign, derived key, signature.
+ */
+function sigV4Signature(url: URL, headers: Record<string, string>, secretAccessKey: string): string {
+  const q = url.searchParams;
+  const enc = (v: string) => encodeURIComponent(v).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const signedHeaders = q.get('X-Amz-SignedHeaders')!.split(';');
+  const canonicalQuery = Array.from(q.entries()).filter(([k]) => k !== 'X-Amz-Signature')
+    .map(([k, v]) => `${enc(k)}=${enc(v)}`).sort().join('&');
+  const canonicalHeaders = signedHeaders.map(h => `${h}:${headers[h].trim()}\n`).join('');
+  const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
+  const canonicalRequest = ['GET', url.pathname, canonicalQuery, canonicalHeaders, signedHeaders.join(';'), sha256('')].join('\n');
+  const [, date, region, service, terminator] = q.get('X-Amz-Credential')!.split('/');
+  const scope = [date, region, service, terminator].join('/');
+  const stringToSign = ['AWS4-HMAC-SHA256', q.get('X-Amz-Date')!, scope, sha256(canonicalRequest)].join('\n');
+  let key: Buffer = createHmac('sha256', `AWS4${secretAccessKey}`).update(date).digest();
+  for (const part of [region, service, terminator]) key = createHmac('sha256', key).update(part).digest();
+  return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+}
+
+/** The presigned URL inside an EKS token. */
+function urlOf(token: string): URL {
+  expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
+  return new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+}
+
 describe('EKS token', () => {
-  test('has the format aws-iam-authenticator reads: k8s-aws-v1.<unpadded base64url of a presigned STS URL>', () => {
+  test('has the format aws-iam-authenticator reads: k8s-aws-v1.<unpadded base64url of a presigned STS URL> with the fields it checks', async () => {
     // WHEN
-    const token = eksToken({ clusterName: 'my-cluster', region: 'eu-west-1', credentials: CREDENTIALS, now: NOW });
+    const token = await eksToken({ clusterName: 'my-cluster', region: 'eu-west-1', credentials: CREDENTIALS, now: NOW });
 
     // THEN
-    expect(token).toMatch(/^k8s-aws-v1\.[A-Za-z0-9_-]+$/);
-    const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+    const url = urlOf(token);
     expect(url.origin).toBe('https://sts.eu-west-1.amazonaws.com');
+    expect(url.pathname).toBe('/');
     expect(Object.fromEntries(url.searchParams)).toEqual({
       'Action': 'GetCallerIdentity',
       'Version': '2011-06-15',
@@ -54,8 +82,32 @@ describe('EKS token', () => {
     expect(checkEksToken(`Bearer ${token}`)).toBeUndefined();
   });
 
-  test('the signature equals the AWS SDK\'s own SigV4 presigner (@smithy/signature-v4) for the same request', async () => {
-    // GIVEN
+  test('without a session token there is no X-Amz-Security-Token', async () => {
+    const { sessionToken: _, ...longTerm } = CREDENTIALS;
+    const url = urlOf(await eksToken({ clusterName: 'my-cluster', region: 'us-east-1', credentials: longTerm, now: NOW }));
+    expect(url.searchParams.has('X-Amz-Security-Token')).toBe(false);
+    expect(url.searchParams.get('X-Amz-Credential')).toBe('AKIDEXAMPLE/20261128/us-east-1/sts/aws4_request');
+  });
+
+  test.each([
+    ['eu-west-1', CREDENTIALS],
+    ['cn-north-1', CREDENTIALS],
+    ['us-east-1', { accessKeyId: 'AKIDLONGTERM', secretAccessKey: 'another/secret+key' }],
+  ])('the signature in %s is SigV4 over host and x-k8s-aws-id, recomputed independently from the spec', async (region, credentials) => {
+    // WHEN
+    const url = urlOf(await eksToken({ clusterName: 'my-cluster', region, credentials, now: NOW }));
+
+    // THEN
+    const headers = { 'host': url.host, 'x-k8s-aws-id': 'my-cluster' };
+    expect(url.host).toBe(`sts.${region}.${dnsSuffix(region)}`);
+    expect(url.searchParams.get('X-Amz-Signature')).toBe(sigV4Signature(url, headers, credentials.secretAccessKey));
+    // a token for another cluster, another secret or another date does not verify
+    expect(url.searchParams.get('X-Amz-Signature')).not.toBe(sigV4Signature(url, { ...headers, 'x-k8s-aws-id': 'other' }, credentials.secretAccessKey));
+    expect(url.searchParams.get('X-Amz-Signature')).not.toBe(sigV4Signature(url, headers, `${credentials.secretAccessKey}x`));
+  });
+
+  test('signs exactly the GetCallerIdentity GET with the cluster header, valid 60 s: the SDK\'s presign of that request agrees', async () => {
+    // GIVEN: the request as aws-iam-authenticator's own client builds it
     const signer = new SignatureV4({ service: 'sts', region: 'eu-west-1', credentials: CREDENTIALS, sha256: NodeSha256 as any, uriEscapePath: true });
 
     // WHEN
@@ -67,16 +119,15 @@ describe('EKS token', () => {
       headers: { 'host': 'sts.eu-west-1.amazonaws.com', 'x-k8s-aws-id': 'my-cluster' },
       query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
     } as any, { expiresIn: 60, signingDate: NOW });
-    const ours = new URL(presignGetCallerIdentity({ clusterName: 'my-cluster', region: 'eu-west-1', credentials: CREDENTIALS, now: NOW }));
+    const ours = new URL(await presignGetCallerIdentity({ clusterName: 'my-cluster', region: 'eu-west-1', credentials: CREDENTIALS, now: NOW }));
 
     // THEN
-    expect(presigned.query!['X-Amz-SignedHeaders']).toBe('host;x-k8s-aws-id');
-    expect(ours.searchParams.get('X-Amz-Signature')).toBe(presigned.query!['X-Amz-Signature']);
+    expect(Object.fromEntries(ours.searchParams)).toEqual(presigned.query);
   });
 
-  test('a different cluster name gives a different signature (the header is signed)', () => {
-    const sig = (clusterName: string) => new URL(presignGetCallerIdentity({ clusterName, region: 'us-east-1', credentials: CREDENTIALS, now: NOW })).searchParams.get('X-Amz-Signature');
-    expect(sig('a')).not.toBe(sig('b'));
+  test('a different cluster name gives a different signature (the header is signed)', async () => {
+    const sig = async (clusterName: string) => new URL(await presignGetCallerIdentity({ clusterName, region: 'us-east-1', credentials: CREDENTIALS, now: NOW })).searchParams.get('X-Amz-Signature');
+    expect(await sig('a')).not.toBe(await sig('b'));
   });
 
   test.each([

@@ -52,7 +52,10 @@ export function recordOf(kube: FakeKube, stack = STACK_A): StackRecord {
   return JSON.parse(kube.get(AWS_AUTH_PATH).metadata.annotations[recordKey(stack)]);
 }
 
+let token: Promise<string> | undefined;
+
+/** A client of the fake with an EKS token (signed once, on first use). */
 export function api(kube: FakeKube): KubeApi {
-  const token = eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
-  return new HttpKubeApi({ endpoint: kube.endpoint, token });
+  token ??= eksToken({ clusterName: 'c', region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
+  return { request: async (method, path, body) => new HttpKubeApi({ endpoint: kube.endpoint, token: await token! }).request(method, path, body) };
 }

@@ -15,7 +15,12 @@ import { AddressInfo } from 'net';
  *   presigned STS GetCallerIdentity URL; anything else is 401.
  * - `hooks.beforeWrite` runs before a write is applied (tests inject a racing writer
  *   there); `latencyMs` delays every answer so concurrent clients interleave.
+ * - `faults`: the next requests fail before they are handled, one fault each, in order:
+ *   an error status (429 with a Status body carrying `details.retryAfterSeconds`, 503, …)
+ *   or a destroyed connection.
  */
+export type FakeFault = { readonly status: number; readonly retryAfterSeconds?: number } | { readonly destroy: true };
+
 export interface FakeKube {
   readonly endpoint: string;
   /** Objects by API path. */
@@ -28,6 +33,8 @@ export interface FakeKube {
     failAfterWrite?: (method: string, path: string) => boolean;
   };
   latencyMs: number;
+  /** Faults for the next requests (consumed one per request, first first). */
+  faults: FakeFault[];
   /** Puts an object directly (as another client would have), assigning a resourceVersion. */
   put(path: string, obj: any): void;
   get(path: string): any;
@@ -71,6 +78,7 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     log,
     hooks: {},
     latencyMs: 0,
+    faults: [],
     put: (path, obj) => store.set(path, stamp(obj)),
     get: path => store.get(path),
     writes: () => log.filter(l => l.method !== 'GET'),
@@ -128,6 +136,20 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       const text = Buffer.concat(chunks).toString('utf8');
       const method = req.method ?? 'GET';
       const path = (req.url ?? '/').split('?')[0];
+      const fault = fake.faults.shift();
+      if (fault && 'destroy' in fault) {
+        log.push({ method, path, status: 0 });
+        req.socket.destroy();
+        return;
+      }
+      if (fault) {
+        const reason = fault.status === 429 ? 'TooManyRequests' : 'InternalError';
+        const details = fault.retryAfterSeconds !== undefined ? { details: { retryAfterSeconds: fault.retryAfterSeconds } } : {};
+        log.push({ method, path, status: fault.status });
+        res.writeHead(fault.status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ ...status(fault.status, reason, `injected ${fault.status}`), ...details }));
+        return;
+      }
       let result: [number, any];
       try {
         const authError = checkEksToken(req.headers.authorization);

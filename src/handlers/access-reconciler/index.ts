@@ -171,7 +171,7 @@ export async function connect(connection: ClusterConnection, options: ConnectOpt
   if (!connection.ClusterName || !connection.RoleArn) throw new Error('ClusterName and RoleArn are required');
   const credentials = options.credentials ?? await assumeRole(connection.RoleArn, options.sts ?? new STSClient({ region: options.region }));
   const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
-  const token = eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
+  const token = await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
   return new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
 }
 

@@ -80,7 +80,10 @@ export class HttpKubeApi implements KubeApi {
   }
 }
 
-/** Retries with jittered exponential backoff (conflicts, racing creations). */
+/**
+ * Retries with jittered exponential backoff: conflicts and racing creations (`withRetries`),
+ * and transient API errors (`withTransientRetries`).
+ */
 export interface RetryOptions {
   /** @default 40 */
   readonly attempts?: number;
@@ -88,6 +91,19 @@ export interface RetryOptions {
   readonly baseDelayMs?: number;
   /** @default 3000 */
   readonly maxDelayMs?: number;
+  /**
+   * Longest wait honoured from a 429's `details.retryAfterSeconds` (API priority and
+   * fairness); a longer value waits this long.
+   * @default 10000
+   */
+  readonly maxRetryAfterMs?: number;
+  /**
+   * Time one `withTransientRetries` wrapper (one invocation of the handler) may spend on
+   * transient failures in all: failed attempts and the waits after them. When the next
+   * wait would go past it, the last error surfaces. See `TRANSIENT_RETRY_BUDGET_MS`.
+   * @default TRANSIENT_RETRY_BUDGET_MS
+   */
+  readonly transientBudgetMs?: number;
 }
 
 /** Thrown by an attempt that lost a race and should be retried with fresh state. */
@@ -136,4 +152,108 @@ function requireNs(ns: string | undefined, name: string): string {
 /** The collection path of an object (where it is POSTed). */
 export function collectionPath(obj: Parameters<typeof objectPath>[0]): string {
   return objectPath(obj).replace(/\/[^/]+$/, '');
+}
+
+/**
+ * Worst-case time of one handler invocation, against the reconciler function's timeout
+ * (10 minutes, `Duration.minutes(10)` in src/private/reconciler-provider.ts):
+ *
+ * - transient failures (this budget): at most 240 s of failed attempts and waits, plus
+ *   the one attempt that is under way when the budget runs out (at most the request
+ *   timeout, 30 s): 270 s;
+ * - conflicts (`withRetries`, 40 attempts): at most 39 waits of at most 3 s: 117 s;
+ * - `assumeRole` while IAM applies a trust policy: at most 11 waits of 5 s: 55 s.
+ *
+ * 270 + 117 + 55 = 442 s of retrying in the worst case, which leaves more than two
+ * minutes of the 600 s for the requests that succeed (a few dozen, each well under a
+ * second on a healthy API server). The budget is shared by every request through one
+ * wrapper, so it holds however many objects one invocation writes.
+ */
+export const TRANSIENT_RETRY_BUDGET_MS = 240_000;
+
+/** HTTP statuses that say "try again later": overload (429, API priority and fairness) and server or gateway failures. */
+const TRANSIENT_STATUSES = [429, 500, 502, 503, 504];
+
+/** What `withTransientRetries` waits and reads time with (tests inject their own). */
+export interface RetryClock {
+  /** @default - setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds since some fixed point. @default Date.now */
+  readonly now?: () => number;
+  /** A number in [0, 1). @default Math.random */
+  readonly random?: () => number;
+}
+
+/**
+ * A KubeApi that re-sends a request after a transient failure: a 429 (waiting what the
+ * Status body's `details.retryAfterSeconds` asks, capped at `maxRetryAfterMs`), a 500,
+ * 502, 503 or 504, and any error `api.request` throws (a reset or refused connection, a
+ * timeout), with jittered exponential backoff between `baseDelayMs` and `maxDelayMs`, at
+ * most `attempts` times per request and within `transientBudgetMs` for all requests.
+ * Other answers (2xx, 404, 409, and other 4xx) are returned as they are.
+ *
+ * Re-sending is safe because every write the reconciler makes is conditional, so a write
+ * whose answer was lost cannot land twice or overwrite anything:
+ * - a PUT carries the `resourceVersion` it read: if an earlier attempt landed, the version
+ *   has moved on and the re-sent PUT answers 409, on which the caller re-reads (and finds
+ *   its own change in place);
+ * - a POST of an object that an earlier attempt created answers 409 AlreadyExists, on
+ *   which the caller re-reads;
+ * - a DELETE carries a `resourceVersion` precondition: if an earlier attempt deleted the
+ *   object, the re-sent one answers 404 (or 409 when the object was re-created), on
+ *   which the caller re-reads or treats the object as gone;
+ * - a GET changes nothing.
+ * A 409 or 404 therefore means "re-read", never "retry the same request", and is passed
+ * through to the caller.
+ *
+ * When the attempts or the budget run out, the last error surfaces: a `KubeError` (with
+ * the last status) for an answer, an `Error` for a thrown failure; both say how many
+ * attempts were made.
+ */
+export function withTransientRetries(api: KubeApi, retry: RetryOptions = {}, clock: RetryClock = {}): KubeApi {
+  const attempts = Math.max(1, retry.attempts ?? 40);
+  const base = retry.baseDelayMs ?? 100;
+  const max = retry.maxDelayMs ?? 3000;
+  const maxRetryAfter = retry.maxRetryAfterMs ?? 10_000;
+  const budget = retry.transientBudgetMs ?? TRANSIENT_RETRY_BUDGET_MS;
+  const sleep = clock.sleep ?? ((ms: number) => new Promise<void>(r => setTimeout(r, ms)));
+  const now = clock.now ?? Date.now;
+  const random = clock.random ?? Math.random;
+  let spent = 0; // time lost to transient failures, over every request of this wrapper
+
+  return {
+    async request(method, path, body) {
+      for (let i = 1; ; i++) {
+        const started = now();
+        let failure: { response: KubeResponse } | { error: Error };
+        try {
+          const response = await api.request(method, path, body);
+          if (!TRANSIENT_STATUSES.includes(response.status)) return response;
+          failure = { response };
+        } catch (e) {
+          failure = { error: e instanceof Error ? e : new Error(String(e)) };
+        }
+        spent += now() - started;
+        const backoff = Math.min(max, base * 2 ** Math.min(i - 1, 20));
+        const retryAfter = 'response' in failure ? retryAfterMs(failure.response) : undefined;
+        const delay = retryAfter !== undefined ? Math.min(retryAfter, maxRetryAfter) : backoff / 2 + random() * backoff / 2;
+        if (i >= attempts || spent + delay > budget) {
+          const why = i >= attempts ? `${i} attempts` : `${i} attempts (the ${budget} ms retry budget of this invocation is spent)`;
+          if ('response' in failure) {
+            const { status, body: answer } = failure.response;
+            throw new KubeError(status, method, path, { ...(answer ?? {}), message: `${answer?.message ?? JSON.stringify(answer)} (still failing after ${why}; the API server is overloaded or failing: retry the deploy later)` });
+          }
+          throw new Error(`Kubernetes API ${method} ${path} failed after ${why}: ${failure.error.message}`, { cause: failure.error });
+        }
+        spent += delay;
+        await sleep(delay);
+      }
+    },
+  };
+}
+
+/** The wait a 429's Status body asks for (`details.retryAfterSeconds`), in milliseconds. */
+function retryAfterMs(response: KubeResponse): number | undefined {
+  const seconds = response.body?.details?.retryAfterSeconds;
+  return response.status === 429 && typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
 }

@@ -1,4 +1,7 @@
-import { createHash, createHmac } from 'crypto';
+/* eslint-disable import/no-extraneous-dependencies */
+// bundled into the handler by esbuild (only @aws-sdk/* is external), so devDependencies
+import { Sha256 } from '@smithy/core/checksum';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface AwsCredentials {
   readonly accessKeyId: string;
@@ -25,51 +28,45 @@ export function dnsSuffix(region: string): string {
   return 'amazonaws.com';
 }
 
-/** RFC 3986 encoding as SigV4 wants it. */
+/** RFC 3986 encoding of a query key or value, as SigV4 signs it. */
 function encode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-const sha256 = (data: string) => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data, 'utf8').digest();
-
 /**
  * The URL of an STS GetCallerIdentity request presigned with SigV4 (valid 60 s), with
  * the `x-k8s-aws-id` header (the cluster name) signed in, as aws-iam-authenticator expects.
+ * Signed by the AWS SDK's own signer (`@smithy/signature-v4`, bundled into the handler).
  */
-export function presignGetCallerIdentity(options: EksTokenOptions): string {
-  const now = options.now ?? new Date();
-  const amzDate = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''); // 20261128T195126Z
-  const date = amzDate.slice(0, 8);
+export async function presignGetCallerIdentity(options: EksTokenOptions): Promise<string> {
   const host = `sts.${options.region}.${dnsSuffix(options.region)}`;
-  const scope = `${date}/${options.region}/sts/aws4_request`;
-  const query: Record<string, string> = {
-    'Action': 'GetCallerIdentity',
-    'Version': '2011-06-15',
-    'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
-    'X-Amz-Credential': `${options.credentials.accessKeyId}/${scope}`,
-    'X-Amz-Date': amzDate,
-    'X-Amz-Expires': '60',
-    'X-Amz-SignedHeaders': 'host;x-k8s-aws-id',
-    ...(options.credentials.sessionToken ? { 'X-Amz-Security-Token': options.credentials.sessionToken } : {}),
-  };
-  const canonicalQuery = Object.keys(query).sort().map(k => `${encode(k)}=${encode(query[k])}`).join('&');
-  const canonicalRequest = [
-    'GET',
-    '/',
-    canonicalQuery,
-    `host:${host}\nx-k8s-aws-id:${options.clusterName}\n`,
-    'host;x-k8s-aws-id',
-    sha256(''),
-  ].join('\n');
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-  let key = hmac(`AWS4${options.credentials.secretAccessKey}`, date);
-  for (const part of [options.region, 'sts', 'aws4_request']) key = hmac(key, part);
-  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
-  return `https://${host}/?${canonicalQuery}&X-Amz-Signature=${signature}`;
+  const signer = new SignatureV4({
+    service: 'sts',
+    region: options.region,
+    credentials: options.credentials,
+    sha256: Sha256,
+    uriEscapePath: true,
+  });
+  const presigned = await signer.presign({
+    method: 'GET',
+    protocol: 'https:',
+    hostname: host,
+    path: '/',
+    headers: { 'host': host, 'x-k8s-aws-id': options.clusterName },
+    query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+  }, { expiresIn: 60, signingDate: options.now ?? new Date() });
+  const query = presigned.query ?? {};
+  const search = Object.keys(query).sort()
+    .map(k => {
+      const v = query[k];
+      if (typeof v !== 'string') throw new Error(`unexpected query parameter ${k} in the presigned STS request`);
+      return `${encode(k)}=${encode(v)}`;
+    })
+    .join('&');
+  return `https://${host}/?${search}`;
 }
 
 /** An EKS bearer token: `k8s-aws-v1.` and the presigned URL in unpadded base64url. */
-export function eksToken(options: EksTokenOptions): string {
-  return `k8s-aws-v1.${Buffer.from(presignGetCallerIdentity(options), 'utf8').toString('base64url')}`;
+export async function eksToken(options: EksTokenOptions): Promise<string> {
+  return `k8s-aws-v1.${Buffer.from(await presignGetCallerIdentity(options), 'utf8').toString('base64url')}`;
 }

@@ -170,9 +170,11 @@ export class FaultyApi implements KubeApi {
   }
 }
 
+let token: Promise<string> | undefined;
+
 export function httpApi(kube: FakeKube): KubeApi {
-  const token = eksToken({ clusterName: CLUSTER, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
-  return new HttpKubeApi({ endpoint: kube.endpoint, token });
+  token ??= eksToken({ clusterName: CLUSTER, region: 'us-east-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', sessionToken: 'session' } });
+  return { request: async (method, path, body) => new HttpKubeApi({ endpoint: kube.endpoint, token: await token! }).request(method, path, body) };
 }
 
 function isSkippable(text: string | undefined) {
