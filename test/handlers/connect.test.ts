@@ -199,7 +199,7 @@ describe('connecting to the cluster', () => {
       ResourceProperties: { ClusterName, RoleArn: 'arn:aws:iam::123456789012:role/Creation', Endpoint: 'https://deleted.invalid', CertificateAuthorityData: Buffer.from('PEM').toString('base64'), MapRoles: [], MapUsers: [] },
     });
     await expect(handle(event('gone-too'), options)).resolves.toEqual({ PhysicalResourceId: 'owner' });
-    await expect(handle(event('still-there'), options)).rejects.toThrow(/deleted.invalid/);
+    await expect(handle(event('still-there'), options, { attempts: 2, baseDelayMs: 1 })).rejects.toThrow(/deleted.invalid/);
   });
 
   test('AssumeRole is retried while IAM applies a new trust policy (AccessDenied), other errors are not', async () => {

@@ -61,6 +61,11 @@ export interface Generation {
   readonly id: string;
   readonly logicalId: string;
   readonly claims: Claim[];
+  /**
+   * Taken-over entries that an update revoked: if a rollback grants one again, it is still
+   * taken over (kept, as it was, by a delete whose kind is unknown), not this stack's own.
+   */
+  readonly revoked?: Claim[];
 }
 
 /**
@@ -129,10 +134,23 @@ export interface AwsAuthRequest {
    */
   readonly legacyPruneLabel?: string;
   /**
-   * For a Delete: true when the stack itself is being deleted (`DELETE_IN_PROGRESS`), false
-   * for the cleanup after an update or a rollback, undefined when unknown (taken as a cleanup).
+   * For a Delete: true when it revokes (the stack's delete, `DELETE_IN_PROGRESS`, or the
+   * cleanup after a successful update whose version has no such resource), false when it
+   * undoes (a rollback's cleanup, a failed create's rollback), undefined when unknown
+   * (taken as an undo: what an undo keeps is kept).
    */
   readonly stackDelete?: boolean;
+}
+
+/**
+ * Whether `other` is an earlier stack of the same name, account and region as `stack`
+ * (CloudFormation stack ids end in a UUID per stack): a name is unique among live stacks,
+ * so that stack was deleted (e.g. a failed first create, which CDK deletes before it creates
+ * the stack again). What it left behind is this stack's to take over.
+ */
+export function isPredecessor(stack: string, other: string): boolean {
+  const name = (id: string) => /^(arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\/[^/]+)\/[^/]+$/.exec(id)?.[1];
+  return other !== stack && name(stack) !== undefined && name(stack) === name(other);
 }
 
 /** The annotation that holds a stack's record. */
@@ -204,6 +222,14 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
     const gens: Generation[] = v2
       ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
       : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed)];
+    if (recordStack !== stack && isPredecessor(stack, recordStack)) {
+      // a deleted stack of the same name: its entries are this stack's to take back
+      result.stale.push(key);
+      const gen = gens[0];
+      const base = result.mine?.current;
+      result.mine = { v: 2, stack, current: { id: gen.id, logicalId: gen.logicalId, claims: [...(base?.claims ?? []), ...gen.claims] } };
+      continue;
+    }
     if (recordStack !== stack) {
       for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
       continue;
@@ -337,13 +363,16 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   for (const l of legacy) {
     const item = exactItems(plans[l.section], l.arn)[0];
     if (item && !heldByKey.has(keyOf(l.arn))) {
-      heldByKey.set(keyOf(l.arn), { section: l.section, arn: l.arn, username: item.username, groups: item.groups, how: 'takenOver', original: itemText(plans[l.section], item) });
+      // a node role is EKS's too (it writes managed node groups' roles itself): adopted, never removed
+      const how: How = item.username === NODE_USERNAME ? 'adopted' : 'takenOver';
+      heldByKey.set(keyOf(l.arn), { section: l.section, arn: l.arn, username: item.username, groups: item.groups, how });
     }
   }
 
   const problems: string[] = [];
   const claims: Claim[] = [];
   const wanted = new Set<string>();
+  const revoked = new Map<string, Claim>((mine && request.requestType !== 'Delete' ? mine.current.revoked ?? [] : []).map(c => [keyOf(c.arn), c]));
   for (const t of target) {
     const key = keyOf(t.arn);
     if (wanted.has(key)) throw new FailSafeError(`this stack declares ${t.arn} twice; nothing was written.`);
@@ -370,7 +399,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     const item = exact[0]?.item;
     if (!item) {
       plan.append.push(entryJson(t.section, t));
-      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'created' });
+      const was = revoked.get(key);
+      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: was ? 'takenOver' : 'created', ...(was?.original !== undefined ? { original: was.original } : {}) });
+      revoked.delete(key);
       continue;
     }
     if (prior && prior.section === t.section) {
@@ -401,6 +432,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     if (!item) continue; // gone, or changed by someone else since: theirs now
     if (c.how === 'created' || (c.how === 'takenOver' && releaseTakenOver)) {
       plan.remove.add(item.index);
+      if (c.how === 'takenOver' && request.requestType !== 'Delete') revoked.set(key, c);
     } else if (c.original !== undefined && sameValues(item, c)) {
       plan.replace.set(item.index, c.original);
     }
@@ -410,7 +442,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const myKey = recordKey(owner.stack);
   for (const key of records.stale) delete annotations[key];
   if (currentAfter) {
-    const current: Generation = { id: currentAfter.id, logicalId: currentAfter.logicalId, claims };
+    const current: Generation = { id: currentAfter.id, logicalId: currentAfter.logicalId, claims, ...(revoked.size > 0 ? { revoked: [...revoked.values()] } : {}) };
     annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...(keepPrevious ? { previous: encodePrevious(keepPrevious, current) } : {}) });
   } else {
     delete annotations[myKey];

@@ -5,7 +5,7 @@ import { createHash } from 'crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
-import { HttpKubeApi, KubeApi, KubeError, RetryOptions } from './kube';
+import { HttpKubeApi, KubeApi, RetryOptions, withTransientRetries } from './kube';
 import { ensureNamespaces, reconcileObjects } from './objects';
 import {
   AWS_AUTH_RESOURCE_TYPE, AwsAuthProperties, ClusterConnection, NAMESPACES_RESOURCE_TYPE, NamespacesProperties,
@@ -56,19 +56,26 @@ export interface DispatchContext {
 }
 
 /**
- * Whether a Delete is the stack's own delete (true), the cleanup after an update or a
- * rollback (false), or unknown (undefined: then the reconciler keeps what a cleanup keeps).
+ * Whether a Delete revokes (the stack's own delete, or the cleanup after a successful
+ * update: true), undoes (the cleanup after a rollback, the rollback of a failed create:
+ * false), or is unknown (undefined: then the reconciler keeps what an undo keeps).
  */
 async function isStackDelete(context: DispatchContext): Promise<boolean | undefined> {
   const status = await context.stackStatus?.().catch(e => {
     console.error(`the stack's status is unknown: ${(e as Error).message}`);
     return undefined;
   });
-  return status === undefined ? undefined : status === 'DELETE_IN_PROGRESS';
+  if (status === undefined) return undefined;
+  // the stack's own delete, or the cleanup after a successful update (the new version has
+  // no such resource): a revocation; a rollback's cleanup or a failed create's rollback: an undo
+  return status === 'DELETE_IN_PROGRESS' || status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
 }
 
 /** Handles one event against an API that is already connected. */
-export async function dispatch(event: Event, api: KubeApi, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
+export async function dispatch(event: Event, connected: KubeApi, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
+  // 429s, 5xx and dropped connections are re-sent (every write is conditional, so a re-sent
+  // write that had landed answers 409/404 and is re-read)
+  const api = withTransientRetries(connected, retry);
   const props = event.ResourceProperties;
   const old = event.OldResourceProperties;
   // Another cluster is another resource: a new owner there; CloudFormation then deletes
@@ -176,29 +183,23 @@ export async function connect(connection: ClusterConnection, options: ConnectOpt
 }
 
 /** Handles one event: connects to the cluster of its properties, then dispatches. */
-export async function handle(event: Event, options: ConnectOptions, retry: RetryOptions = {}): Promise<Result> {
+export async function handle(event: Event, options: ConnectOptions, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
   const connection = event.ResourceProperties as ClusterConnection;
-  try {
-    const api = await connect(connection, options);
-    return await dispatch(event, api, retry);
-  } catch (e) {
-    // a cluster that no longer exists holds nothing of ours: its resources delete cleanly
-    if (event.RequestType === 'Delete' && !(e instanceof FailSafeError) && await clusterIsGone(connection, e as Error, options)) {
-      return { PhysicalResourceId: event.PhysicalResourceId! };
-    }
-    throw e;
-  }
+  // a cluster that no longer exists holds nothing of ours: its resources delete cleanly
+  // (asked first: an endpoint that no longer resolves would be retried for minutes)
+  if (event.RequestType === 'Delete' && await clusterIsGone(connection, options)) return { PhysicalResourceId: event.PhysicalResourceId! };
+  const api = await connect(connection, options);
+  return dispatch(event, api, retry, context);
 }
 
-/** Whether an error means the cluster does not exist (asking EKS when the endpoint did not answer). */
-async function clusterIsGone(connection: ClusterConnection, error: Error, options: ConnectOptions): Promise<boolean> {
-  if (error.name === 'ResourceNotFoundException') return true;
-  if (error instanceof KubeError) return false; // the API server answered: the cluster is there
+/** Whether EKS says the cluster does not exist. */
+async function clusterIsGone(connection: ClusterConnection, options: ConnectOptions): Promise<boolean> {
   try {
     await (options.eks ?? new EKSClient({ region: options.region })).send(new DescribeClusterCommand({ name: connection.ClusterName }));
     return false;
   } catch (e) {
-    return (e as Error).name === 'ResourceNotFoundException';
+    if ((e as Error).name === 'ResourceNotFoundException') return true;
+    throw e;
   }
 }
 

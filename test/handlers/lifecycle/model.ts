@@ -3,7 +3,7 @@ import * as YAML from 'yaml';
 import { GO_YAML_V2, Identity, Section } from './authenticator';
 import { ClusterView, Oracle } from './oracle';
 import {
-  ACCOUNT, CLUSTER, KUBECTL_ROLE, KubeObject, LAST_APPLIED, LEGACY_PRUNE_LABEL, MANAGED_BY, NODE_ROLES, NodeGroup, POOL, Version,
+  ACCOUNT, CLUSTER, KUBECTL_ROLE, KubeObject, LAST_APPLIED, LEGACY_PRUNE_LABEL, MANAGED_BY, NODE_ROLES, NodeGroup, POOL, SSO_ROLE, Version,
   VersionSpec, buildVersion, objectPath,
 } from './versions';
 import { FailSafeError } from '../../../src/handlers/access-reconciler/aws-auth';
@@ -241,6 +241,21 @@ export class World {
     this.oracle.rebaseline(this.view);
   }
 
+  /** What a user does about a justified refusal: removes the hand-made second entries for the stack's principals. */
+  private removeConflicts(): boolean {
+    const conflicts = this.oracle.protectedEntries.filter(p => p.writer.startsWith('a hand edit (conflict') || p.sso);
+    if (conflicts.length === 0) return false;
+    const data = { ...(this.awsAuth()?.data ?? {}) };
+    for (const p of conflicts) {
+      data[p.section] = (data[p.section] ?? '').replace(`${p.text}\n`, '');
+      this.oracle.protectedEntries.splice(this.oracle.protectedEntries.indexOf(p), 1);
+      this.oracle.conflicted.clear();
+    }
+    this.putAwsAuth(data);
+    this.oracle.rebaseline(this.view);
+    return true;
+  }
+
   private foreignEntry(section: Section, arn: string, value: Identity, writer: string, block: string, sso = false) {
     this.appendYaml(section, block);
     this.oracle.protect({ section, arn, value, text: block, writer, sso });
@@ -261,6 +276,7 @@ export class World {
       const p = POOL[w.conflict];
       const section: Section = p.kind === 'role' ? 'mapRoles' : 'mapUsers';
       const k = p.kind === 'role' ? 'rolearn' : 'userarn';
+      this.oracle.conflicted.add(p.arn.toLowerCase());
       this.foreignEntry(section, p.arn, { username: 'by-hand', groups: ['hand-made'] }, `a hand edit (conflict on ${p.arn})`, `- ${k}: ${p.arn}\n  username: by-hand\n  groups:\n    - hand-made`);
     } else if (w === 'eksctl') {
       this.foreignEntry('mapRoles', role('EksctlRole'), { username: 'eksctl-user', groups: ['eksctl-group'] }, 'eksctl', `- groups:\n  - eksctl-group\n  rolearn: ${role('EksctlRole')}\n  username: eksctl-user`);
@@ -281,6 +297,7 @@ export class World {
       this.putAwsAuth(data);
     } else if (w === 'sso-ops' || w === 'sso-dev') {
       const set = w === 'sso-ops' ? 'Ops' : 'Dev';
+      if (set === 'Dev') this.oracle.conflicted.add(SSO_ROLE.toLowerCase());
       this.foreignEntry('mapRoles', `arn:aws:iam::${ACCOUNT}:role/awsreservedsso_${set}_*`, { username: `sso-${set.toLowerCase()}:{{SessionName}}`, groups: [`sso-${set.toLowerCase()}`] }, `a hand-written sso: mapping (${set})`,
         `- sso:\n    permissionSetName: ${set}\n    accountID: "${ACCOUNT}"\n  username: sso-${set.toLowerCase()}:{{SessionName}}\n  groups:\n    - sso-${set.toLowerCase()}`, true);
     } else if (w === 'other-stack') {
@@ -435,6 +452,7 @@ export class World {
     for (let i = 0; i < 2; i++) {
       const r = await this.call(requestType, decl, physicalId, oldProps, true);
       if (r.ok) return r;
+      if (r.error instanceof FailSafeError && this.removeConflicts()) this.log.push('the user removes the hand-made entries the refusal names, as it says');
     }
     throw new Stuck(`${this.status}: ${requestType} ${decl.logicalId} still fails once the faults are gone`);
   }
@@ -452,6 +470,7 @@ export class World {
     this.unreachableCleanup = false;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
+    this.oracle.statusKnown = op.statusKnown;
     if (op.kind === 'delete') return this.deleteStack();
     return this.deploy(version!, op);
   }

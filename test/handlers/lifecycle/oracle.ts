@@ -75,7 +75,13 @@ export class Oracle {
   /** Every aws-auth key this stack ever declared (any era), its class, and the values it declared. */
   private readonly keys = new Map<string, { cls: KeyClass; section: Section; arn: string; values: Identity[] }>();
   /** Every RBAC object this stack ever declared: its class and path. */
-  private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean }>();
+  private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean; orphaned?: boolean }>();
+  /**
+   * Whether the handler is told the stack's status in the current operation. Without it, a
+   * Delete of an RBAC chunk cannot be told from a rollback's cleanup, and objects taken over
+   * from the first release are kept (their annotation gone): an orphan the oracle accepts.
+   */
+  public statusKnown = true;
   private readonly namespacesSeen = new Set<string>();
   /** Admin checks apply between the first successful operation and the start of the stack's delete. */
   public adminExpected = false;
@@ -89,6 +95,13 @@ export class Oracle {
   public protect(p: Protected) {
     this.protectedEntries.push(p);
   }
+
+  /**
+   * ARNs of the stack's principals that someone else mapped as well (a hand edit): from
+   * then on the authenticator may resolve them to that entry, which no handler may remove;
+   * what the stack owes there is a refusal to deploy over it, judged elsewhere.
+   */
+  public readonly conflicted = new Set<string>();
 
   /**
    * After a writer that is not the product rewrote whole sections (aws-eks's kubectl apply):
@@ -152,7 +165,7 @@ export class Oracle {
       const got = resolve(state, NODE_ROLES[n].rolearn);
       if (!sameIdentity(got, { username: NODE_ROLES[n].username, groups: [...NODE_ROLES[n].groups] })) this.fail('node-lost', where, `${n} node role resolves to ${JSON.stringify(got)}`);
     }
-    if (this.adminExpected) {
+    if (this.adminExpected && !this.conflicted.has(ADMIN.rolearn!.toLowerCase())) {
       const got = resolve(state, ADMIN.rolearn!);
       if (!got?.groups.includes('system:masters')) this.fail('admin-lost', where, `admin resolves to ${JSON.stringify(got)}`);
     }
@@ -196,11 +209,14 @@ export class Oracle {
     const declared = new Set<string>();
     for (const e of [...version.mapRoles, ...version.mapUsers]) {
       declared.add(key(sectionOf(e), arnOf(e)));
+      if (this.conflicted.has(arnOf(e).toLowerCase())) continue;
       const got = resolve(state, arnOf(e));
       if (!sameIdentity(got, identityOf(e))) this.fail('declared', where, `${arnOf(e)} resolves to ${JSON.stringify(got)}, the version declares ${JSON.stringify(identityOf(e))}`);
     }
     for (const [k, rec] of this.keys) {
       if (declared.has(k) || rec.cls === 'adopted') continue;
+      // a version revoked what was taken over: granted again later, it is the stack's own
+      if (rec.cls === 'taken-over') rec.cls = 'own';
       this.checkGone(state, rec, where, 'revoked');
     }
     const want = new Map<string, KubeObject>();
@@ -209,7 +225,13 @@ export class Oracle {
       const live = cluster.get(rec.path);
       const w = want.get(k);
       if (w && objectContent(live) !== objectContent(w)) this.fail('rbac', where, `${k} is ${live ? objectContent(live) : 'absent'}, the version declares ${objectContent(w)}`);
-      if (!w && rec.claimed && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') this.fail('rbac', where, `${k} is still there; the version does not declare it`);
+      if (!w && rec.claimed && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') {
+        if (rec.cls === 'taken-over' && (rec.orphaned || !this.statusKnown)) {
+          rec.orphaned = true;
+          continue;
+        }
+        this.fail('rbac', where, `${k} is still there; the version does not declare it`);
+      }
     }
     for (const ns of version.namespaces) if (!cluster.namespaces().includes(ns)) this.fail('rbac', where, `namespace ${ns} of the version is absent`);
   }
@@ -231,9 +253,10 @@ export class Oracle {
       if (rec.cls === 'own' || removeTakenOver) {
         this.checkGone(state, rec, where, rec.cls === 'own' ? 'deleted-leftover' : 'taken-over');
       } else {
+        // kept: as the stack last declared it, or put back as it was when taken over (its first value)
         const e = lastDeclared.get(k);
         const got = resolve(state, rec.arn);
-        if (e && !sameIdentity(got, identityOf(e))) this.fail('taken-over', where, `taken-over ${rec.arn} should stay (stack status unknown) but resolves to ${JSON.stringify(got)}`);
+        if (e && !sameIdentity(got, identityOf(e)) && !sameIdentity(got, rec.values[0])) this.fail('taken-over', where, `taken-over ${rec.arn} should stay (stack status unknown) but resolves to ${JSON.stringify(got)}`);
       }
     }
     const lastObjects = new Set(lastVersion.rbac.flatMap(c => c.objects.map(objectKey)));

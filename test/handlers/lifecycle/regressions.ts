@@ -74,4 +74,16 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     name: 'a failed first create with a lost answer does not block the re-created stack',
     scenario: { start: 'fresh', nodeGroups: [], ops: [deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }), deploy(), deploy()] },
   },
+  {
+    // found after the ownership rework: a hand edit maps the stack's admin-granted principal a second time,
+    // a failed update, then an update that revokes it
+    name: 'a hand-made second entry for a granted principal, then its revocation',
+    scenario: {
+      start: 'fresh', nodeGroups: [], ops: [
+        deploy({ version: { ...EMPTY, grants: [[3, 'admin']] } }),
+        deploy({ failAt: 0, foreign: [{ conflict: 3 }] }),
+        deploy({ failAt: 3 }),
+      ],
+    },
+  },
 ];
