@@ -140,6 +140,12 @@ export interface AwsAuthRequest {
    * (taken as an undo: what an undo keeps is kept).
    */
   readonly stackDelete?: boolean;
+  /**
+   * For an Update: true when it is a rollback's (`UPDATE_ROLLBACK_IN_PROGRESS`), false when
+   * not, undefined when unknown. A taken-over entry that a failed update revoked stays taken
+   * over when a rollback (or an unknown update) grants it again; otherwise it is the stack's own.
+   */
+  readonly rollback?: boolean;
 }
 
 /**
@@ -395,11 +401,19 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       continue;
     }
     // what this stack held for the ARN (when `previous` comes back: what it held)
-    const prior = heldByKey.get(key) ?? (t.how ? t as Claim : undefined);
+    const prior = heldByKey.get(key);
     const item = exact[0]?.item;
+    if (!prior && t.how && item) {
+      // `previous` comes back and held this ARN, which the instance being deleted let go of:
+      // the item there now is ours only if it is as `previous` left it (or as it was found)
+      const found = t.original !== undefined && itemText(plan, item) === t.original;
+      if (found) plan.replace.set(item.index, entryJson(t.section, t));
+      if (found || satisfies(item, t)) claims.push({ ...t, how: t.how } as Claim);
+      continue; // otherwise someone else's since: theirs, left alone
+    }
     if (!item) {
       plan.append.push(entryJson(t.section, t));
-      const was = revoked.get(key);
+      const was = request.rollback === false ? undefined : revoked.get(key);
       claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: was ? 'takenOver' : 'created', ...(was?.original !== undefined ? { original: was.original } : {}) });
       revoked.delete(key);
       continue;

@@ -60,11 +60,14 @@ export interface DispatchContext {
  * update: true), undoes (the cleanup after a rollback, the rollback of a failed create:
  * false), or is unknown (undefined: then the reconciler keeps what an undo keeps).
  */
-async function isStackDelete(context: DispatchContext): Promise<boolean | undefined> {
-  const status = await context.stackStatus?.().catch(e => {
+async function stackStatus(context: DispatchContext): Promise<string | undefined> {
+  return context.stackStatus?.().catch(e => {
     console.error(`the stack's status is unknown: ${(e as Error).message}`);
     return undefined;
   });
+}
+
+function isRevocation(status: string | undefined): boolean | undefined {
   if (status === undefined) return undefined;
   // the stack's own delete, or the cleanup after a successful update (the new version has
   // no such resource): a revocation; a rollback's cleanup or a failed create's rollback: an undo
@@ -84,7 +87,9 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
   const creating = event.RequestType === 'Create' || replacing;
   const id = creating ? newOwnerId(event) : event.PhysicalResourceId!;
   const owner: Owner = { id, stack: event.StackId, logicalId: event.LogicalResourceId };
-  const stackDelete = event.RequestType === 'Delete' ? await isStackDelete(context) : undefined;
+  const status = await stackStatus(context);
+  const stackDelete = event.RequestType === 'Delete' ? isRevocation(status) : undefined;
+  const rollback = event.RequestType === 'Update' && status !== undefined ? status === 'UPDATE_ROLLBACK_IN_PROGRESS' : undefined;
   switch (event.ResourceType) {
     case AWS_AUTH_RESOURCE_TYPE: {
       const p = props as AwsAuthProperties;
@@ -94,6 +99,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         desired: event.RequestType === 'Delete' ? undefined : { mapRoles: p.MapRoles ?? [], mapUsers: p.MapUsers ?? [] },
         legacyPruneLabel: p.LegacyPruneLabel,
         stackDelete,
+        rollback,
       };
       try {
         await reconcileAwsAuth(api, request, retry);

@@ -73,7 +73,7 @@ export class Oracle {
   public readonly violations: Violation[] = [];
   public readonly protectedEntries: Protected[] = [];
   /** Every aws-auth key this stack ever declared (any era), its class, and the values it declared. */
-  private readonly keys = new Map<string, { cls: KeyClass; section: Section; arn: string; values: Identity[] }>();
+  private readonly keys = new Map<string, { cls: KeyClass; section: Section; arn: string; values: Identity[]; wasTakenOver?: boolean }>();
   /** Every RBAC object this stack ever declared: its class and path. */
   private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean; orphaned?: boolean }>();
   /**
@@ -216,7 +216,10 @@ export class Oracle {
     for (const [k, rec] of this.keys) {
       if (declared.has(k) || rec.cls === 'adopted') continue;
       // a version revoked what was taken over: granted again later, it is the stack's own
-      if (rec.cls === 'taken-over') rec.cls = 'own';
+      if (rec.cls === 'taken-over') {
+        rec.cls = 'own';
+        rec.wasTakenOver = true;
+      }
       this.checkGone(state, rec, where, 'revoked');
     }
     const want = new Map<string, KubeObject>();
@@ -225,6 +228,8 @@ export class Oracle {
       const live = cluster.get(rec.path);
       const w = want.get(k);
       if (w && objectContent(live) !== objectContent(w)) this.fail('rbac', where, `${k} is ${live ? objectContent(live) : 'absent'}, the version declares ${objectContent(w)}`);
+      // a version revoked what was taken over, and it went: granted again later, it is the stack's own
+      if (!w && rec.cls === 'taken-over' && !live) rec.cls = 'own';
       if (!w && rec.claimed && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') {
         if (rec.cls === 'taken-over' && (rec.orphaned || !this.statusKnown)) {
           rec.orphaned = true;
@@ -250,10 +255,14 @@ export class Oracle {
     const lastDeclared = new Map([...lastVersion.mapRoles, ...lastVersion.mapUsers].map(e => [key(sectionOf(e), arnOf(e)), e]));
     for (const [k, rec] of this.keys) {
       if (rec.cls === 'adopted') continue;
+      // taken over, revoked, granted again: without the status the handler cannot tell
+      // whether that grant was a rollback's (still taken over) or a new one; either is right
+      if (rec.wasTakenOver && !statusKnown) continue;
       if (rec.cls === 'own' || removeTakenOver) {
         this.checkGone(state, rec, where, rec.cls === 'own' ? 'deleted-leftover' : 'taken-over');
       } else {
         // kept: as the stack last declared it, or put back as it was when taken over (its first value)
+        if (this.conflicted.has(rec.arn.toLowerCase())) continue;
         const e = lastDeclared.get(k);
         const got = resolve(state, rec.arn);
         if (e && !sameIdentity(got, identityOf(e)) && !sameIdentity(got, rec.values[0])) this.fail('taken-over', where, `taken-over ${rec.arn} should stay (stack status unknown) but resolves to ${JSON.stringify(got)}`);
