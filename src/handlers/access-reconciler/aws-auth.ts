@@ -329,7 +329,8 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       held = mine.current.claims;
       target = mine.previous.claims;
       currentAfter = mine.previous;
-      releaseTakenOver = false;
+      // what the instance being deleted holds and `previous` did not, it wrote itself
+      releaseTakenOver = true;
     } else {
       held = mine.current.claims;
       target = [];
@@ -376,6 +377,12 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   }
 
   const problems: string[] = [];
+  // bringing `previous` back (a Delete) must not fail over what others wrote since: what
+  // cannot be restored unambiguously is left as it is
+  const refuse = (problem: string) => {
+    if (request.requestType === 'Delete') console.error(`not restored: ${problem}`);
+    else problems.push(problem);
+  };
   const claims: Claim[] = [];
   const wanted = new Set<string>();
   const revoked = new Map<string, Claim>((mine && request.requestType !== 'Delete' ? mine.current.revoked ?? [] : []).map(c => [keyOf(c.arn), c]));
@@ -385,19 +392,19 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     wanted.add(key);
     const other = records.others.get(key);
     if (other) {
-      problems.push(`${t.arn} is already granted in aws-auth by ${other}; one principal can have only one aws-auth entry. Grant it in one stack only.`);
+      refuse(`${t.arn} is already granted in aws-auth by ${other}; one principal can have only one aws-auth entry. Grant it in one stack only.`);
       continue;
     }
     const plan = plans[t.section];
     if (plan.parsed.state === 'invalid') {
-      problems.push(`aws-auth ${t.section} is ${plan.parsed.reason}, so aws-iam-authenticator ignores all of it and ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
+      refuse(`aws-auth ${t.section} is ${plan.parsed.reason}, so aws-iam-authenticator ignores all of it and ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
       continue;
     }
     const matching = SECTIONS.flatMap(s => plans[s].parsed.items.filter(i => itemMatches(s, i, t.arn)).map(item => ({ s, item })));
     const exact = matching.filter(m => m.s === t.section && m.item.arn !== '' && !/[*?]/.test(m.item.arn));
     const others = matching.filter(m => !exact.includes(m));
     if (exact.length > 1 || others.length > 0) {
-      problems.push(`aws-auth has more than one entry that matches ${t.arn} (${matching.map(m => describeItem(m.s, m.item)).join('; ')}); aws-iam-authenticator would use only one of them. Remove the others (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth), or drop the grant.`);
+      refuse(`aws-auth has more than one entry that matches ${t.arn} (${matching.map(m => describeItem(m.s, m.item)).join('; ')}); aws-iam-authenticator would use only one of them. Remove the others (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth), or drop the grant.`);
       continue;
     }
     // what this stack held for the ARN (when `previous` comes back: what it held)
@@ -413,8 +420,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
     if (!item) {
       plan.append.push(entryJson(t.section, t));
-      const was = request.rollback === false ? undefined : revoked.get(key);
-      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: was ? 'takenOver' : 'created', ...(was?.original !== undefined ? { original: was.original } : {}) });
+      // `previous` coming back: as it held it; a rollback granting a revoked taken-over entry again: taken over
+      const was = t.how ? t as Claim : request.requestType === 'Update' && request.rollback !== false ? revoked.get(key) : undefined;
+      const how: How = was?.how === 'takenOver' ? 'takenOver' : 'created';
+      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how, ...(how === 'takenOver' && was?.original !== undefined ? { original: was.original } : {}) });
       revoked.delete(key);
       continue;
     }
@@ -428,7 +437,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       continue;
     }
     if (!satisfies(item, t)) {
-      problems.push(`aws-auth already maps ${t.arn} (${describeItem(t.section, item)}) and this stack did not write that entry; this stack wants username ${JSON.stringify(t.username)}, groups ${JSON.stringify(t.groups)}. Two entries for one ARN would drop one of them. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
+      refuse(`aws-auth already maps ${t.arn} (${describeItem(t.section, item)}) and this stack did not write that entry; this stack wants username ${JSON.stringify(t.username)}, groups ${JSON.stringify(t.groups)}. Two entries for one ARN would drop one of them. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
       continue;
     }
     claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'adopted' });

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { FailSafeError, Owner } from './aws-auth';
+import { FailSafeError, Owner, isPredecessor } from './aws-auth';
 import { KubeApi, KubeError, Retry, RetryOptions, collectionPath, objectPath, withRetries } from './kube';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
 import { canonicalJson } from '../../private/hash';
@@ -56,11 +56,19 @@ function readOwner(value: string | undefined): Partial<OwnerValue> | undefined {
   }
 }
 
-/** This owner's annotations on an object: the current key and any earlier key (the first release keyed owners by physical id). */
+/**
+ * This owner's annotations on an object: the current key, any earlier key (the first
+ * release keyed owners by physical id), and those of an earlier stack of the same name (a
+ * deleted stack, e.g. a failed first create: see `isPredecessor`).
+ */
 function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): string[] {
   return Object.entries(annotations)
-    .filter(([k, v]) => k.startsWith(OWNER_ANNOTATION_PREFIX)
-      && (k === ownerKey(owner) || (readOwner(v)?.stack === owner.stack && readOwner(v)?.logicalId === owner.logicalId)))
+    .filter(([k, v]) => {
+      if (!k.startsWith(OWNER_ANNOTATION_PREFIX)) return false;
+      if (k === ownerKey(owner)) return true;
+      const o = readOwner(v);
+      return (o?.stack === owner.stack && o?.logicalId === owner.logicalId) || isPredecessor(owner.stack, String(o?.stack ?? ''));
+    })
     .map(([k]) => k);
 }
 
@@ -97,9 +105,11 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     const mineKeys = myAnnotationKeys(owner, liveAnnotations);
     const mineBefore = mineKeys.map(k => readOwner(liveAnnotations[k])).find(v => v !== undefined);
     const owners = Object.keys(liveAnnotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
-    // labelled, and nobody's: applied by the library's first release for this stack
-    const takenOver = mineBefore?.takenOver ?? owners.length === 0;
-    const original = mineBefore?.original ?? (takenOver && content(live) !== content(obj) ? content(live) : undefined);
+    // labelled, and nobody's: applied by the library's first release for this stack; or
+    // moving from another resource (chunk) of this stack that took it over: still taken over
+    const sibling = owners.map(k => readOwner(liveAnnotations[k])).find(o => o?.stack === owner.stack && o.takenOver);
+    const takenOver = mineBefore?.takenOver ?? (owners.length === 0 || sibling !== undefined);
+    const original = mineBefore?.original ?? sibling?.original ?? (takenOver && content(live) !== content(obj) ? content(live) : undefined);
     const value = ownerValue(owner, { ...(takenOver ? { takenOver } : {}), ...(original !== undefined ? { original } : {}) });
     const annotations: Record<string, string> = { ...liveAnnotations };
     for (const k of mineKeys) delete annotations[k];

@@ -15,6 +15,8 @@ import { FakeKube, startFakeKube } from '../fake-kube';
  * a known failure for the next one.
  */
 const RUNS = Number(process.env.LIFECYCLE_RUNS ?? 150);
+/** A fixed seed unless one is given, so that CI runs the same sequences every time (the soak script draws new ones). */
+const SEED = Number(process.env.LIFECYCLE_SEED ?? 20261129);
 const IGNORE = new Set((process.env.LIFECYCLE_IGNORE ?? '').split(',').filter(Boolean) as Category[]);
 const seen = new Map<Category, number>();
 
@@ -42,7 +44,7 @@ describe('reconciler lifecycle', () => {
   afterAll(() => {
     // eslint-disable-next-line no-console
     console.log(`lifecycle: ${STATS.sequences} sequences, ${STATS.operations} stack operations, ${STATS.invocations} handler invocations, `
-      + `${STATS.faults} faults injected, ${STATS.foreignWrites} foreign writes, ${STATS.rollbacks} rollbacks in ${((Date.now() - started) / 1000).toFixed(1)} s; `
+      + `${STATS.faults} faults injected, ${STATS.foreignWrites} foreign writes, ${STATS.rollbacks} rollbacks, ${STATS.knownGaps} observations excused as known gaps, in ${((Date.now() - started) / 1000).toFixed(1)} s; `
       + `violations by category: ${JSON.stringify(Object.fromEntries(seen))}${IGNORE.size ? ` (ignored: ${[...IGNORE].join(',')})` : ''}`);
   });
 
@@ -55,7 +57,7 @@ describe('reconciler lifecycle', () => {
   test(`random sequences (${RUNS} runs)`, async () => {
     await fc.assert(fc.asyncProperty(scenario, check), {
       numRuns: RUNS,
-      seed: process.env.LIFECYCLE_SEED ? Number(process.env.LIFECYCLE_SEED) : undefined,
+      seed: SEED,
       path: process.env.LIFECYCLE_PATH,
       endOnFailure: process.env.LIFECYCLE_SHRINK === '0',
     });
