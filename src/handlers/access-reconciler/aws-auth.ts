@@ -146,6 +146,8 @@ export interface AwsAuthRequest {
    * over when a rollback (or an unknown update) grants it again; otherwise it is the stack's own.
    */
   readonly rollback?: boolean;
+  /** For a Delete: true when the stack itself is deleted (`DELETE_IN_PROGRESS`). */
+  readonly stackDeleting?: boolean;
 }
 
 /**
@@ -319,10 +321,19 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     if (mine.current.id !== owner.id) {
       // the instance that another one replaced (deleted after a successful update): it
       // holds nothing any more; any other instance (never created, long gone) has no say
-      if (mine.previous?.id !== owner.id || !existing) return undefined;
-      const { previous: _dropped, ...rest } = mine;
-      for (const key of records.stale) delete annotations[key];
-      return withAnnotations(existing, { ...annotations, [recordKey(owner.stack)]: JSON.stringify(rest) });
+      if (request.stackDeleting && existing) {
+        // the stack itself is deleted: the instance that holds the record is a failed create
+        // that could not take its writes back (a live one gets its own Delete): all goes
+        held = mine.current.claims;
+        target = [];
+        currentAfter = undefined;
+        releaseTakenOver = true;
+      } else {
+        if (mine.previous?.id !== owner.id || !existing) return undefined;
+        const { previous: _dropped, ...rest } = mine;
+        for (const key of records.stale) delete annotations[key];
+        return withAnnotations(existing, { ...annotations, [recordKey(owner.stack)]: JSON.stringify(rest) });
+      }
     } else if (mine.previous && request.stackDelete !== true) {
       // a rollback (or the cleanup of a failed create) deletes the instance that replaced
       // `previous`: what `previous` held comes back
@@ -353,9 +364,11 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       held = mine.current.claims;
       keepPrevious = mine.current;
     } else {
-      legacy = legacyClaims(existing, request.legacyPruneLabel);
       held = [];
     }
+    // aws-eks's label is there when it applied after this stack's last write (first, or
+    // again in a rollback that an earlier attempt of this resource could not undo)
+    legacy = legacyClaims(existing, request.legacyPruneLabel);
     currentAfter = { id: owner.id, logicalId: owner.logicalId };
     releaseTakenOver = true;
   }

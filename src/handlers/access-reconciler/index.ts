@@ -100,6 +100,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         legacyPruneLabel: p.LegacyPruneLabel,
         stackDelete,
         rollback,
+        stackDeleting: event.RequestType === 'Delete' && status === 'DELETE_IN_PROGRESS',
       };
       try {
         await reconcileAwsAuth(api, request, retry);

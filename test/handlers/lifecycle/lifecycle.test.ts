@@ -2,7 +2,7 @@ import * as fc from 'fast-check';
 import { scenario } from './generators';
 import { STATS, Scenario, runScenario } from './model';
 import { Category, Violation } from './oracle';
-import { REGRESSIONS } from './regressions';
+import { OPEN_GAPS, REGRESSIONS } from './regressions';
 import { FakeKube, startFakeKube } from '../fake-kube';
 
 /**
@@ -50,6 +50,12 @@ describe('reconciler lifecycle', () => {
 
   for (const r of REGRESSIONS) {
     test(`regression: ${r.name}`, async () => {
+      await check(r.scenario);
+    });
+  }
+
+  for (const r of OPEN_GAPS) {
+    test.failing(`open gap: ${r.name}`, async () => {
       await check(r.scenario);
     });
   }

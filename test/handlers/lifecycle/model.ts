@@ -430,6 +430,7 @@ export class World {
         this.oracle.violations.push({ category: 'transient-failed', where, message: `one ${fault!.kind} fault failed the invocation: ${outcome.error!.message.slice(0, 160)}` });
       }
       this.oracle.observe(this.view, where);
+      this.oracle.noteGone(this.view);
     }
     return outcome;
   }
@@ -470,7 +471,6 @@ export class World {
     this.log.push(`--- ${op.kind}${op.failAt !== undefined ? ` (failAt ${op.failAt})` : ''}, stack status ${op.statusKnown ? 'known' : 'unknown'} to the handler`);
     for (const w of op.foreign) await this.foreign(w);
     this.op = op;
-    this.unreachableCleanup = false;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
     this.oracle.statusKnown = op.statusKnown;
@@ -480,7 +480,6 @@ export class World {
 
   private async deploy(v: Version, op: OpSpec) {
     this.op = op;
-    this.unreachableCleanup = false;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
     if (this.stackId === undefined) return this.create(v, op);
@@ -514,6 +513,7 @@ export class World {
     if (!failed) {
       this.setStatus('CREATE_COMPLETE');
       this.lastGood = v;
+      this.unreachableCleanup = false; // a successful operation has run the handler since
       this.oracle.adminExpected = true;
       this.oracle.claim(v);
       this.oracle.expectVersion(this.view, v, 'after the stack\'s create');
@@ -590,6 +590,7 @@ export class World {
       for (const r of cleanup) await this.cleanupDelete(r);
       this.setStatus('UPDATE_COMPLETE');
       this.lastGood = v;
+      this.unreachableCleanup = false; // a successful operation has run the handler since
       this.oracle.adminExpected = true;
       this.oracle.claim(v);
       this.oracle.expectVersion(this.view, v, 'after the stack\'s update');

