@@ -18,10 +18,18 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.276.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
+  // engines: the Node versions aws-cdk-lib 2.276 supports (>= 20). CI tests Node 20 only;
+  // README says which ones are supported and which one is tested.
+  minNodeVersion: '20.0.0',
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
-  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3', '@smithy/signature-v4@^5'],
+  devDeps: [
+    'aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4',
+    // kubernetes-models 5.x requires Node >= 22; 4.5.1 is the newest whose engines include Node 20 (CI's Node)
+    'kubernetes-models@4.5.1',
+    'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3', '@smithy/signature-v4@^5',
+  ],
 
   // no GitHub machinery: CI is .ci/run
   github: false,
