@@ -141,8 +141,22 @@ export class ClusterAccess extends Construct {
    * the group; cluster admin is `system:masters` or `AmazonEKSClusterAdminPolicy`.
    */
   public grant(principal: AccessPrincipal, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
-    const number = this.grantList.length + 1;
-    const description = `grant #${number} (${principal.description} as ${level.toString()})`;
+    return this.addGrant(principal, level, options, `the grant of ${level.toString()} to ${principal.description}`);
+  }
+
+  /**
+   * The admin grant an EksCluster makes for its admin role, named as that cluster's own in
+   * messages (the user never wrote it).
+   *
+   * @internal
+   */
+  public _grantAdmin(owner: Construct, principal: AccessPrincipal): AccessGrant {
+    const level = AccessLevel.clusterAdmin();
+    return this.addGrant(principal, level, {},
+      `the admin grant of EksCluster ${owner.node.path} (${level.toString()} to ${principal.description})`);
+  }
+
+  private addGrant(principal: AccessPrincipal, level: AccessLevel, options: GrantOptions, description: string): AccessGrant {
     const where = this.node.path;
     if (options.username !== undefined) {
       assertUsername(options.username, `${where}: ${description}`);

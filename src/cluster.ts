@@ -344,7 +344,7 @@ export class EksCluster extends Construct {
     // path-less aws-auth entry (CONFIG_MAP), an access entry with
     // AmazonEKSClusterAdminPolicy (API), or both (API_AND_CONFIG_MAP).
     this.access = ClusterAccess.of(this.cluster);
-    this.access.grant(AccessPrincipal.fromRole(this.adminRole), AccessLevel.clusterAdmin());
+    this.access._grantAdmin(this, AccessPrincipal.fromRole(this.adminRole));
     if (authenticationMode !== eks.AuthenticationMode.CONFIG_MAP) {
       const back = authenticationMode === eks.AuthenticationMode.API ? 'CONFIG_MAP or API_AND_CONFIG_MAP' : 'CONFIG_MAP';
       Annotations.of(this).addWarningV2(WARNINGS.authenticationModeOneWay,

@@ -49,7 +49,10 @@ export class AccessGrant {
   public readonly groups: string[];
   /** The RBAC objects this grant needs (shared with other grants of the same level). */
   public readonly kubernetesObjects: Array<Record<string, any>>;
-  /** A short description for messages, e.g. `grant #3 (role arn:... as namespace-view(team-a))`. */
+  /**
+   * How messages name this grant: its level and principal, e.g. `the grant of
+   * namespace-view(team-a) to role arn:aws:iam::111122223333:role/Dev`.
+   */
   public readonly description: string;
 
   private readonly usernameOf: () => string;
