@@ -100,7 +100,15 @@ project.addTask('bench', {
   exec: 'node -r ts-node/register/transpile-only scripts/bench.ts',
 });
 
+// API docs (API.md is generated from the .jsii assembly the compile step writes): every
+// exported member described, every member a doc comment names exists.
+project.addTask('check:docs', {
+  description: 'Check the doc comments of the public API in the .jsii assembly (descriptions present, named members exist)',
+  exec: 'node scripts/check-docs.mjs .jsii',
+});
+
 // The whole test suite: unit tests, eslint, then examples synthesized and linted.
+project.testTask.spawn(project.tasks.tryFind('check:docs')!);
 project.testTask.spawn(project.tasks.tryFind('synth:examples')!);
 project.testTask.spawn(project.tasks.tryFind('synth:scenarios')!);
 project.testTask.spawn(project.tasks.tryFind('lint:templates')!);
