@@ -43,7 +43,11 @@ export class AccessGrant {
   public readonly principal: AccessPrincipal;
   /** The level granted. */
   public readonly level: AccessLevel;
-  /** The ARN as written to aws-auth (path-less for roles; may contain tokens). */
+  /**
+   * The ARN as written to aws-auth.
+   *
+   * Path-less for roles, with the path for users; may contain tokens.
+   */
   public readonly mappedArn: string;
   /** The Kubernetes groups this grant maps the principal to (level group first, then `GrantOptions.groups`). */
   public readonly groups: string[];
