@@ -107,6 +107,14 @@ project.addTask('check:docs', {
   exec: 'node scripts/check-docs.mjs .jsii',
 });
 
+// The packed library (the tarball `npx projen package` writes to dist/js) installed into a
+// fresh `cdk init app` and synthesized with the real CLI: runs as the build's last step.
+const installTest = project.addTask('test:install', {
+  description: 'Install the packed library into a fresh cdk init app (npm cache first) and synthesize it with the aws-cdk CLI',
+  exec: 'bash scripts/install-test.sh',
+});
+project.packageTask.spawn(installTest);
+
 // The whole test suite: unit tests, eslint, then examples synthesized and linted.
 project.testTask.spawn(project.tasks.tryFind('check:docs')!);
 project.testTask.spawn(project.tasks.tryFind('synth:examples')!);
