@@ -18,10 +18,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
   cdkVersion: '2.276.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
+  // engines: the Node versions aws-cdk-lib 2.276 supports (>= 20). CI tests Node 20 only;
+  // README says which ones are supported and which one is tested.
+  minNodeVersion: '20.0.0',
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
-  devDeps: ['aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4', 'kubernetes-models@5.1.0', 'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3', '@smithy/signature-v4@5.7.5', '@smithy/core@3.41.1'],
+  devDeps: [
+    'aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4',
+    // kubernetes-models 5.x requires Node >= 22; 4.5.1 is the newest whose engines include Node 20 (CI's Node)
+    'kubernetes-models@4.5.1',
+    'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3', '@aws-sdk/client-cloudformation@^3',
+    // the EKS token's SigV4 signer, bundled into the reconciler at exact versions (the Lambda runtime does not document its own)
+    '@smithy/signature-v4@5.7.5', '@smithy/core@3.41.1',
+  ],
 
   // no GitHub machinery: CI is .ci/run
   github: false,
@@ -65,11 +75,14 @@ const bundle = project.addTask('bundle:handlers', {
 project.preCompileTask.spawn(bundle);
 project.testTask.prependSpawn(bundle);
 
-// Synthesizes the examples with the real aws-cdk CLI (no AWS account needed).
-project.addTask('synth:examples', {
-  description: 'Synthesize every example app to CloudFormation (offline) and print where the templates are',
-  exec: 'bash scripts/synth-examples.sh',
+// Synthesizes the examples with the real aws-cdk CLI (no AWS account needed). README's
+// first command runs it on a fresh clone, where assets/ does not exist yet: it bundles
+// the handlers first (about a second).
+const synthExamples = project.addTask('synth:examples', {
+  description: 'Bundle the handlers, synthesize every example app to CloudFormation (offline) and print where the templates are',
 });
+synthExamples.spawn(bundle);
+synthExamples.exec('bash scripts/synth-examples.sh');
 
 project.addTask('synth:scenarios', {
   description: 'Synthesize the scenario stacks of test/scenarios.ts (seed scenarios, 400 grants, each authentication mode)',
@@ -93,7 +106,23 @@ project.addTask('bench', {
   exec: 'node -r ts-node/register/transpile-only scripts/bench.ts',
 });
 
+// API docs (API.md is generated from the .jsii assembly the compile step writes): every
+// exported member described, every member a doc comment names exists.
+project.addTask('check:docs', {
+  description: 'Check the doc comments of the public API in the .jsii assembly (descriptions present, named members exist)',
+  exec: 'node scripts/check-docs.mjs .jsii',
+});
+
+// The packed library (the tarball `npx projen package` writes to dist/js) installed into a
+// fresh `cdk init app` and synthesized with the real CLI: runs as the build's last step.
+const installTest = project.addTask('test:install', {
+  description: 'Install the packed library into a fresh cdk init app (npm cache first) and synthesize it with the aws-cdk CLI',
+  exec: 'bash scripts/install-test.sh',
+});
+project.packageTask.spawn(installTest);
+
 // The whole test suite: unit tests, eslint, then examples synthesized and linted.
+project.testTask.spawn(project.tasks.tryFind('check:docs')!);
 project.testTask.spawn(project.tasks.tryFind('synth:examples')!);
 project.testTask.spawn(project.tasks.tryFind('synth:scenarios')!);
 project.testTask.spawn(project.tasks.tryFind('lint:templates')!);

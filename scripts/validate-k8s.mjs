@@ -8,7 +8,7 @@
 //   node scripts/validate-k8s.mjs --objects file.json  one JSON array of objects (for tests)
 //
 // Exit code 0 when everything is valid, 1 with one line per problem otherwise.
-// (ESM because kubernetes-models is published as ES modules only.)
+// (ESM: kubernetes-models 5.x is published as ES modules only; 4.5.1, used for Node 20, has both.)
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';

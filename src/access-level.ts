@@ -10,7 +10,8 @@ import { clusterRole, clusterRoleBinding, KubeObject, RbacRule, role, roleBindin
  */
 export interface PolicyRule {
   /**
-   * API groups of the resources; `''` is the core group (pods, services, secrets, ...).
+   * API groups of the resources (`''` is the core group: pods, services, secrets, ...).
+   *
    * Required for resource rules.
    *
    * @default - none (only for rules with `nonResourceURLs`)
@@ -32,8 +33,10 @@ export interface PolicyRule {
   readonly resourceNames?: string[];
 
   /**
-   * Verbs: for resources `get list watch create update patch delete deletecollection use
-   * bind escalate impersonate approve sign` or `*`; for `nonResourceURLs` lowercase HTTP
+   * The verbs the rule allows.
+   *
+   * For resources: `get list watch create update patch delete deletecollection use
+   * bind escalate impersonate approve sign` or `*`. For `nonResourceURLs`: lowercase HTTP
    * methods `get post put patch delete head options` or `*`.
    */
   readonly verbs: string[];
@@ -55,7 +58,7 @@ export interface CustomAccessLevelOptions {
    */
   readonly namespace?: string;
 
-  /** The rules; at least one. */
+  /** The rules (at least one). */
   readonly rules: PolicyRule[];
 }
 
@@ -63,8 +66,9 @@ const RESOURCE_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'de
 const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', '*'];
 
 /**
- * A named level of access to a cluster. Levels mean what Kubernetes' user-facing
- * roles mean:
+ * A named level of access to a cluster.
+ *
+ * Levels mean what Kubernetes' user-facing roles mean:
  *
  * - `clusterAdmin()`: everything (`system:masters`).
  * - `clusterView()`: read-only in every namespace, no Secrets (built-in `view`).
@@ -96,17 +100,38 @@ export class AccessLevel {
     ]);
   }
 
-  /** Built-in `admin` inside `namespace` (workloads, Secrets, Roles and RoleBindings of it): a RoleBinding to the `admin` ClusterRole. */
+  /**
+   * Built-in `admin` inside `namespace` (workloads, Secrets, Roles and RoleBindings of it).
+   *
+   * Generates a RoleBinding to the `admin` ClusterRole. Throws if `namespace` is a token or not a valid Kubernetes namespace name (a DNS-1123
+   * label such as `team-a`).
+   *
+   * @param namespace the namespace the level applies in (created at deploy time when absent, never deleted)
+   */
   public static namespaceAdmin(namespace: string): AccessLevel {
     return AccessLevel.builtIn('admin', namespace, 'AccessLevel.namespaceAdmin()');
   }
 
-  /** Built-in `edit` inside `namespace` (read/write workloads and Secrets, no RBAC): a RoleBinding to the `edit` ClusterRole. */
+  /**
+   * Built-in `edit` inside `namespace` (read/write workloads and Secrets, no RBAC).
+   *
+   * Generates a RoleBinding to the `edit` ClusterRole. Throws if `namespace` is a token or not a valid Kubernetes namespace name (a DNS-1123
+   * label such as `team-a`).
+   *
+   * @param namespace the namespace the level applies in (created at deploy time when absent, never deleted)
+   */
   public static namespaceEdit(namespace: string): AccessLevel {
     return AccessLevel.builtIn('edit', namespace, 'AccessLevel.namespaceEdit()');
   }
 
-  /** Built-in `view` inside `namespace` (read-only, no Secrets): a RoleBinding to the `view` ClusterRole. */
+  /**
+   * Built-in `view` inside `namespace` (read-only, no Secrets).
+   *
+   * Generates a RoleBinding to the `view` ClusterRole. Throws if `namespace` is a token or not a valid Kubernetes namespace name (a DNS-1123
+   * label such as `team-a`).
+   *
+   * @param namespace the namespace the level applies in (created at deploy time when absent, never deleted)
+   */
   public static namespaceView(namespace: string): AccessLevel {
     return AccessLevel.builtIn('view', namespace, 'AccessLevel.namespaceView()');
   }
@@ -114,6 +139,13 @@ export class AccessLevel {
   /**
    * Exactly the given rules: a Role and RoleBinding in `namespace`, or a ClusterRole and
    * ClusterRoleBinding without one. Identical rule sets share one group and one role.
+   *
+   * Throws, listing every problem of the rule set at once, if the rules are empty, a rule
+   * has no verbs, an unknown verb, no `apiGroups` for resources, or mixes
+   * `nonResourceURLs` with resources (or uses them in a namespace); and if `namespace` is
+   * not a valid namespace name.
+   *
+   * @param options the rules, and the namespace they apply in (none: cluster-wide)
    */
   public static custom(options: CustomAccessLevelOptions): AccessLevel {
     const context = 'AccessLevel.custom()';

@@ -51,8 +51,10 @@ export interface CanIResult {
   /** Why: which entry, group, binding and rule (or why not). */
   readonly reason: string;
   /**
-   * The principal's Kubernetes username, with the templates the request's ARN fills in
-   * (`{{AccountID}}`; `{{SessionName}}` and `{{SessionNameRaw}}` for a session ARN).
+   * The principal's Kubernetes username, with the templates filled in.
+   *
+   * The request's ARN fills in `{{AccountID}}`, and for a session ARN also
+   * `{{SessionName}}` and `{{SessionNameRaw}}`.
    *
    * @default - the principal has no entry
    */
@@ -97,12 +99,22 @@ export interface AccessFinding {
  * aggregated additions (CRDs); objects created outside the app are not seen.
  */
 export class AccessReport {
-  /** The report of one stack (synthesizes its app). */
+  /**
+   * The report of one stack (synthesizes its app).
+   *
+   * @param stack a stack of an app that has not been synthesized yet, or has been synthesized with it
+   */
   public static fromStack(stack: Stack): AccessReport {
     return new AccessReport(parseTemplate(stack.stackName, Template.fromStack(stack).toJSON()));
   }
 
-  /** The report of a cloud assembly directory (e.g. `cdk.out`): every stack in it. */
+  /**
+   * The report of a cloud assembly directory (e.g. `cdk.out`): every stack in it.
+   *
+   * Throws if the directory has no `manifest.json` (not synthesized).
+   *
+   * @param directory the output directory of `cdk synth`
+   */
   public static fromAssemblyDirectory(directory: string): AccessReport {
     const manifestFile = path.join(directory, 'manifest.json');
     if (!fs.existsSync(manifestFile)) {
@@ -121,7 +133,12 @@ export class AccessReport {
     return new AccessReport(clusters);
   }
 
-  /** The report of one CloudFormation template (as parsed JSON). */
+  /**
+   * The report of one CloudFormation template (as parsed JSON).
+   *
+   * @param stackName the stack name to show in the report
+   * @param template the template, parsed from JSON
+   */
   public static fromTemplate(stackName: string, template: any): AccessReport {
     return new AccessReport(parseTemplate(stackName, template));
   }
@@ -133,7 +150,11 @@ export class AccessReport {
     return this.parsed.map(c => c.id);
   }
 
-  /** Whether `request.principalArn` may do the request, and why. */
+  /**
+   * Whether `request.principalArn` may do the request, and why.
+   *
+   * @param request who asks to do what, where
+   */
   public canI(request: CanIRequest): CanIResult {
     const cluster = this.cluster(request.cluster);
     const answer = evaluate(cluster, request);
@@ -142,7 +163,14 @@ export class AccessReport {
     return { allowed: answer.allowed, reason: answer.reason, username, groups: p?.groups };
   }
 
-  /** Problems: pathed role ARNs, duplicates, unbound groups, bindings to unmapped groups, too many admins, reserved prefixes. */
+  /**
+   * The problems the report finds.
+   *
+   * Pathed role ARNs, duplicates, unbound groups, bindings to unmapped groups, too many
+   * admins, reserved prefixes.
+   *
+   * @param options which problems to look for (e.g. the most cluster admins allowed)
+   */
   public findings(options: AccessCheckOptions = {}): AccessFinding[] {
     return check(this.parsed, options.maxClusterAdmins ?? 3);
   }

@@ -9,7 +9,8 @@ import { AwsAuthModel } from './aws-auth/model';
 import { ReconciledAwsAuthWriter } from './aws-auth/reconciled-writer';
 import { AccessGrant, GrantOptions } from './grant';
 import { NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from './handlers/access-reconciler/protocol';
-import { AccessPrincipal, BoundPrincipal } from './principal';
+import { AccessPrincipal } from './principal';
+import { BoundPrincipal } from './private/bound-principal';
 import { sameCluster } from './private/cluster-identity';
 import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
 import { show } from './private/errors';
@@ -57,6 +58,10 @@ export class ClusterAccess extends Construct {
    * whose role holds cluster admin. An imported cluster is written through aws-auth (its
    * authentication mode is not known to the app); its endpoint and certificate authority
    * are looked up at deploy time when the import does not give them.
+   *
+   * Throws if `cluster` is an `aws-eks-v2` cluster (not supported yet) or not an aws-eks cluster.
+   *
+   * @param cluster an aws-cdk-lib/aws-eks cluster, defined in the app or imported
    */
   public static of(cluster: eks.ICluster): ClusterAccess {
     if ((cluster as unknown) instanceof eksv2.Cluster) {
@@ -118,12 +123,40 @@ export class ClusterAccess extends Construct {
     return mode === eks.AuthenticationMode.API || mode === eks.AuthenticationMode.API_AND_CONFIG_MAP;
   }
 
-  /** Grants an IAM role (path stripped for aws-auth). Returns what the grant produced. */
+  /**
+   * Grants an IAM role (path stripped for aws-auth). Returns what the grant produced.
+   *
+   * Throws, naming the grant (its level and principal) and the construct path, if
+   * `options.username` or `options.groups` is not valid (a token; a reserved prefix
+   * `system:`, `eks:`, `aws:`, `amazon:` or `iam:`; a username template that is not
+   * allowed), or if an earlier grant to the same principal set another username.
+   * Conflicts that need the whole app (another writer's entry for the principal, the
+   * 500-resource limit, ...) fail at synth, as validation errors.
+   * Also throws for an imported role whose ARN is an opaque token (see
+   * `AccessPrincipal.fromRole()`).
+   *
+   * @param role a role created in this app, or imported with a literal ARN
+   * @param level the level of access
+   * @param options the username and extra groups
+   */
   public grantRole(role: iam.IRole, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.grant(AccessPrincipal.fromRole(role), level, options);
   }
 
-  /** Grants an IAM user (ARN with its path). Returns what the grant produced. */
+  /**
+   * Grants an IAM user (ARN with its path). Returns what the grant produced.
+   *
+   * Throws, naming the grant (its level and principal) and the construct path, if
+   * `options.username` or `options.groups` is not valid (a token; a reserved prefix
+   * `system:`, `eks:`, `aws:`, `amazon:` or `iam:`; a username template that is not
+   * allowed), or if an earlier grant to the same principal set another username.
+   * Conflicts that need the whole app (another writer's entry for the principal, the
+   * 500-resource limit, ...) fail at synth, as validation errors.
+   *
+   * @param user a user created in this app, or imported
+   * @param level the level of access
+   * @param options the username and extra groups
+   */
   public grantUser(user: iam.IUser, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.grant(AccessPrincipal.fromUser(user), level, options);
   }
@@ -131,6 +164,19 @@ export class ClusterAccess extends Construct {
   /**
    * Grants the IAM role of an IAM Identity Center permission set, by the role ARN as IAM
    * shows it (with `/aws-reserved/sso.amazonaws.com/...` path, stripped for aws-auth).
+   *
+   * Throws, naming the grant (its level and principal) and the construct path, if
+   * `options.username` or `options.groups` is not valid (a token; a reserved prefix
+   * `system:`, `eks:`, `aws:`, `amazon:` or `iam:`; a username template that is not
+   * allowed), or if an earlier grant to the same principal set another username.
+   * Conflicts that need the whole app (another writer's entry for the principal, the
+   * 500-resource limit, ...) fail at synth, as validation errors.
+   * Also throws if `roleArn` is not a permission-set role ARN (see
+   * `AccessPrincipal.fromSsoPermissionSet()`).
+   *
+   * @param roleArn the permission set's role ARN as IAM shows it
+   * @param level the level of access
+   * @param options the username and extra groups
    */
   public grantSsoPermissionSet(roleArn: string, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.grant(AccessPrincipal.fromSsoPermissionSet(roleArn), level, options);
@@ -140,10 +186,35 @@ export class ClusterAccess extends Construct {
    * Grants any principal a level of access: maps it (aws-auth entry and/or access entry)
    * to the level's group (plus `options.groups`) and generates the RBAC objects that bind
    * the group; cluster admin is `system:masters` or `AmazonEKSClusterAdminPolicy`.
+   *
+   * Throws, naming the grant (its level and principal) and the construct path, if
+   * `options.username` or `options.groups` is not valid (a token; a reserved prefix
+   * `system:`, `eks:`, `aws:`, `amazon:` or `iam:`; a username template that is not
+   * allowed), or if an earlier grant to the same principal set another username.
+   * Conflicts that need the whole app (another writer's entry for the principal, the
+   * 500-resource limit, ...) fail at synth, as validation errors.
+   *
+   * @param principal who gets access (see `AccessPrincipal`)
+   * @param level the level of access
+   * @param options the username and extra groups
    */
   public grant(principal: AccessPrincipal, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
-    const number = this.grantList.length + 1;
-    const description = `grant #${number} (${principal.description} as ${level.toString()})`;
+    return this.addGrant(principal, level, options, `the grant of ${level.toString()} to ${principal.description}`);
+  }
+
+  /**
+   * The admin grant an EksCluster makes for its admin role, named as that cluster's own in
+   * messages (the user never wrote it).
+   *
+   * @internal
+   */
+  public _grantAdmin(owner: Construct, principal: AccessPrincipal): AccessGrant {
+    const level = AccessLevel.clusterAdmin();
+    return this.addGrant(principal, level, {},
+      `the admin grant of EksCluster ${owner.node.path} (${level.toString()} to ${principal.description})`);
+  }
+
+  private addGrant(principal: AccessPrincipal, level: AccessLevel, options: GrantOptions, description: string): AccessGrant {
     const where = this.node.path;
     if (options.username !== undefined) {
       assertUsername(options.username, `${where}: ${description}`);

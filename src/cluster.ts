@@ -277,6 +277,16 @@ export class EksCluster extends Construct {
   /** The cluster's access (grants, aws-auth and RBAC). */
   public readonly access: ClusterAccess;
 
+  /**
+   * Creates the cluster, its admin role (or uses `adminRole`) and the admin's grant.
+   *
+   * Throws if neither or both of `adminRole` and `adminPrincipal` are given, or if the
+   * Kubernetes version has no default kubectl layer and `kubectlLayer` is not given.
+   *
+   * @param scope the scope of the cluster
+   * @param id the construct id
+   * @param props the cluster's version, admin and aws-eks properties
+   */
   constructor(scope: Construct, id: string, props: EksClusterProps) {
     super(scope, id);
 
@@ -344,7 +354,7 @@ export class EksCluster extends Construct {
     // path-less aws-auth entry (CONFIG_MAP), an access entry with
     // AmazonEKSClusterAdminPolicy (API), or both (API_AND_CONFIG_MAP).
     this.access = ClusterAccess.of(this.cluster);
-    this.access.grant(AccessPrincipal.fromRole(this.adminRole), AccessLevel.clusterAdmin());
+    this.access._grantAdmin(this, AccessPrincipal.fromRole(this.adminRole));
     if (authenticationMode !== eks.AuthenticationMode.CONFIG_MAP) {
       const back = authenticationMode === eks.AuthenticationMode.API ? 'CONFIG_MAP or API_AND_CONFIG_MAP' : 'CONFIG_MAP';
       Annotations.of(this).addWarningV2(WARNINGS.authenticationModeOneWay,
@@ -371,22 +381,54 @@ export class EksCluster extends Construct {
     }
   }
 
-  /** Grants an IAM role access (see `ClusterAccess.grantRole`). */
+  /**
+   * Grants an IAM role access (see `ClusterAccess.grantRole`).
+   *
+   * Throws as `ClusterAccess.grantRole()` does.
+   *
+   * @param role a role created in this app, or imported with a literal ARN
+   * @param level the level of access
+   * @param options the username and extra groups
+   */
   public grantRole(role: iam.IRole, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.access.grantRole(role, level, options);
   }
 
-  /** Grants an IAM user access (see `ClusterAccess.grantUser`). */
+  /**
+   * Grants an IAM user access (see `ClusterAccess.grantUser`).
+   *
+   * Throws as `ClusterAccess.grantUser()` does.
+   *
+   * @param user a user created in this app, or imported
+   * @param level the level of access
+   * @param options the username and extra groups
+   */
   public grantUser(user: iam.IUser, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.access.grantUser(user, level, options);
   }
 
-  /** Grants an IAM Identity Center permission-set role access (see `ClusterAccess.grantSsoPermissionSet`). */
+  /**
+   * Grants an IAM Identity Center permission-set role access (see `ClusterAccess.grantSsoPermissionSet`).
+   *
+   * Throws as `ClusterAccess.grantSsoPermissionSet()` does.
+   *
+   * @param roleArn the permission set's role ARN as IAM shows it
+   * @param level the level of access
+   * @param options the username and extra groups
+   */
   public grantSsoPermissionSet(roleArn: string, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.access.grantSsoPermissionSet(roleArn, level, options);
   }
 
-  /** Grants any principal access (see `ClusterAccess.grant`). */
+  /**
+   * Grants any principal access (see `ClusterAccess.grant`).
+   *
+   * Throws as `ClusterAccess.grant()` does.
+   *
+   * @param principal who gets access (see `AccessPrincipal`)
+   * @param level the level of access
+   * @param options the username and extra groups
+   */
   public grant(principal: AccessPrincipal, level: AccessLevel, options: GrantOptions = {}): AccessGrant {
     return this.access.grant(principal, level, options);
   }

@@ -43,13 +43,20 @@ export class AccessGrant {
   public readonly principal: AccessPrincipal;
   /** The level granted. */
   public readonly level: AccessLevel;
-  /** The ARN as written to aws-auth (path-less for roles; may contain tokens). */
+  /**
+   * The ARN as written to aws-auth.
+   *
+   * Path-less for roles, with the path for users; may contain tokens.
+   */
   public readonly mappedArn: string;
   /** The Kubernetes groups this grant maps the principal to (level group first, then `GrantOptions.groups`). */
   public readonly groups: string[];
   /** The RBAC objects this grant needs (shared with other grants of the same level). */
   public readonly kubernetesObjects: Array<Record<string, any>>;
-  /** A short description for messages, e.g. `grant #3 (role arn:... as namespace-view(team-a))`. */
+  /**
+   * How messages name this grant: its level and principal, e.g. `the grant of
+   * namespace-view(team-a) to role arn:aws:iam::111122223333:role/Dev`.
+   */
   public readonly description: string;
 
   private readonly usernameOf: () => string;

@@ -2,6 +2,7 @@ import { ArnFormat, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { formatIamArn, IamArnParts, parseIamArn, parseTokenizedIamArn } from './private/arn';
+import { BoundPrincipal } from './private/bound-principal';
 import { PARTITIONS } from './private/constants';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
@@ -35,40 +36,14 @@ export interface RoleNameOptions {
 /** Options for `AccessPrincipal.fromSsoPermissionSetName()`. */
 export interface SsoPermissionSetNameOptions {
   /**
-   * Any value; changing it makes the deploy look the role up again. Change it after the
-   * permission set was re-provisioned (its role got a new suffix), e.g. to the date.
+   * Any value: changing it makes the deploy look the role up again.
+   *
+   * Change it after the permission set was re-provisioned (its role got a new suffix),
+   * e.g. to the date.
    *
    * @default - the role is looked up when the grant is first deployed
    */
   readonly refresh?: string;
-}
-
-/** What a principal becomes once it is bound to a cluster's stack (not exported from the package). */
-export interface BoundPrincipal {
-  readonly type: AccessPrincipalType;
-  /** The ARN that goes into aws-auth (path-less for roles, with path for users). May contain tokens. */
-  readonly mappedArn: string;
-  /** Identity for merging: lower-cased literal ARN, or the token string. */
-  readonly key: string;
-  /**
-   * A key that does not depend on token numbering (the resolved ARN for tokens), for
-   * sorting and for logical ids.
-   */
-  readonly stableKey: string;
-  /**
-   * The full ARN (roles with their IAM path), as access entries need it; undefined when
-   * it cannot be known (a role by name, a path-less SSO role ARN).
-   */
-  readonly fullArn?: string;
-  /** The partition when known at synth time. */
-  readonly partition?: string;
-  readonly defaultUsername: string;
-  /** The role or user construct the principal was made from, if any. */
-  readonly source?: IConstruct;
-  /** The permission-set name of an SSO role (by ARN or by name). */
-  readonly permissionSetName?: string;
-  /** Whether the role is looked up by permission-set name at deploy time. */
-  readonly byName?: boolean;
 }
 
 const SSO_ROLE_NAME = /^AWSReservedSSO_([\w+=,.@-]{1,32})_([0-9a-fA-F]{16})$/;
@@ -92,8 +67,10 @@ export class AccessPrincipal {
    * (path-less, even when the role has a path); an imported role from its ARN.
    *
    * An imported role whose ARN is an opaque token (e.g. `Fn.importValue`, a parameter)
-   * is rejected, because its IAM path cannot be stripped at synth time: use
+   * is rejected (throws), because its IAM path cannot be stripped at synth time: use
    * `fromRoleName()` or a literal ARN instead.
+   *
+   * @param role a role created in this app, or imported with a literal ARN
    */
   public static fromRole(role: iam.IRole): AccessPrincipal {
     const context = `AccessPrincipal.fromRole(${role.node.path})`;
@@ -124,7 +101,11 @@ export class AccessPrincipal {
    * as `arn:aws:iam::111122223333:role/Deployer`).
    *
    * The ARN may contain tokens for the partition or account, but the part after
-   * `role/` must be literal (an opaque token is rejected: use `fromRoleName()`).
+   * `role/` must be literal (an opaque token is rejected: use `fromRoleName()`). Throws,
+   * naming the bad value, if the ARN is not an IAM role ARN (a user, an STS session,
+   * a wildcard, a region, an account that is not 12 digits, an unknown partition, ...).
+   *
+   * @param roleArn the role's ARN, with or without its IAM path
    */
   public static fromRoleArn(roleArn: string): AccessPrincipal {
     const context = 'AccessPrincipal.fromRoleArn()';
@@ -137,7 +118,12 @@ export class AccessPrincipal {
    * An IAM role by name (never a path), in the cluster stack's account and partition
    * unless given. Use it for roles whose ARN is only known at deploy time.
    *
-   * The name may be a token (e.g. a stack parameter).
+   * The name may be a token (e.g. a stack parameter). Throws if a literal name is not an
+   * IAM role name (1 to 64 of `[\w+=,.@-]`, no path), the account not 12 digits or the
+   * partition unknown.
+   *
+   * @param roleName the role's name, without its path
+   * @param options the account and partition, when not the cluster stack's
    */
   public static fromRoleName(roleName: string, options: RoleNameOptions = {}): AccessPrincipal {
     const context = 'AccessPrincipal.fromRoleName()';
@@ -163,6 +149,8 @@ export class AccessPrincipal {
 
   /**
    * An IAM user object. Its ARN is mapped as is (users keep their path).
+   *
+   * @param user a user created in this app, or imported
    */
   public static fromUser(user: iam.IUser): AccessPrincipal {
     const context = `AccessPrincipal.fromUser(${user.node.path})`;
@@ -175,6 +163,10 @@ export class AccessPrincipal {
   /**
    * An IAM user by ARN, e.g. `arn:aws:iam::111122223333:user/division/alice`
    * (mapped with its path, as STS reports users).
+   *
+   * Throws, naming the bad value, if the ARN is not an IAM user ARN.
+   *
+   * @param userArn the user's ARN, with its IAM path
    */
   public static fromUserArn(userArn: string): AccessPrincipal {
     const parts = parseTokenizedIamArn(userArn, 'user', 'AccessPrincipal.fromUserArn()');
@@ -188,7 +180,10 @@ export class AccessPrincipal {
    *
    * The role name must be `AWSReservedSSO_<permission set>_<16 hex digits>` and the path
    * `/aws-reserved/sso.amazonaws.com/` (optionally with a region), or none (a path-less
-   * ARN is accepted for aws-auth). The ARN is mapped without its path.
+   * ARN is accepted for aws-auth). The ARN is mapped without its path. Throws, naming the
+   * bad value, otherwise.
+   *
+   * @param roleArn the permission set's role ARN as IAM shows it
    */
   public static fromSsoPermissionSet(roleArn: string): AccessPrincipal {
     const context = 'AccessPrincipal.fromSsoPermissionSet()';
@@ -221,6 +216,11 @@ export class AccessPrincipal {
    * Its path-less ARN goes to aws-auth and its full ARN to access entries, as
    * CloudFormation attributes. Do not also grant the same permission set by role ARN
    * (that is a synth error: two entries for one role).
+   *
+   * Throws if the name is not 1 to 32 of `[\w+=,.@-]`, or is a token.
+   *
+   * @param permissionSetName the permission set's name, e.g. `ViewOnlyAccess`
+   * @param options when to look the role up again
    */
   public static fromSsoPermissionSetName(permissionSetName: string, options: SsoPermissionSetNameOptions = {}): AccessPrincipal {
     const context = 'AccessPrincipal.fromSsoPermissionSetName()';

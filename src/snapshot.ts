@@ -8,7 +8,7 @@ const ASSET_HASH = /\b[0-9a-f]{64}\b/g;
  *
  * An EKS stack's template names its assets (kubectl and AWS CLI layers, nested stack
  * templates) by content hash, so a snapshot changes whenever aws-cdk-lib or a layer
- * package is upgraded, even though nothing about access changed. `stableTemplate()`
+ * package is upgraded, even though nothing about access changed. `SnapshotTemplate.fromStack()`
  * replaces those hashes with a placeholder.
  *
  * For speed, build the test app with `builtinCloudFormationValidation: false` (the
@@ -20,12 +20,18 @@ export class SnapshotTemplate {
   /**
    * The synthesized template of `stack` (as `Template.fromStack(stack).toJSON()`), with
    * every 64-hex-digit asset hash replaced by `[ASSET-HASH]`.
+   *
+   * @param stack the stack to synthesize (its app is synthesized)
    */
   public static fromStack(stack: Stack): any {
     return SnapshotTemplate.normalize(Template.fromStack(stack).toJSON());
   }
 
-  /** Replaces every 64-hex-digit asset hash in a template (any JSON value) by `[ASSET-HASH]`. */
+  /**
+   * Replaces every 64-hex-digit asset hash in a template (any JSON value) by `[ASSET-HASH]`.
+   *
+   * @param template the template, or any JSON value
+   */
   public static normalize(template: any): any {
     return JSON.parse(JSON.stringify(template).replace(ASSET_HASH, '[ASSET-HASH]'));
   }

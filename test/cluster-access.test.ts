@@ -103,7 +103,34 @@ describe('ClusterAccess', () => {
       const cluster = testCluster(stack);
       cluster.grantSsoPermissionSet(SSO_ARN, AccessLevel.namespaceView('a'), { username: 'alice' });
       expect(() => cluster.grantSsoPermissionSet(SSO_ARN, AccessLevel.namespaceView('b'), { username: 'bob' }))
-        .toThrow(/^Test\/Cluster\/Cluster\/CdkEksAccess: grant #3 \(SSO permission set ViewOnlyAccess .* as namespace-view\(b\)\) sets the username "bob" .* but grant #2 .*namespace-view\(a\).* set "alice"/);
+        .toThrow(/^Test\/Cluster\/Cluster\/CdkEksAccess: the grant of namespace-view\(b\) to SSO permission set ViewOnlyAccess .* sets the username "bob" .* but the grant of namespace-view\(a\) to SSO permission set ViewOnlyAccess .* set "alice"/);
+    });
+
+    test('grants are named by level and principal, never by a number that counts the admin grant', () => {
+      // GIVEN a cluster whose admin grant the user never wrote
+      const stack = testStack();
+      const cluster = testCluster(stack);
+      const dev = AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev');
+      // WHEN the user's second grant conflicts with their first
+      const first = cluster.grant(dev, AccessLevel.namespaceView('a'), { username: 'alice' });
+      let message = '';
+      try {
+        cluster.grant(dev, AccessLevel.namespaceEdit('b'), { username: 'bob' });
+      } catch (e) {
+        message = (e as Error).message;
+      }
+      // THEN both grants are named by level and principal, and nothing is numbered
+      expect(first.description).toBe('the grant of namespace-view(a) to role arn:aws:iam::111122223333:role/Dev');
+      expect(message).toContain('the grant of namespace-edit(b) to role arn:aws:iam::111122223333:role/Dev sets the username "bob"');
+      expect(message).toContain('but the grant of namespace-view(a) to role arn:aws:iam::111122223333:role/Dev set "alice"');
+      expect(message).not.toMatch(/#\d/);
+    });
+
+    test('the admin grant is named as EksCluster\'s own', () => {
+      const stack = testStack();
+      const cluster = testCluster(stack);
+      const admin = ClusterAccess.of(cluster.cluster).grants[0];
+      expect(admin.description).toBe('the admin grant of EksCluster Test/Cluster (cluster-admin to role Test/Cluster/AdminRole)');
     });
 
     test('an explicit username wins over the default, and the grant reports the merged one', () => {

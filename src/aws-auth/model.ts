@@ -1,4 +1,5 @@
-import { AccessPrincipalType, BoundPrincipal } from '../principal';
+import { AccessPrincipalType } from '../principal';
+import { BoundPrincipal } from '../private/bound-principal';
 import { show } from '../private/errors';
 
 /** One aws-auth entry as rendered (values may contain tokens). */
