@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, CustomResource, Duration } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -75,6 +75,8 @@ export class ReconcilerProvider extends Construct {
     logGroup.grantWrite(role);
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [kubectlRole.roleArn] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] }));
+    // the stack's status tells a stack delete from a rollback's cleanup (see the handler)
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(this).stackId] }));
     this.handlerRole = role;
 
     if (cluster instanceof eks.Cluster) {

@@ -3,13 +3,14 @@ import { createHash, createHmac } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { checkEksToken, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { assumeRole, clusterAccessPoint, connect, handle } from '../../src/handlers/access-reconciler/index';
+import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle } from '../../src/handlers/access-reconciler/index';
 import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
@@ -150,6 +151,17 @@ describe('connecting to the cluster', () => {
     await moto.stop();
   });
   const aws = { region: 'us-east-1', endpoint: '', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+
+  test('the stack\'s status is read with cloudformation:DescribeStacks on the event\'s stack id (real moto CloudFormation API)', async () => {
+    const cfn = new CloudFormationClient({ ...aws, endpoint: moto.endpoint });
+    const template = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    const { StackId } = await cfn.send(new CreateStackCommand({ StackName: 'app', TemplateBody: template }));
+    expect(await describeStackStatus(StackId!, cfn)).toBe('CREATE_COMPLETE');
+    await cfn.send(new DeleteStackCommand({ StackName: StackId! }));
+    expect(await describeStackStatus(StackId!, cfn)).toBe('DELETE_COMPLETE');
+    // unknown (the handler then keeps what an undo keeps)
+    expect(await describeStackStatus('arn:aws:cloudformation:us-east-1:123456789012:stack/nope/1', cfn)).toBeUndefined();
+  });
 
   test('without an endpoint in the properties, eks:DescribeCluster gives the endpoint and CA (real moto EKS API)', async () => {
     // GIVEN: a cluster in moto (an imported cluster whose endpoint the app does not know)

@@ -2,6 +2,7 @@
 // The AWS SDK v3 is provided by the Lambda Node.js runtime (esbuild keeps it external);
 // it is a devDependency here for types and tests only.
 import { createHash } from 'crypto';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
@@ -211,9 +212,25 @@ async function clusterIsGone(connection: ClusterConnection, options: ConnectOpti
 }
 
 /** The Lambda entry point (onEvent of the CDK provider framework). */
-export async function handler(event: Event): Promise<Result> {
+/**
+ * The stack's status, read with `cloudformation:DescribeStacks` on the event's stack id
+ * (the handler's role is allowed that stack only); undefined when it cannot be read.
+ */
+export async function describeStackStatus(stackId: string, cfn: CloudFormationClient): Promise<string | undefined> {
   try {
-    return await handle(event, { region: process.env.AWS_REGION! });
+    const res = await cfn.send(new DescribeStacksCommand({ StackName: stackId }));
+    return res.Stacks?.[0]?.StackStatus;
+  } catch (e) {
+    console.error(`cloudformation:DescribeStacks of ${stackId} failed: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export async function handler(event: Event): Promise<Result> {
+  const region = process.env.AWS_REGION!;
+  const cfn = new CloudFormationClient({ region });
+  try {
+    return await handle(event, { region }, {}, { stackStatus: () => describeStackStatus(event.StackId, cfn) });
   } catch (e) {
     // FailSafeErrors say what to fix; the rest get the resource named for the events log
     if (e instanceof FailSafeError) throw e;
