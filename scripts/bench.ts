@@ -16,7 +16,10 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AccessPrincipalType, ClusterAccess, EksCluster, SnapshotTemplate } from '../src';
+import { Event, dispatch } from '../src/handlers/access-reconciler/index';
 import { mixedGrants } from '../test/fixtures';
+import { api as fakeApi } from '../test/handlers/events';
+import { startFakeKube } from '../test/handlers/fake-kube';
 
 interface Result { ms: number; maxRssMb: number; resources: number; rbacCustomResources: number; templateBytes: number }
 
@@ -70,14 +73,81 @@ function runSnapshot(validation: boolean): { ms: number } {
   return { ms: Number(process.hrtime.bigint() - start) / 1e6 };
 }
 
+/** The reconciler resources' properties for N mixed grants, as the library synthesizes them (tokens replaced by constants). */
+function reconcilerResources(n: number, drop = 0): Array<{ logicalId: string; type: string; props: Record<string, any> }> {
+  const app = new App({ builtinCloudFormationValidation: false, treeMetadata: false, context: { 'aws:cdk:disable-asset-staging': true } });
+  const stack = new Stack(app, 'Bench');
+  const cluster = new eks.Cluster(stack, 'Cluster', { version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(stack, 'Kubectl'), defaultCapacity: 0 });
+  const access = ClusterAccess.of(cluster);
+  mixedGrants(n).slice(drop).forEach(g => access.grant(g.principal, g.level, g.options));
+  const template = app.synth().getStackByName('Bench').template;
+  const constant = (v: any): any => (Array.isArray(v) ? v.map(constant)
+    : v && typeof v === 'object' ? (Object.keys(v).some(k => k === 'Ref' || k.startsWith('Fn::')) ? 'token' : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, constant(x)])))
+      : v);
+  return Object.entries<any>(template.Resources)
+    .filter(([, r]) => typeof r.Type === 'string' && r.Type.startsWith('Custom::CdkEksAccess'))
+    .map(([logicalId, r]) => ({ logicalId, type: r.Type, props: { ...constant(r.Properties), ClusterName: 'c', RoleArn: 'arn:aws:iam::111122223333:role/Creation' } }));
+}
+
+/**
+ * Kubernetes API requests and wall time of the reconciler per deploy, driven through its
+ * handler against the loopback fake API as CloudFormation would: the first deploy of 400
+ * grants, one grant added, one revoked, the stack delete.
+ */
+async function runReconciler(): Promise<Array<{ step: string; invocations: number; requests: number; writes: number; ms: number }>> {
+  const kube = await startFakeKube();
+  const stackId = 'arn:aws:cloudformation:us-east-1:111122223333:stack/Bench/1';
+  const live = new Map<string, { type: string; props: Record<string, any>; physicalId: string }>();
+  let request = 0;
+  const out: Array<{ step: string; invocations: number; requests: number; writes: number; ms: number }> = [];
+  const deploy = async (step: string, resources: Array<{ logicalId: string; type: string; props: Record<string, any> }> | undefined) => {
+    const before = kube.log.length;
+    const writesBefore = kube.writes().length;
+    let invocations = 0;
+    const start = process.hrtime.bigint();
+    const call = async (e: Omit<Event, 'StackId' | 'RequestId'>) => {
+      invocations++;
+      return dispatch({ ...e, StackId: stackId, RequestId: `r${++request}` }, fakeApi(kube), {}, { stackStatus: async () => (resources ? 'UPDATE_IN_PROGRESS' : 'DELETE_IN_PROGRESS') });
+    };
+    const wanted = new Map((resources ?? []).map(r => [r.logicalId, r]));
+    const order = (t: string) => ['Custom::CdkEksAccessNamespaces', 'Custom::CdkEksAccessAwsAuth', 'Custom::CdkEksAccessRbac'].indexOf(t);
+    for (const r of [...wanted.values()].sort((a, b) => order(a.type) - order(b.type))) {
+      const old = live.get(r.logicalId);
+      if (!old) {
+        const res = await call({ RequestType: 'Create', ResourceType: r.type, LogicalResourceId: r.logicalId, ResourceProperties: r.props });
+        live.set(r.logicalId, { ...r, physicalId: res.PhysicalResourceId });
+      } else if (JSON.stringify(old.props) !== JSON.stringify(r.props)) {
+        await call({ RequestType: 'Update', ResourceType: r.type, LogicalResourceId: r.logicalId, PhysicalResourceId: old.physicalId, ResourceProperties: r.props, OldResourceProperties: old.props });
+        live.set(r.logicalId, { ...r, physicalId: old.physicalId });
+      }
+    }
+    for (const [logicalId, old] of [...live].reverse()) {
+      if (wanted.has(logicalId)) continue;
+      await call({ RequestType: 'Delete', ResourceType: old.type, LogicalResourceId: logicalId, PhysicalResourceId: old.physicalId, ResourceProperties: old.props });
+      live.delete(logicalId);
+    }
+    out.push({ step, invocations, requests: kube.log.length - before, writes: kube.writes().length - writesBefore, ms: Number(process.hrtime.bigint() - start) / 1e6 });
+  };
+  await deploy('first deploy of 400 grants', reconcilerResources(400));
+  await deploy('one grant added (401)', reconcilerResources(401));
+  await deploy('one grant revoked (back to 400)', reconcilerResources(400));
+  await deploy('stack delete', undefined);
+  await kube.close();
+  return out;
+}
+
 function spawnCase(args: string[]): any {
   const child = spawnSync(process.execPath, [...process.execArgv, __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (child.status !== 0) throw new Error(`bench case ${args.join(' ')} failed:\n${child.stderr}`);
   return JSON.parse(child.stdout.trim().split('\n').pop()!);
 }
 
-function main() {
+async function main() {
   const [, , mode, kind, n] = process.argv;
+  if (mode === '--reconciler') {
+    process.stdout.write(JSON.stringify(await runReconciler()) + '\n');
+    return;
+  }
   if (mode === '--case') {
     process.stdout.write(JSON.stringify(runCase(kind as any, Number(n))) + '\n');
     return;
@@ -122,6 +192,12 @@ function main() {
   console.log('|---|---|');
   console.log(`| recommended: builtinCloudFormationValidation false, asset staging disabled | ${off.toFixed(0)} |`);
   console.log(`| aws-cdk-lib defaults (validation plugin on, assets staged) | ${on.toFixed(0)} |`);
+
+  const steps = spawnCase(['--reconciler']) as Array<{ step: string; invocations: number; requests: number; writes: number; ms: number }>;
+  console.log('\nThe reconciler per deploy, 400 mixed grants, through its handler against the loopback Kubernetes API (no network latency; one run):\n');
+  console.log('| deploy | handler invocations | API requests | of which writes | wall ms |');
+  console.log('|---|---|---|---|---|');
+  for (const s of steps) console.log(`| ${s.step} | ${s.invocations} | ${s.requests} | ${s.writes} | ${s.ms.toFixed(0)} |`);
 }
 
-main();
+void main();

@@ -1,6 +1,6 @@
 import * as YAML from 'yaml';
-import { FakeKube, startFakeKube } from './fake-kube';
 import { ADMIN, ALICE, CONNECTION, DEV, FAST, NODE, NODE_ROLE, QA, STACK_A, STACK_B, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
+import { FakeKube, startFakeKube } from './fake-kube';
 import { AWS_AUTH_PATH, FailSafeError, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
 import { dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi } from '../../src/handlers/access-reconciler/kube';

@@ -446,7 +446,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
         if (prior.how !== 'created' && original === undefined) original = itemText(plan, item);
         plan.replace.set(item.index, entryJson(t.section, t));
       }
-      claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: prior.how, ...(original !== undefined ? { original } : {}) });
+      claims.push({
+        section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: prior.how, ...(original !== undefined ? { original } : {}),
+      });
       continue;
     }
     if (!satisfies(item, t)) {
@@ -478,8 +480,11 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const myKey = recordKey(owner.stack);
   for (const key of records.stale) delete annotations[key];
   if (currentAfter) {
-    const current: Generation = { id: currentAfter.id, logicalId: currentAfter.logicalId, claims, ...(revoked.size > 0 ? { revoked: [...revoked.values()] } : {}) };
-    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...(keepPrevious ? { previous: encodePrevious(keepPrevious, current) } : {}) });
+    const current: Generation = {
+      id: currentAfter.id, logicalId: currentAfter.logicalId, claims, ...(revoked.size > 0 ? { revoked: [...revoked.values()] } : {}),
+    };
+    const previous = keepPrevious ? { previous: encodePrevious(keepPrevious, current) } : {};
+    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...previous });
   } else {
     delete annotations[myKey];
   }

@@ -216,7 +216,8 @@ export async function reconcileObjects(
     throw e;
   }
   const keep = new Set(desired.map(identity));
-  await forEachLimited(previous.filter(o => !keep.has(identity(o))), limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true));
+  const released = previous.filter(o => !keep.has(identity(o)));
+  await forEachLimited(released, limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true));
 }
 
 /** Creates the namespaces that are absent (labelled as the library's); never changes or deletes one. */

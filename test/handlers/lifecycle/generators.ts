@@ -5,7 +5,10 @@ import { LEVELS, Level, NodeGroup, POOL, VersionSpec } from './versions';
 /** fast-check arbitraries for whole scenarios. */
 
 export const versionSpec: fc.Arbitrary<VersionSpec> = fc.record({
-  grants: fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: POOL.length - 1 }), fc.constantFrom<Level>(...LEVELS)), { maxLength: 6, selector: g => g[0] }),
+  grants: fc.uniqueArray(
+    fc.tuple(fc.integer({ min: 0, max: POOL.length - 1 }), fc.constantFrom<Level>(...LEVELS)),
+    { maxLength: 6, selector: g => g[0] },
+  ),
   awsAuthLogicalId: fc.constantFrom('AwsAuth', 'AwsAuth', 'AwsAuth', 'AwsAuthV2'),
   rbacChunks: fc.constantFrom<1 | 2>(1, 1, 2),
   rbacRenamed: fc.constantFrom(false, false, false, true),

@@ -25,8 +25,13 @@ const conn = (cluster = 'c1') => ({ ClusterName: cluster, RoleArn: role('Kubectl
 let n = 0;
 function ev(requestType: Event['RequestType'], type: string, logicalId: string, props: Record<string, any>, extra: Partial<Event> = {}): Event {
   return {
-    RequestType: requestType, ResourceType: type, StackId: STACK, RequestId: `req-${++n}`, LogicalResourceId: logicalId,
-    ResourceProperties: { ServiceToken: 'x', ...conn(), ...props }, ...extra,
+    RequestType: requestType,
+    ResourceType: type,
+    StackId: STACK,
+    RequestId: `req-${++n}`,
+    LogicalResourceId: logicalId,
+    ResourceProperties: { ServiceToken: 'x', ...conn(), ...props },
+    ...extra,
   };
 }
 const status = (s: string | undefined): DispatchContext => (s ? { stackStatus: async () => s } : {});
@@ -56,7 +61,11 @@ function kubectlApplyAwsAuth(kube: FakeKube, applied: any) {
   kube.put(AWS_AUTH_PATH, {
     ...live,
     data: merge(live.data, last.data, applied.data),
-    metadata: { ...live.metadata, labels: merge(live.metadata.labels, last.metadata?.labels, applied.metadata.labels), annotations: { ...(live.metadata.annotations ?? {}), [LAST_APPLIED]: JSON.stringify(applied) } },
+    metadata: {
+      ...live.metadata,
+      labels: merge(live.metadata.labels, last.metadata?.labels, applied.metadata.labels),
+      annotations: { ...(live.metadata.annotations ?? {}), [LAST_APPLIED]: JSON.stringify(applied) },
+    },
   });
 }
 
@@ -74,7 +83,8 @@ describe('1. a failed first deploy over an aws-auth that aws-eks wrote', () => {
   test.each([['known', true], ['unknown', false]])('stack status %s: NodeRole and MastersRole resolve as before after the rollback', async (_s, known) => {
     // GIVEN: aws-auth as aws-eks's kubectl apply left it
     const oldConfigMap = {
-      apiVersion: 'v1', kind: 'ConfigMap',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
       metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { [LEGACY_PRUNE_LABEL]: '' } },
       data: { mapRoles: JSON.stringify([NODE, MASTERS]), mapUsers: '[]', mapAccounts: '[]' },
     };
@@ -99,7 +109,9 @@ describe('2. a rolled-back upgrade does not delete RBAC objects the previous rel
     // GIVEN: a RoleBinding the previous release applied (managed-by label, no owner annotation)
     kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
     const binding = {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'cdk-eks-access:team-a:edit', namespace: 'team-a', labels: { ...MANAGED_BY } },
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'cdk-eks-access:team-a:edit', namespace: 'team-a', labels: { ...MANAGED_BY } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'cdk-eks-access:team-a:edit' }],
     };
@@ -128,7 +140,9 @@ describe('3. stale owners and replacements', () => {
       // WHEN: the next deploy creates it again, and a later update revokes Dev
       const created = await dispatch(ev('Create', AWS_AUTH_RESOURCE_TYPE, 'AwsAuth', { MapRoles: [MASTERS, DEV], MapUsers: [] }, { StackId: secondStackId }), api, RETRY, status('CREATE_IN_PROGRESS'));
       await dispatch(ev('Update', AWS_AUTH_RESOURCE_TYPE, 'AwsAuth', { MapRoles: [MASTERS], MapUsers: [] }, {
-        StackId: secondStackId, PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: { ...conn(), MapRoles: [MASTERS, DEV], MapUsers: [] },
+        StackId: secondStackId,
+        PhysicalResourceId: created.PhysicalResourceId,
+        OldResourceProperties: { ...conn(), MapRoles: [MASTERS, DEV], MapUsers: [] },
       }), api, RETRY, status('UPDATE_IN_PROGRESS'));
 
       // THEN
@@ -184,8 +198,11 @@ describe('4. transient errors do not fail a deploy', () => {
     await expect(dispatch(ev('Create', AWS_AUTH_RESOURCE_TYPE, 'AwsAuth', { MapRoles: [MASTERS, QA], MapUsers: [] }), faulty(0), RETRY)).resolves.toBeDefined();
     expectResolves(kube, QA);
     const binding = {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'b', namespace: 'team-a' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'g' }],
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'b', namespace: 'team-a' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'g' }],
     };
     await expect(dispatch(ev('Create', RBAC_RESOURCE_TYPE, 'Rbac0', { Objects: [binding] }), faulty(kind === 'lost-throw' || kind === '409' ? 0 : 1), RETRY)).resolves.toBeDefined();
   });

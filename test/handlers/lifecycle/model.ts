@@ -27,7 +27,8 @@ export const RETRY: RetryOptions = { attempts: 6, baseDelayMs: 1, maxDelayMs: 5 
 export const STACK_NAME = 'App';
 export const OTHER_STACK = `arn:aws:cloudformation:us-east-1:${ACCOUNT}:stack/Other/22222222-aaaa-bbbb-cccc-000000000002`;
 export const HANDOVER = {
-  apiVersion: 'v1', kind: 'ConfigMap',
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
   metadata: { name: 'cdk-eks-access-aws-auth-handover', namespace: 'kube-system', labels: { ...MANAGED_BY } },
   data: { note: 'aws-auth is written by the cdk-eks-access reconciler' },
 };
@@ -91,7 +92,8 @@ const CONNECTION = { ClusterName: CLUSTER, RoleArn: KUBECTL_ROLE };
 
 function legacyAwsAuth(v: Version): KubeObject {
   return {
-    apiVersion: 'v1', kind: 'ConfigMap',
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
     metadata: { name: 'aws-auth', namespace: 'kube-system', labels: { [LEGACY_PRUNE_LABEL]: '' } },
     data: { mapRoles: JSON.stringify(v.mapRoles), mapUsers: JSON.stringify(v.mapUsers), mapAccounts: '[]' },
   };
@@ -110,10 +112,22 @@ export function resourcesOf(v: Version): ResourceDecl[] {
   }
   const out: ResourceDecl[] = [
     { logicalId: 'AwsAuthManifest', type: AWS_EKS_MANIFEST_TYPE, props: { ...CONNECTION, Manifest: JSON.stringify([HANDOVER]) }, retain: true },
-    { logicalId: v.awsAuthLogicalId, type: AWS_AUTH_RESOURCE_TYPE, props: { ...CONNECTION, ClusterName: v.clusterName, MapRoles: v.mapRoles, MapUsers: v.mapUsers, ...(v.legacyPruneLabel ? { LegacyPruneLabel: v.legacyPruneLabel } : {}) } },
+    {
+      logicalId: v.awsAuthLogicalId,
+      type: AWS_AUTH_RESOURCE_TYPE,
+      props: {
+        ...CONNECTION,
+        ClusterName: v.clusterName,
+        MapRoles: v.mapRoles,
+        MapUsers: v.mapUsers,
+        ...(v.legacyPruneLabel ? { LegacyPruneLabel: v.legacyPruneLabel } : {}),
+      },
+    },
   ];
   if (v.namespaces.length > 0) out.push({ logicalId: 'Namespaces', type: NAMESPACES_RESOURCE_TYPE, props: { ...CONNECTION, ClusterName: v.clusterName, Namespaces: v.namespaces } });
-  for (const c of v.rbac) out.push({ logicalId: c.logicalId, type: RBAC_RESOURCE_TYPE, props: { ...CONNECTION, ClusterName: v.clusterName, Objects: c.objects } });
+  for (const c of v.rbac) {
+    out.push({ logicalId: c.logicalId, type: RBAC_RESOURCE_TYPE, props: { ...CONNECTION, ClusterName: v.clusterName, Objects: c.objects } });
+  }
   return out;
 }
 
@@ -206,16 +220,16 @@ export class World {
   private readonly api: KubeApi;
   private unrelatedWritten = false;
 
-  constructor(public readonly kube: FakeKube, public readonly nodeGroups: NodeGroup[]) {
-    this.oracle = new Oracle(nodeGroups);
-    this.api = httpApi(kube);
-  }
-
   public readonly view: ClusterView = {
     awsAuthData: () => this.kube.get(AWS_AUTH_PATH)?.data,
     get: path => this.kube.get(path),
     namespaces: () => Array.from(this.kube.store.keys()).filter(p => /^\/api\/v1\/namespaces\/[^/]+$/.test(p)).map(p => decodeURIComponent(p.split('/').pop()!)),
   };
+  constructor(public readonly kube: FakeKube, public readonly nodeGroups: NodeGroup[]) {
+    this.oracle = new Oracle(nodeGroups);
+    this.api = httpApi(kube);
+  }
+
 
   // ---------- writers that are not the product ----------
 
@@ -232,8 +246,7 @@ export class World {
   private appendYaml(section: Section, block: string) {
     const data = { ...(this.awsAuth()?.data ?? {}) };
     let text: string = data[section] ?? '';
-    if (isSkippable(text)) text = '';
-    else if (!/^\s*-/.test(text)) {
+    if (isSkippable(text)) {text = '';} else if (!/^\s*-/.test(text)) {
       const entries = YAML.parse(text, GO_YAML_V2) ?? [];
       text = entries.length > 0 ? YAML.stringify(entries, GO_YAML_V2) : '';
     }
@@ -306,7 +319,11 @@ export class World {
       const entry = { rolearn: role('OtherTeam'), username: 'role:OtherTeam:{{SessionName}}', groups: ['other-team'] };
       try {
         await dispatch({
-          RequestType: 'Create', ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: OTHER_STACK, RequestId: `other-${this.log.length}`, LogicalResourceId: 'OtherAwsAuth',
+          RequestType: 'Create',
+          ResourceType: AWS_AUTH_RESOURCE_TYPE,
+          StackId: OTHER_STACK,
+          RequestId: `other-${this.log.length}`,
+          LogicalResourceId: 'OtherAwsAuth',
           ResourceProperties: { ServiceToken: 'x', ...CONNECTION, MapRoles: [entry], MapUsers: [] },
         }, this.api, RETRY, {});
         if (!this.oracle.protectedEntries.some(p => p.writer === 'another stack')) this.oracle.protect({ section: 'mapRoles', arn: entry.rolearn, value: entry, writer: 'another stack' });

@@ -77,10 +77,6 @@ export class Oracle {
   /** Every RBAC object this stack ever declared: its class and path. */
   private readonly objects = new Map<string, { cls: 'own' | 'taken-over'; path: string; claimed: boolean; orphaned?: boolean; revokedByFailed?: boolean }>();
 
-  /** A version that then failed revoked these objects (they were gone at some point while the stack was at lastGood). */
-  public noteGone(cluster: ClusterView) {
-    for (const rec of this.objects.values()) if (rec.cls === 'taken-over' && !cluster.get(rec.path)) rec.revokedByFailed = true;
-  }
   /**
    * Whether the handler is told the stack's status in the current operation. Without it, a
    * Delete of an RBAC chunk cannot be told from a rollback's cleanup, and objects taken over
@@ -90,16 +86,6 @@ export class Oracle {
   private readonly namespacesSeen = new Set<string>();
   /** Admin checks apply between the first successful operation and the start of the stack's delete. */
   public adminExpected = false;
-
-  constructor(private readonly nodeGroups: NodeGroup[]) {}
-
-  private fail(category: Category, where: string, message: string) {
-    this.violations.push({ category, where, message });
-  }
-
-  public protect(p: Protected) {
-    this.protectedEntries.push(p);
-  }
 
   /**
    * ARNs of the stack's principals that someone else mapped as well (a hand edit): from
@@ -117,6 +103,22 @@ export class Oracle {
    */
   public readonly staleOwned = new Set<string>();
   public knownGaps = 0;
+
+  constructor(private readonly nodeGroups: NodeGroup[]) {}
+
+  /** A version that then failed revoked these objects (they were gone at some point while the stack was at lastGood). */
+  public noteGone(cluster: ClusterView) {
+    for (const rec of this.objects.values()) if (rec.cls === 'taken-over' && !cluster.get(rec.path)) rec.revokedByFailed = true;
+  }
+
+  private fail(category: Category, where: string, message: string) {
+    this.violations.push({ category, where, message });
+  }
+
+  public protect(p: Protected) {
+    this.protectedEntries.push(p);
+  }
+
 
   /**
    * After a writer that is not the product rewrote whole sections (aws-eks's kubectl apply):

@@ -61,7 +61,9 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     // owner of the same stack claiming Dev; revoking Dev later keeps it (issue case 3)
     name: 'a stale owner from a lost answer does not keep a revoked grant',
     scenario: {
-      start: 'fresh', nodeGroups: [], ops: [
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
         deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-b'], [1, 'view:team-a']], awsAuthLogicalId: 'AwsAuthV2' } }),
         deploy({ version: { ...EMPTY, grants: [[0, 'admin']] }, failAt: 1, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
         deploy(),
@@ -79,7 +81,9 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     // a failed update, then an update that revokes it
     name: 'a hand-made second entry for a granted principal, then its revocation',
     scenario: {
-      start: 'fresh', nodeGroups: [], ops: [
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
         deploy({ version: { ...EMPTY, grants: [[3, 'admin']] } }),
         deploy({ failAt: 0, foreign: [{ conflict: 3 }] }),
         deploy({ failAt: 3 }),
@@ -99,7 +103,9 @@ export const OPEN_GAPS: Array<{ readonly name: string; readonly scenario: Scenar
     // replaced instance cannot tell that, and leaves the admin entry
     name: 'a lost replacing create, then the stack\'s delete with the status unknown',
     scenario: {
-      start: 'fresh', nodeGroups: [], ops: [
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
         deploy({ failAt: 0 }),
         deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' } }),
         deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
@@ -113,7 +119,9 @@ export const OPEN_GAPS: Array<{ readonly name: string; readonly scenario: Scenar
     // stack's own and goes with the stack
     name: 'a taken-over entry through a rolled-back replacement and a rolled-back revocation',
     scenario: {
-      start: 'previous-release', nodeGroups: [], ops: [
+      start: 'previous-release',
+      nodeGroups: [],
+      ops: [
         deploy({ version: { ...EMPTY, grants: [[4, 'admin']] } }),
         deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' }, failAt: 7, foreign: ['sso-dev'] }),
         deploy({ failAt: 0 }),

@@ -80,27 +80,36 @@ export function bindingFor(level: Level): KubeObject | undefined {
   const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }];
   if (level === 'cluster-view') {
     return {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: group, labels: { ...MANAGED_BY } },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects,
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: group, labels: { ...MANAGED_BY } },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+      subjects,
     };
   }
   const [verb, ns] = level.split(':');
   return {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: group, namespace: ns, labels: { ...MANAGED_BY } },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: verb }, subjects,
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: group, namespace: ns, labels: { ...MANAGED_BY } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: verb },
+    subjects,
   };
 }
 
 function hash(s: string): number {
   let h = 7;
-  for (const c of s) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+  for (const c of s) h = (h * 31 + c.charCodeAt(0)) % 4294967296;
   return h;
 }
 
 export function buildVersion(spec: VersionSpec, nodeGroups: NodeGroup[], era: Era = 'reconciler', legacy = false): Version {
   const seen = new Set<number>();
   const grants = spec.grants.filter(([i]) => !seen.has(i) && seen.add(i) !== undefined);
-  const mapRoles: Entry[] = [...nodeGroups.map(n => ({ ...NODE_ROLES[n], groups: [...NODE_ROLES[n].groups] })), { ...ADMIN, groups: [...ADMIN.groups] }];
+  const mapRoles: Entry[] = [
+    ...nodeGroups.map(n => ({ ...NODE_ROLES[n], groups: [...NODE_ROLES[n].groups] })),
+    { ...ADMIN, groups: [...ADMIN.groups] },
+  ];
   const mapUsers: Entry[] = [];
   const objects = new Map<string, KubeObject>();
   for (const [i, level] of grants) {
