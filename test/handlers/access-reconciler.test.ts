@@ -231,15 +231,19 @@ describe('aws-auth', () => {
   });
 
   test('foreign entries keep their YAML 1.1 meaning (a quoted "on" stays a string for aws-iam-authenticator)', async () => {
-    kube.put(AWS_AUTH_PATH, {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: { name: 'aws-auth', namespace: 'kube-system' },
-      data: { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Odd\n  username: "on"\n  groups: ["no", y]\n' },
-    });
+    const odd = '- rolearn: arn:aws:iam::111122223333:role/Odd\n  username: "on"\n  groups: ["no", "y"]\n';
+    kube.put(AWS_AUTH_PATH, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: odd } });
     await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles.startsWith(odd)).toBe(true);
     const asAuthenticatorReadsIt = YAML.parse(kube.get(AWS_AUTH_PATH).data.mapRoles, { version: '1.1' });
-    expect(asAuthenticatorReadsIt[0]).toEqual({ rolearn: 'arn:aws:iam::111122223333:role/Odd', username: 'on', groups: ['no', true] });
+    expect(asAuthenticatorReadsIt[0]).toEqual({ rolearn: 'arn:aws:iam::111122223333:role/Odd', username: 'on', groups: ['no', 'y'] });
+  });
+
+  test('a section with a value of the wrong type (an unquoted y is a boolean in YAML 1.1) is refused: newer authenticators ignore the whole section', async () => {
+    const odd = '- rolearn: arn:aws:iam::111122223333:role/Odd\n  username: odd\n  groups: [y]\n';
+    kube.put(AWS_AUTH_PATH, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: odd } });
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST)).rejects.toThrow(/aws-auth mapRoles has a value of the wrong type \(item 1's groups is not a list of strings\).*Nothing was written/);
+    expect(kube.writes()).toEqual([]);
   });
 
   test('a create that fails after its write landed takes its entries back (no Delete follows a failed create)', async () => {
@@ -266,8 +270,8 @@ describe('aws-auth', () => {
 
   test.each([
     ['a different entry for the same ARN (another case)', [{ ...DEV, rolearn: DEV.rolearn.toUpperCase().replace('ARN:AWS:IAM', 'arn:aws:iam'), groups: ['hand-made'] }], /aws-auth already maps .*did not write that entry/, undefined],
-    ['two foreign entries for one of its ARNs', [DEV, { ...DEV, groups: ['y'] }], /aws-auth has more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*mapRoles item 3 .*mapRoles item 4 /, undefined],
-    ['a wildcard entry that covers one of its ARNs', [{ rolearn: 'arn:aws:iam::111122223333:role/D*', username: 'wild', groups: ['y'] }], /more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*role\/D\*/, undefined],
+    ['two foreign entries for one of its ARNs', [DEV, { ...DEV, groups: ['yy'] }], /aws-auth has more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*mapRoles item 3 .*mapRoles item 4 /, undefined],
+    ['a wildcard entry that covers one of its ARNs', [{ rolearn: 'arn:aws:iam::111122223333:role/D*', username: 'wild', groups: ['yy'] }], /more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*role\/D\*/, undefined],
     ['a mapUsers entry for one of its role ARNs', [], /more than one entry that matches arn:aws:iam::111122223333:role\/Dev .*mapUsers item 2/, { userarn: DEV.rolearn, username: 'odd', groups: [] }],
   ])('fails safe on %s: error, no write', async (_what, extra, message, extraUser: object | undefined) => {
     // GIVEN

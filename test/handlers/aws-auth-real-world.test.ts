@@ -308,3 +308,61 @@ test('the record names the instance and how each entry came to the stack', async
     },
   });
 });
+
+describe('review findings (each failed before its fix)', () => {
+  test('an adopted entry put back as it was found keeps its own layout (three spaces after the dash), and the section stays readable', async () => {
+    const hand = '-   rolearn: arn:aws:iam::111122223333:role/Hand\n    username: u\n    groups: [g]\n';
+    putData({ mapRoles: YAML.stringify([NODE]) + hand });
+    const mine = { rolearn: 'arn:aws:iam::111122223333:role/Hand', username: 'u', groups: ['g'] };
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [mine]), api(kube), FAST);
+    await dispatch(awsAuthEvent('Update', [{ ...mine, groups: ['g', 'h'] }], [], { PhysicalResourceId }), api(kube), FAST);
+    await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST);
+    expect(kube.get(AWS_AUTH_PATH).data.mapRoles.startsWith(YAML.stringify([NODE]) + hand)).toBe(true);
+    expect(resolve(NODE_ROLE)).toEqual({ username: NODE.username, groups: NODE.groups });
+  });
+
+  test('an edit that would break another entry\'s alias is refused, and nothing is written', async () => {
+    const text = '- rolearn: arn:aws:iam::111122223333:role/Hand\n  username: u\n  groups: &g [system:bootstrappers, system:nodes]\n'
+      + `- rolearn: ${NODE_ROLE}\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: *g\n`;
+    putData({ mapRoles: text });
+    const mine = { rolearn: 'arn:aws:iam::111122223333:role/Hand', username: 'u', groups: ['system:bootstrappers', 'system:nodes'] };
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [mine]), api(kube), FAST);
+    const writes = kube.writes().length;
+    await expect(dispatch(awsAuthEvent('Update', [{ ...mine, groups: ['x'] }], [], { PhysicalResourceId }), api(kube), FAST))
+      .rejects.toThrow(/would change entries this stack did not write .*nothing was written/);
+    expect(kube.writes().length).toBe(writes);
+    expect(resolve(NODE_ROLE)?.groups).toEqual(['system:bootstrappers', 'system:nodes']);
+  });
+
+  test('an entry that cannot be removed (its section stopped parsing) stays recorded as the stack\'s', async () => {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const cm = kube.get(AWS_AUTH_PATH);
+    kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: `${cm.data.mapRoles}- rolearn: arn:aws:iam::111122223333:role/X\n  username: a\n  username: b\n` } });
+    await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(recordOf(kube).current.claims.map(c => c.arn)).toEqual([ADMIN.rolearn]);
+  });
+
+  test('an alias to no anchor in another section does not block a delete', async () => {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const cm = kube.get(AWS_AUTH_PATH);
+    kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapUsers: '- userarn: arn:aws:iam::111122223333:user/x\n  groups: *typo\n' } });
+    await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(YAML.parse(kube.get(AWS_AUTH_PATH).data.mapRoles) ?? []).toEqual([]);
+    expect(kube.get(AWS_AUTH_PATH).data.mapUsers).toBe('- userarn: arn:aws:iam::111122223333:user/x\n  groups: *typo\n');
+  });
+
+  test('another stack\'s unreadable record does not block this stack', async () => {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const cm = kube.get(AWS_AUTH_PATH);
+    kube.put(AWS_AUTH_PATH, { ...cm, metadata: { ...cm.metadata, annotations: { ...cm.metadata.annotations, 'owner.cdk-eks-access.io/deadbeef': '{truncated' } } });
+    await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+    expect(resolve(ADMIN.rolearn)).toBeUndefined();
+  });
+
+  test('annotations over Kubernetes\' 256 KiB are refused with the largest named, and nothing is written', async () => {
+    putData({ mapRoles: YAML.stringify([NODE]) }, { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(250_000) } });
+    const roles = Array.from({ length: 200 }, (_, i) => ({ rolearn: `arn:aws:iam::111122223333:role/R${i}`, username: `r${i}`, groups: ['g'] }));
+    await expect(dispatch(awsAuthEvent('Create', roles), api(kube), FAST)).rejects.toThrow(/annotations would take \d+ bytes, over Kubernetes' 262144 .*last-applied-configuration \(250048 bytes\)/);
+    expect(kube.writes()).toEqual([]);
+  });
+});

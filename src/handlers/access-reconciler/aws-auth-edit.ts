@@ -13,8 +13,11 @@ import { ParsedSection } from './aws-auth-read';
 export interface SectionEdits {
   /** Items to remove, by index. */
   readonly remove?: ReadonlySet<number>;
-  /** Items to replace, by index: the new item as JSON text. */
-  readonly replace?: ReadonlyMap<number, string>;
+  /**
+   * Items to replace, by index: the new item as JSON text, or `{ raw }`: the item's whole
+   * source as `itemSource` gave it (an entry put back as it was found).
+   */
+  readonly replace?: ReadonlyMap<number, string | { readonly raw: string }>;
   /** New items (JSON text), appended after the last item. */
   readonly append?: readonly string[];
 }
@@ -36,6 +39,18 @@ function blockSpan(text: string, range: [number, number]): { start: number; end:
   return { start, end, indent: text.slice(start, dash) };
 }
 
+/**
+ * The whole source of an item, to put it back later exactly: in a block sequence the lines
+ * it stands on (indent, `- `, comments on them), in a flow sequence its own text.
+ */
+export function itemSource(parsed: ParsedSection, index: number): string {
+  const item = parsed.items[index];
+  if (parsed.seq?.flow) return parsed.text.slice(item.range[0], item.range[1]);
+  const span = blockSpan(parsed.text, item.range);
+  const text = parsed.text.slice(span.start, span.end);
+  return text.endsWith('\n') ? text : `${text}\n`;
+}
+
 /** Applies `edits` to a section (any state; an empty or placeholder section is replaced by a new list). */
 export function editSection(parsed: ParsedSection, edits: SectionEdits): string {
   const remove = edits.remove ?? new Set<number>();
@@ -51,7 +66,8 @@ export function editSection(parsed: ParsedSection, edits: SectionEdits): string 
     const kept: string[] = [];
     items.forEach((item, i) => {
       if (remove.has(i)) return;
-      kept.push(replace.get(i) ?? text.slice(item.range[0], item.range[1]));
+      const r = replace.get(i);
+      kept.push(r === undefined ? text.slice(item.range[0], item.range[1]) : typeof r === 'string' ? r : r.raw);
     });
     kept.push(...append);
     const open = parsed.seq.range![0];
@@ -70,7 +86,9 @@ export function editSection(parsed: ParsedSection, edits: SectionEdits): string 
     last = span.end;
     if (!remove.has(i) && !replace.has(i)) return;
     out += text.slice(at, span.start);
-    if (replace.has(i)) out += `${span.indent}- ${replace.get(i)}\n`;
+    const r = replace.get(i);
+    // a flow item's text (the section was a flow sequence when it was taken) becomes an item line
+    if (r !== undefined) out += typeof r === 'string' || !/^\s*-/.test(r.raw) ? `${span.indent}- ${typeof r === 'string' ? r : r.raw.trim()}\n` : r.raw;
     at = span.end;
   });
   out += text.slice(at, last);

@@ -61,6 +61,12 @@ export interface ParsedSection {
   readonly text: string;
   /** The parsed document (for `state: 'list'`): positions of the sequence. */
   readonly seq?: YAML.YAMLSeq;
+  /**
+   * An item has a field of the wrong type (`groups: system:masters`). Older authenticators
+   * drop that field; newer ones drop the whole section and keep serving what they had read
+   * before, so what is written into such a section may never take effect.
+   */
+  readonly typeErrors?: string;
 }
 
 /** go-yaml v2's scalar resolution: YAML 1.1 without timestamps and base-60 numbers. */
@@ -117,7 +123,13 @@ export function readSection(section: Section, text: string | undefined): ParsedS
   if (isSkippable(source)) return { state: 'empty', items: [], text: source };
   const doc = YAML.parseDocument(source, GO_YAML_V2);
   if (doc.errors.length > 0) return { state: 'invalid', reason: `not valid YAML (${doc.errors[0].message.split('\n')[0]})`, items: [], text: source };
-  const value = doc.toJS({ maxAliasCount: 100 });
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // an alias to no anchor, or too many aliases: go-yaml fails the section too
+    return { state: 'invalid', reason: `not valid YAML (${(e as Error).message.split('\n')[0]})`, items: [], text: source };
+  }
   // null, and an empty string (`''`): the authenticator fails to decode it into a list and
   // drops the section, so it maps nothing; a placeholder, like `""`
   if (value === null || value === undefined || value === '') return { state: 'empty', items: [], text: source };
@@ -125,6 +137,7 @@ export function readSection(section: Section, text: string | undefined): ParsedS
     return { state: 'invalid', reason: `not a list (${value === null ? 'null' : typeof value})`, items: [], text: source };
   }
   const nodes = doc.contents.items;
+  let typeErrors: string | undefined;
   const items = value.map((raw: unknown, index: number): SectionItem => {
     const node = nodes[index] as YAML.Node | undefined;
     const range: [number, number] = node?.range ? [node.range[0], node.range[1]] : [0, 0];
@@ -133,6 +146,11 @@ export function readSection(section: Section, text: string | undefined): ParsedS
       return { index, arn: '', username: '', groups: [], valid: false, range };
     }
     const obj = raw as Record<string, unknown>;
+    const wrong = Object.entries({ [ARN_KEY[section]]: 'string', username: 'string', groups: 'list' }).find(([f, kind]) => {
+      const v = goField(obj, f);
+      return v !== undefined && v !== null && (kind === 'string' ? typeof v !== 'string' : !Array.isArray(v) || v.some(g => typeof g !== 'string'));
+    });
+    if (wrong && !typeErrors) typeErrors = `item ${index + 1}'s ${wrong[0]} is not a ${wrong[1]} of strings`.replace('a string of strings', 'a string');
     const arn = goString(goField(obj, ARN_KEY[section]));
     const username = goString(goField(obj, 'username'));
     const groups = goStrings(goField(obj, 'groups'));
@@ -142,7 +160,7 @@ export function readSection(section: Section, text: string | undefined): ParsedS
     const valid = (arn !== '') !== (sso !== undefined);
     return { index, arn, username, groups, ...(sso ? { sso } : {}), valid, range };
   });
-  return { state: 'list', items, text: source, seq: doc.contents };
+  return { state: 'list', items, text: source, seq: doc.contents, ...(typeErrors ? { typeErrors } : {}) };
 }
 
 /** One `*`/`?` glob, case-insensitively (ArnLike compares lower-cased ARNs in the authenticator). */

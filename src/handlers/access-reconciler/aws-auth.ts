@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { editSection } from './aws-auth-edit';
+import { editSection, itemSource } from './aws-auth-edit';
 import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection } from './aws-auth-read';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
@@ -191,14 +191,6 @@ function entryJson(section: Section, c: { arn: string; username: string; groups:
   return JSON.stringify({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
 }
 
-function parseJson(key: string, value: string): any {
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw new FailSafeError(`aws-auth annotation ${key} is not the JSON this library writes; nothing was written. Restore it or remove it by hand.`);
-  }
-}
-
 /** A record of the reconciler's first release (one annotation per physical id), read as a generation. */
 function legacyRecordGeneration(id: string, value: any): Generation {
   const adopted = new Set<string>((value.adopted ?? []).map((a: string) => keyOf(a)));
@@ -224,8 +216,20 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
   const myKey = recordKey(stack);
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
-    const parsed = parseJson(key, value);
-    const v2 = parsed?.v === 2;
+    let parsed: any;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = undefined;
+    }
+    if (key === myKey && (parsed?.v !== 2 || typeof parsed.current?.id !== 'string' || !Array.isArray(parsed.current?.claims))) {
+      throw new FailSafeError(`aws-auth annotation ${key} (this stack's record) is not the JSON this library writes; nothing was written. Restore it or remove it by hand.`);
+    }
+    if (parsed === null || typeof parsed !== 'object') {
+      console.error(`aws-auth annotation ${key} is not a record this library reads: ignored`);
+      continue;
+    }
+    const v2 = parsed?.v === 2 && parsed.current && Array.isArray(parsed.current.claims);
     const recordStack = String(parsed?.stack ?? '');
     const gens: Generation[] = v2
       ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
@@ -273,7 +277,7 @@ function legacyClaims(existing: ConfigMap | undefined, label: string | undefined
 /** The edits of one section, collected while planning. */
 class SectionPlan {
   public readonly remove = new Set<number>();
-  public readonly replace = new Map<number, string>();
+  public readonly replace = new Map<number, string | { readonly raw: string }>();
   public readonly append: string[] = [];
   constructor(public readonly section: Section, public readonly parsed: ParsedSection) {}
   public get changed(): boolean {
@@ -398,6 +402,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   };
   const claims: Claim[] = [];
   const wanted = new Set<string>();
+  const unreleased: Claim[] = [];
   const revoked = new Map<string, Claim>((mine && request.requestType !== 'Delete' ? mine.current.revoked ?? [] : []).map(c => [keyOf(c.arn), c]));
   for (const t of target) {
     const key = keyOf(t.arn);
@@ -411,6 +416,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     const plan = plans[t.section];
     if (plan.parsed.state === 'invalid') {
       refuse(`aws-auth ${t.section} is ${plan.parsed.reason}, so aws-iam-authenticator ignores all of it and ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
+      continue;
+    }
+    if (plan.parsed.typeErrors && !heldByKey.has(key)) {
+      refuse(`aws-auth ${t.section} has a value of the wrong type (${plan.parsed.typeErrors}): newer aws-iam-authenticator releases then ignore the whole section and keep serving what they read before, so ${t.arn} might never be granted. Fix that entry and deploy again.`);
       continue;
     }
     const matching = SECTIONS.flatMap(s => plans[s].parsed.items.filter(i => itemMatches(s, i, t.arn)).map(item => ({ s, item })));
@@ -463,7 +472,12 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   for (const [key, c] of heldByKey) {
     if (wanted.has(key)) continue;
     const plan = plans[c.section];
-    if (plan.parsed.state !== 'list') continue; // nothing of ours can be read there (nor is it effective)
+    if (plan.parsed.state !== 'list') {
+      // its entry cannot be taken out of a section that does not parse: the claim stays
+      // recorded, so a later operation removes it once the section is fixed
+      if (plan.parsed.state === 'invalid') unreleased.push(c);
+      continue;
+    }
     if (c.how !== 'created' && c.original === undefined && !(c.how === 'takenOver' && releaseTakenOver)) continue; // as it was found
     // values unknown ('' username): a claim of the first release, which recorded ARNs only
     const item = exactItems(plan, c.arn).find(i => sameValues(i, c) || c.username === '');
@@ -472,13 +486,18 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       plan.remove.add(item.index);
       if (c.how === 'takenOver' && request.requestType !== 'Delete') revoked.set(key, c);
     } else if (c.original !== undefined && sameValues(item, c)) {
-      plan.replace.set(item.index, c.original);
+      plan.replace.set(item.index, { raw: c.original });
     }
   }
 
   // the record
   const myKey = recordKey(owner.stack);
   for (const key of records.stale) delete annotations[key];
+  if (unreleased.length > 0) {
+    console.error(`aws-auth: ${unreleased.map(c => c.arn).join(', ')} could not be removed (their section does not parse); still recorded as this stack's`);
+    claims.push(...unreleased);
+    currentAfter ??= mine!.current;
+  }
   if (currentAfter) {
     const current: Generation = {
       id: currentAfter.id, logicalId: currentAfter.logicalId, claims, ...(revoked.size > 0 ? { revoked: [...revoked.values()] } : {}),
@@ -494,10 +513,11 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     delete annotations[LAST_APPLIED];
   }
 
+  assertAnnotationsFit(annotations);
   const data = { ...(existing?.data ?? {}) };
   for (const section of SECTIONS) {
     const plan = plans[section];
-    if (plan.changed) data[section] = editSection(plan.parsed, plan);
+    if (plan.changed) data[section] = verifiedEdit(plan);
   }
   if (!existing) {
     if (!currentAfter) return undefined;
@@ -516,6 +536,52 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   return { ...existing, metadata: { ...existing.metadata, labels, annotations }, data };
 }
 
+/** Whether `text` reads as `plan` meant: every item it did not touch as before, in order, and as many items as planned. */
+function readsAsPlanned(plan: SectionPlan, text: string): boolean {
+  const after = readSection(plan.section, text);
+  if (after.state === 'invalid') return false;
+  const expected: Array<SectionItem | undefined> = [];
+  plan.parsed.items.forEach((item, i) => {
+    if (!plan.remove.has(i)) expected.push(plan.replace.has(i) ? undefined : item);
+  });
+  plan.append.forEach(() => expected.push(undefined));
+  if (after.items.length !== expected.length) return false;
+  const same = (a: SectionItem, b: SectionItem) => a.arn === b.arn && a.username === b.username && a.valid === b.valid
+    && JSON.stringify(a.groups) === JSON.stringify(b.groups) && JSON.stringify(a.sso) === JSON.stringify(b.sso);
+  return expected.every((e, i) => e === undefined || same(e, after.items[i]));
+}
+
+/**
+ * The section's new text, checked by reading it back: an edit must never change what the
+ * stack did not write (an anchor another item's alias needs, a layout the text edit cannot
+ * follow). An entry put back as it was found falls back to its values as JSON; if the text
+ * still does not read as planned, nothing is written.
+ */
+function verifiedEdit(plan: SectionPlan): string {
+  const text = editSection(plan.parsed, plan);
+  if (readsAsPlanned(plan, text)) return text;
+  for (const [i, r] of plan.replace) {
+    if (typeof r === 'string') continue;
+    // block lines (`- …`) or a flow item (`{…}`): the section may have changed style since
+    const found = readSection(plan.section, r.raw).items[0] ?? readSection(plan.section, `[${r.raw}]`).items[0];
+    if (found) plan.replace.set(i, entryJson(plan.section, found));
+  }
+  const fallback = editSection(plan.parsed, plan);
+  if (readsAsPlanned(plan, fallback)) return fallback;
+  throw new FailSafeError(`editing aws-auth ${plan.section} would change entries this stack did not write (an anchor that another entry's alias uses, or a layout a text edit cannot follow); nothing was written. Rewrite the section as a plain list (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
+}
+
+/** Kubernetes' limit on all annotations of one object together (apimachinery's TotalAnnotationSizeLimitB). */
+export const MAX_ANNOTATIONS_BYTES = 256 * 1024;
+
+function assertAnnotationsFit(annotations: Record<string, string>) {
+  const sizes = Object.entries(annotations).map(([k, v]) => ({ k, n: Buffer.byteLength(k) + Buffer.byteLength(v) }));
+  const total = sizes.reduce((n, x) => n + x.n, 0);
+  if (total <= MAX_ANNOTATIONS_BYTES) return;
+  const biggest = sizes.sort((a, b) => b.n - a.n).slice(0, 3).map(x => `${x.k} (${x.n} bytes)`).join(', ');
+  throw new FailSafeError(`aws-auth's annotations would take ${total} bytes, over Kubernetes' ${MAX_ANNOTATIONS_BYTES} for one object; nothing was written. The largest: ${biggest}. A kubectl.kubernetes.io/last-applied-configuration left by kubectl apply can be removed by hand; otherwise grant fewer principals through aws-auth on this cluster (access entries have no such limit).`);
+}
+
 function withAnnotations(existing: ConfigMap, annotations: Record<string, string>): ConfigMap {
   return { ...existing, metadata: { ...existing.metadata, annotations } };
 }
@@ -526,7 +592,7 @@ function exactItems(plan: SectionPlan, arn: string): SectionItem[] {
 
 /** The item's own source text (its node, without the sequence's `- ` and the final newline). */
 function itemText(plan: SectionPlan, item: SectionItem): string {
-  return plan.parsed.text.slice(item.range[0], item.range[1]).replace(/\s+$/, '');
+  return itemSource(plan.parsed, item.index);
 }
 
 /**
