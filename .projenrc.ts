@@ -100,6 +100,11 @@ project.addTask('lint:templates', {
   exec: 'bash scripts/lint-templates.sh',
 });
 
+project.addTask('lifecycle:soak', {
+  description: 'A larger run of the reconciler lifecycle property (LIFECYCLE_RUNS, default 2000; LIFECYCLE_SEED to replay)',
+  exec: 'bash scripts/lifecycle-soak.sh',
+});
+
 project.addTask('bench', {
   description: 'Benchmark synthesis against plain aws-cdk-lib (prints a table with ratios)',
   env: { TS_NODE_PROJECT: 'test/tsconfig.json' },

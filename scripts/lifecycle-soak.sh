@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LIFECYCLE_RUNS="${1:-2000}"
-[ -n "${2:-}" ] && export LIFECYCLE_SEED="$2"
+# a new seed each run unless one is given (the test command runs a fixed one)
+export LIFECYCLE_SEED="${2:-${LIFECYCLE_SEED:-$RANDOM$RANDOM}}"
+echo "lifecycle soak: $LIFECYCLE_RUNS runs, seed $LIFECYCLE_SEED"
 exec npx jest --testTimeout=3600000 test/handlers/lifecycle/lifecycle.test.ts
