@@ -366,3 +366,19 @@ describe('review findings (each failed before its fix)', () => {
     expect(kube.writes()).toEqual([]);
   });
 });
+
+test('an earlier stack of the same name: its record is taken back together with this stack\'s, whatever their order', async () => {
+  const earlier = STACK_A.replace(/[0-9a-f]{12}$/, '00000000beef');
+  await dispatch(awsAuthEvent('Create', [DEV], [], { StackId: earlier }), api(kube), FAST);
+  const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+  // both records present, the earlier stack's first (as a retried write could leave them)
+  const mine = recordOf(kube);
+  const cm = kube.get(AWS_AUTH_PATH);
+  const earlierRecord = JSON.stringify({ v: 2, stack: earlier, current: { id: 'old', logicalId: 'AwsAuth', claims: [{ section: 'mapRoles', arn: DEV.rolearn, username: DEV.username, groups: DEV.groups, how: 'created' }] } });
+  kube.put(AWS_AUTH_PATH, { ...cm, data: { mapRoles: YAML.stringify([DEV, ADMIN]) }, metadata: { ...cm.metadata, annotations: { 'owner.cdk-eks-access.io/0000': earlierRecord, [Object.keys(cm.metadata.annotations)[0]]: JSON.stringify(mine) } } });
+
+  await dispatch(awsAuthEvent('Delete', [ADMIN], [], { PhysicalResourceId }), api(kube), FAST, STACK_DELETE);
+
+  expect(resolve(DEV.rolearn)).toBeUndefined();
+  expect(resolve(ADMIN.rolearn)).toBeUndefined();
+});

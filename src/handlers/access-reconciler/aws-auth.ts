@@ -213,6 +213,7 @@ interface Records {
 
 function readRecords(annotations: Record<string, string>, stack: string): Records {
   const result: Records = { stale: [], others: new Map() };
+  const absorbed: Generation[] = [];
   const myKey = recordKey(stack);
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
@@ -234,27 +235,22 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
     const gens: Generation[] = v2
       ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
       : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed)];
-    if (recordStack !== stack && isPredecessor(stack, recordStack)) {
-      // a deleted stack of the same name: its entries are this stack's to take back
-      result.stale.push(key);
-      const gen = gens[0];
-      const base = result.mine?.current;
-      result.mine = { v: 2, stack, current: { id: gen.id, logicalId: gen.logicalId, claims: [...(base?.claims ?? []), ...gen.claims] } };
-      continue;
-    }
-    if (recordStack !== stack) {
+    if (recordStack !== stack && !isPredecessor(stack, recordStack)) {
       for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
       continue;
     }
     if (v2 && key === myKey) {
       result.mine = { ...parsed, ...(parsed.previous ? { previous: decodePrevious(parsed.previous, parsed.current) } : {}) } as StackRecord;
     } else {
-      // the first release's records of this stack: their entries are this stack's
+      // the first release's records of this stack, or a deleted stack's of the same name:
+      // their entries are this stack's to take back
       result.stale.push(key);
-      const gen = gens[0];
-      const base = result.mine?.current;
-      result.mine = { v: 2, stack, current: { id: gen.id, logicalId: gen.logicalId, claims: [...(base?.claims ?? []), ...gen.claims] } };
+      absorbed.push(gens[0]);
     }
+  }
+  for (const gen of absorbed) {
+    const base = result.mine?.current ?? gen;
+    result.mine = { ...(result.mine ?? { v: 2, stack }), current: { ...base, claims: [...(result.mine?.current.claims ?? []), ...gen.claims] } };
   }
   return result;
 }
