@@ -33,10 +33,12 @@ export class AccessGrant {
     mappedArn: string;
     groups: string[];
     kubernetesObjects: Array<Record<string, any>>;
+    accessPolicy?: string;
     username: () => string;
     description: string;
   }): AccessGrant {
-    return new AccessGrant(props.principal, props.level, props.mappedArn, props.groups, props.kubernetesObjects, props.username, props.description);
+    return new AccessGrant(props.principal, props.level, props.mappedArn, props.groups, props.kubernetesObjects,
+      props.accessPolicy, props.username, props.description);
   }
 
   /** The principal granted. */
@@ -49,10 +51,21 @@ export class AccessGrant {
    * Path-less for roles, with the path for users; may contain tokens.
    */
   public readonly mappedArn: string;
-  /** The Kubernetes groups this grant maps the principal to (level group first, then `GrantOptions.groups`). */
+  /**
+   * The Kubernetes groups this grant maps the principal to (level group first, then
+   * `GrantOptions.groups`). Without the level's group where an access policy stands for
+   * the level and the cluster reads no aws-auth.
+   */
   public readonly groups: string[];
-  /** The RBAC objects this grant needs (shared with other grants of the same level). */
+  /** The RBAC objects this grant needs (shared with other grants of the same level; none where an access policy stands for the level). */
   public readonly kubernetesObjects: Array<Record<string, any>>;
+  /**
+   * The EKS access policy this grant associates with the principal's access entry, e.g.
+   * `AmazonEKSViewPolicy` (its scope is the level's namespace, or the cluster).
+   *
+   * @default - none: the level is written as Kubernetes groups and RBAC
+   */
+  public readonly accessPolicy?: string;
   /**
    * How messages name this grant: its level and principal, e.g. `the grant of
    * namespace-view(team-a) to role arn:aws:iam::111122223333:role/Dev`.
@@ -63,13 +76,14 @@ export class AccessGrant {
 
   private constructor(
     principal: AccessPrincipal, level: AccessLevel, mappedArn: string, groups: string[],
-    objects: Array<Record<string, any>>, username: () => string, description: string,
+    objects: Array<Record<string, any>>, accessPolicy: string | undefined, username: () => string, description: string,
   ) {
     this.principal = principal;
     this.level = level;
     this.mappedArn = mappedArn;
     this.groups = groups;
     this.kubernetesObjects = objects;
+    this.accessPolicy = accessPolicy;
     this.usernameOf = username;
     this.description = description;
   }

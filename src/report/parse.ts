@@ -18,6 +18,10 @@ export interface ParsedPrincipal {
   backends: Backend[];
   /** AmazonEKSClusterAdminPolicy on the access entry. */
   clusterAdminPolicy: boolean;
+  /** The access policies of the access entry (namespaces undefined: cluster scope). */
+  accessPolicies: Array<{ policy: string; namespaces?: string[] }>;
+  /** The groups of the access entry alone (EKS uses them, not aws-auth's, when both exist). */
+  accessEntryGroups: string[];
 }
 
 /** A raw aws-auth or access-entry row, for findings. */
@@ -113,6 +117,8 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
         groups: [],
         backends: [],
         clusterAdminPolicy: false,
+        accessPolicies: [],
+        accessEntryGroups: [],
       };
       cluster.principals.push(p);
     }
@@ -126,6 +132,8 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
     if (backend === 'access-entry') p.arn = arn; // the full ARN is the more precise one
     p.groups = Array.from(new Set([...p.groups, ...groups])).sort();
     p.clusterAdminPolicy = p.clusterAdminPolicy || adminPolicy;
+    if (backend === 'access-entry') p.accessEntryGroups = Array.from(new Set([...p.accessEntryGroups, ...groups])).sort();
+    return p;
   };
 
   for (const res of Object.values(resources)) {
@@ -152,7 +160,12 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
       const p = res.Properties;
       const admin = (p.AccessPolicies ?? []).some((a: any) => render(a.PolicyArn).endsWith('cluster-access-policy/AmazonEKSClusterAdminPolicy') && a.AccessScope?.Type === 'cluster');
       const arn = render(p.PrincipalArn);
-      addEntry(cluster, 'access-entry', arn, p.Username !== undefined ? render(p.Username) : arn, (p.KubernetesGroups ?? []).map(render), admin);
+      const principal = addEntry(cluster, 'access-entry', arn, p.Username !== undefined ? render(p.Username) : arn, (p.KubernetesGroups ?? []).map(render), admin);
+      for (const a of p.AccessPolicies ?? []) {
+        const policy = render(a.PolicyArn).split('cluster-access-policy/')[1] ?? render(a.PolicyArn);
+        const namespaces = a.AccessScope?.Type === 'namespace' ? (a.AccessScope.Namespaces ?? []).map(render) : undefined;
+        principal.accessPolicies.push(namespaces ? { policy, namespaces } : { policy });
+      }
     }
   }
   for (const c of clusters.values()) c.principals.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));

@@ -1,10 +1,14 @@
-import { isClusterAdmin, permissionsOf } from './evaluate';
+import { accessPolicyPermissions, isClusterAdmin, permissionsOf } from './evaluate';
 import { ParsedCluster, ParsedPrincipal } from './parse';
 
 /** What a principal may do, one short line per binding (or `cluster-admin`). */
 export function accessLines(c: ParsedCluster, p: ParsedPrincipal): string[] {
   const admin = isClusterAdmin(c, p);
   const lines = admin ? ['cluster-admin'] : [];
+  for (const perm of accessPolicyPermissions(c, p)) {
+    if (admin && perm.role.startsWith('AmazonEKSClusterAdminPolicy')) continue;
+    lines.push(`${perm.scope === '*' ? 'all namespaces' : `ns ${perm.scope}`}: access policy ${perm.role.replace(/ \(.*\)$/, '')}`);
+  }
   for (const perm of permissionsOf(c, p)) {
     const scope = perm.scope === '*' ? 'all namespaces' : `ns ${perm.scope}`;
     const what = perm.builtIn

@@ -158,7 +158,7 @@ export async function assumeRole(roleArn: string, sts: STSClient, retryDelayMs =
 
 export interface ConnectOptions {
   readonly region: string;
-  /** @default - AssumeRole of the connection's role */
+  /** @default - AssumeRole of the connection's role; without a role, the handler's own credentials */
   readonly credentials?: AwsCredentials;
   /** @default - the EKS client of the Lambda environment */
   readonly eks?: EKSClient;
@@ -183,11 +183,36 @@ export async function clusterAccessPoint(connection: ClusterConnection, eks: EKS
 
 /** Connects to the cluster of a resource's properties with an EKS token of its role. */
 export async function connect(connection: ClusterConnection, options: ConnectOptions): Promise<KubeApi> {
-  if (!connection.ClusterName || !connection.RoleArn) throw new Error('ClusterName and RoleArn are required');
-  const credentials = options.credentials ?? await assumeRole(connection.RoleArn, options.sts ?? new STSClient({ region: options.region }));
+  if (!connection.ClusterName) throw new Error('ClusterName is required');
+  const sts = options.sts ?? new STSClient({ region: options.region });
+  const credentials = options.credentials
+    ?? (connection.RoleArn ? await assumeRole(connection.RoleArn, sts) : await ownCredentials(sts));
   const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
   const token = await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
-  return new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
+  const api = new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
+  // the handler's own access entry is created just before its first resource, and EKS
+  // takes a few seconds to honour a new entry: wait for it (401) rather than fail
+  return connection.RoleArn ? api : waitUntilAuthorized(api);
+}
+
+/** The credentials of the handler's own execution role (the SDK's default chain, from the Lambda environment). */
+async function ownCredentials(sts: STSClient): Promise<AwsCredentials> {
+  const c = await sts.config.credentials();
+  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+}
+
+/**
+ * Returns `api` once the cluster accepts its token: `GET /api` (discovery, which every
+ * authenticated user may read) answers 401 while a new access entry propagates. At most
+ * `attempts` tries, `delayMs` apart (default 24 x 5 s: two minutes).
+ */
+export async function waitUntilAuthorized(api: KubeApi, delayMs = 5000, attempts = 24): Promise<KubeApi> {
+  for (let i = 1; ; i++) {
+    const res = await api.request('GET', '/api');
+    if (res.status !== 401) return api;
+    if (i >= attempts) throw new Error(`the cluster still answers 401 Unauthorized after ${attempts} tries ${delayMs / 1000} s apart; does the handler's role have its access entry?`);
+    await new Promise(r => setTimeout(r, delayMs));
+  }
 }
 
 /** Handles one event: connects to the cluster of its properties, then dispatches. */
