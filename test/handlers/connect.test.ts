@@ -7,10 +7,10 @@ import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@a
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { checkEksToken, startFakeKube } from './fake-kube';
+import { checkEksToken, FakeKube, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle } from '../../src/handlers/access-reconciler/index';
+import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle, waitUntilAuthorized } from '../../src/handlers/access-reconciler/index';
 import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
@@ -226,22 +226,26 @@ describe('connecting to the cluster', () => {
     await expect(assumeRole('arn:aws:iam::1:role/x', never as any, 1, 4)).rejects.toThrow('not authorized');
   });
 
-  test('assumes the role (real moto STS), and talks TLS verified against the cluster CA with an EKS token', async () => {
-    // GIVEN: a fake API server with a self-signed certificate (openssl)
+  /** A fake API server with a self-signed certificate (openssl), and the connection properties for it. */
+  async function tlsKube(run: (kube: FakeKube, connection: { ClusterName: string; Endpoint: string; CertificateAuthorityData: string }) => Promise<void>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-kube-tls-'));
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
     expect(made.status).toBe(0);
     const kube = await startFakeKube({ key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') });
-    const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
-    const connection = {
-      ClusterName: 'c',
-      RoleArn: 'arn:aws:iam::123456789012:role/Creation',
-      Endpoint: kube.endpoint,
-      CertificateAuthorityData: fs.readFileSync(cert).toString('base64'),
-    };
     try {
+      await run(kube, { ClusterName: 'c', Endpoint: kube.endpoint, CertificateAuthorityData: fs.readFileSync(cert).toString('base64') });
+    } finally {
+      await kube.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('assumes the role (real moto STS), and talks TLS verified against the cluster CA with an EKS token', async () => {
+    await tlsKube(async (kube, base) => {
+      const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
+      const connection = { ...base, RoleArn: 'arn:aws:iam::123456789012:role/Creation' };
       // WHEN
       const api = await connect(connection, { region: 'us-east-1', sts });
       const other = await connect({ ...connection, CertificateAuthorityData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64') }, { region: 'us-east-1', sts });
@@ -250,9 +254,25 @@ describe('connecting to the cluster', () => {
       expect((await api.request('GET', AWS_AUTH_PATH)).status).toBe(404);
       await expect(other.request('GET', AWS_AUTH_PATH)).rejects.toThrow();
       expect(kube.log).toHaveLength(1);
-    } finally {
-      await kube.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  });
+
+  test('without RoleArn (aws-eks-v2) it signs as itself, assumes nothing, and waits while its new access entry answers 401', async () => {
+    await tlsKube(async (kube, connection) => {
+      // GIVEN: an STS client that would fail any call (no AssumeRole may happen), with the
+      // Lambda's own credentials; the cluster answers 401 twice (the entry propagating)
+      const sts = new STSClient({ region: 'us-east-1', endpoint: 'https://sts.invalid', credentials: { accessKeyId: 'OWN', secretAccessKey: 'secret', sessionToken: 'session' } });
+      kube.faults.push({ status: 401 }, { status: 401 });
+
+      // WHEN
+      const api = await connect(connection, { region: 'us-east-1', sts, unauthorizedDelayMs: 1 });
+
+      // THEN: three discovery requests, then it works
+      expect(kube.log.map(l => `${l.method} ${l.path} ${l.status}`)).toEqual(['GET /api 401', 'GET /api 401', 'GET /api 404']);
+      expect((await api.request('GET', AWS_AUTH_PATH)).status).toBe(404);
+      // and gives up with the reason when the entry never works
+      kube.faults.push(...Array.from({ length: 3 }, () => ({ status: 401 })));
+      await expect(waitUntilAuthorized(api, 1, 3)).rejects.toThrow(/401 Unauthorized after 3 tries.*access entry/);
+    });
   });
 });

@@ -164,6 +164,8 @@ export interface ConnectOptions {
   readonly eks?: EKSClient;
   /** @default - the STS client of the Lambda environment (regional endpoint) */
   readonly sts?: STSClient;
+  /** Delay between tries while a new access entry propagates (401). @default 5000 */
+  readonly unauthorizedDelayMs?: number;
 }
 
 /** The endpoint and CA of the cluster: from the properties, else eks:DescribeCluster. */
@@ -192,7 +194,7 @@ export async function connect(connection: ClusterConnection, options: ConnectOpt
   const api = new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
   // the handler's own access entry is created just before its first resource, and EKS
   // takes a few seconds to honour a new entry: wait for it (401) rather than fail
-  return connection.RoleArn ? api : waitUntilAuthorized(api);
+  return connection.RoleArn ? api : waitUntilAuthorized(api, options.unauthorizedDelayMs);
 }
 
 /** The credentials of the handler's own execution role (the SDK's default chain, from the Lambda environment). */
