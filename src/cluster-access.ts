@@ -66,11 +66,12 @@ interface Chunk {
 }
 
 /**
- * Access to one aws-eks cluster: collects grants and renders them into the cluster's
- * aws-auth ConfigMap and/or EKS access entries (one entry per principal, as the
- * authentication mode requires) and into generated RBAC objects.
+ * Access to one EKS cluster (aws-eks or aws-eks-v2): collects grants and renders them into
+ * the cluster's aws-auth ConfigMap and/or EKS access entries (one entry per principal, as
+ * the authentication mode requires), with EKS access policies or generated RBAC objects.
  *
- * Get it with `ClusterAccess.of(cluster)`; there is one per cluster.
+ * Get it with `ClusterAccess.of(cluster)` (aws-eks) or `ClusterAccess.ofV2(cluster)`
+ * (aws-eks-v2); there is one per cluster.
  *
  * Everything that goes into the cluster is written by the library's own reconciler (one
  * Lambda function behind the CDK provider framework, per cluster), which owns exactly
@@ -81,7 +82,8 @@ interface Chunk {
  * and `mastersRole` are written by the same reconciler.
  *
  * What it adds to the template: the reconciler (2 functions, 2 roles, 2 policies, a log
- * group; only when something is written into the cluster, not for access entries alone), one
+ * group, and on aws-eks-v2 one access entry for itself; only when something is written
+ * into the cluster, not for access entries and access policies alone), one
  * `Custom::CdkEksAccessAwsAuth` in CONFIG_MAP and API_AND_CONFIG_MAP modes, one
  * `AWS::EKS::AccessEntry` per principal in API and API_AND_CONFIG_MAP modes, one
  * `Custom::CdkEksAccessNamespaces` when grants use namespaces, and as few
@@ -89,7 +91,9 @@ interface Chunk {
  */
 export class ClusterAccess extends Construct {
   /**
-   * The access of an aws-eks `cluster`, created on first use. Works for any aws-cdk-lib
+   * The access of an aws-eks `cluster`, created on first use.
+   *
+   * Works for any aws-cdk-lib
    * `eks.Cluster` (not only `EksCluster`) and for clusters imported with
    * `eks.Cluster.fromClusterAttributes` with a `kubectlRoleArn` (or `kubectlProvider`)
    * whose role holds cluster admin. An imported cluster is written through aws-auth (its
@@ -102,7 +106,7 @@ export class ClusterAccess extends Construct {
    * only (CONFIG_MAP, or imported).
    *
    * @param cluster an aws-cdk-lib/aws-eks cluster, defined in the app or imported
-   * @param options how grants are written; given on the first call (later calls may leave them out)
+   * @param options how grants are written, given on the first call (later calls may leave them out)
    */
   public static of(cluster: eks.ICluster, options?: ClusterAccessOptions): ClusterAccess {
     if ((cluster as unknown) instanceof eksv2.Cluster || isV2Import(cluster)) {
@@ -115,8 +119,10 @@ export class ClusterAccess extends Construct {
   }
 
   /**
-   * The access of an aws-eks-v2 `cluster` (`eksv2.Cluster`, or imported with
-   * `eksv2.Cluster.fromClusterAttributes`), created on first use. aws-eks-v2 clusters use
+   * The access of an aws-eks-v2 `cluster`, created on first use.
+   *
+   * For `eksv2.Cluster`, and clusters imported with `eksv2.Cluster.fromClusterAttributes`
+   * (no kubectl provider needed). aws-eks-v2 clusters use
    * the API authentication mode: every principal gets one `AWS::EKS::AccessEntry`; the
    * built-in levels are EKS access policies by default, so granting only those adds no
    * Lambda and no custom resource. Custom levels (and built-in levels with
@@ -128,7 +134,7 @@ export class ClusterAccess extends Construct {
    * an earlier call for the same cluster.
    *
    * @param cluster an aws-cdk-lib/aws-eks-v2 cluster, defined in the app or imported
-   * @param options how grants are written; given on the first call (later calls may leave them out)
+   * @param options how grants are written, given on the first call (later calls may leave them out)
    */
   public static ofV2(cluster: eksv2.ICluster, options?: ClusterAccessOptions): ClusterAccess {
     if (!(cluster instanceof eksv2.Cluster) && !isV2Import(cluster)) {

@@ -62,10 +62,12 @@ export interface EksClusterProps {
   readonly authenticationMode?: eks.AuthenticationMode;
 
   /**
-   * How the built-in levels are written: Kubernetes groups and RBAC (through the
-   * library's reconciler), or EKS access policies on each principal's access entry (API and
-   * API_AND_CONFIG_MAP modes only; in API mode, granting only built-in levels then needs no
-   * reconciler). See `ClusterAccessOptions.builtInLevelBackend`.
+   * How the built-in levels are written.
+   *
+   * Kubernetes groups and RBAC (through the library's reconciler), or EKS access policies
+   * on each principal's access entry (API and API_AND_CONFIG_MAP modes only; in API mode,
+   * granting only built-in levels then needs no reconciler). See
+   * `ClusterAccessOptions.builtInLevelBackend`.
    *
    * @default BuiltInLevelBackend.RBAC
    */

@@ -57,7 +57,11 @@ export class AccessGrant {
    * the level and the cluster reads no aws-auth.
    */
   public readonly groups: string[];
-  /** The RBAC objects this grant needs (shared with other grants of the same level; none where an access policy stands for the level). */
+  /**
+   * The RBAC objects this grant needs.
+   *
+   * Shared with other grants of the same level; none where an access policy stands for the level.
+   */
   public readonly kubernetesObjects: Array<Record<string, any>>;
   /**
    * The EKS access policy this grant associates with the principal's access entry, e.g.
