@@ -15,6 +15,7 @@ import { AccessPrincipal } from './principal';
 import { BoundPrincipal } from './private/bound-principal';
 import { ClusterConstruct, sameCluster } from './private/cluster-identity';
 import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
+import { grantDescribeCluster } from './private/describe-cluster';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
 import { ReconcilerProvider } from './private/reconciler-provider';
@@ -183,6 +184,8 @@ export class ClusterAccess extends Construct {
   private readonly bound: BoundPrincipal[] = [];
   /** merge key of the model -> the levels granted to that principal */
   private readonly levels = new Map<string, AccessLevel[]>();
+  /** merge keys of the principals that got eks:DescribeCluster */
+  private readonly describing = new Set<string>();
   private readonly objects = new Map<string, KubeObject>();
   private readonly chunks = new Map<string, Chunk>();
   private readonly namespaces = new Set<string>();
@@ -339,7 +342,9 @@ export class ClusterAccess extends Construct {
    */
   public _grantAdmin(owner: Construct, principal: AccessPrincipal): AccessGrant {
     const level = AccessLevel.clusterAdmin();
-    return this.addGrant(principal, level, {},
+    // describeCluster: EksCluster gives a role it creates eks:DescribeCluster itself, and
+    // leaves a given adminRole's permissions to its owner
+    return this.addGrant(principal, level, { describeCluster: false },
       `the admin grant of EksCluster ${owner.node.path} (${level.toString()} to ${principal.description})`);
   }
 
@@ -382,6 +387,9 @@ export class ClusterAccess extends Construct {
     if (added) this.syncChunks();
 
     const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;
+    if (!this.describing.has(bound.key) && grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`)) {
+      this.describing.add(bound.key);
+    }
     const grant = AccessGrant._create({
       principal,
       level,
@@ -389,6 +397,7 @@ export class ClusterAccess extends Construct {
       groups,
       kubernetesObjects: objects,
       accessPolicy: policy?.policy,
+      describeCluster: this.describing.has(bound.key),
       username: () => this.model.entry(bound.key)!.username,
       description,
     });

@@ -22,6 +22,20 @@ export interface GrantOptions {
    * @default - only the level's group
    */
   readonly groups?: string[];
+
+  /**
+   * Whether the role or user also gets `eks:DescribeCluster` on this cluster (through
+   * `iam.Grant.addToPrincipal`), which `aws eks update-kubeconfig` needs.
+   *
+   * `true` on a principal given by ARN (including SSO permission-set roles) or on an
+   * immutable import throws: no policy can be attached to it. The access report prints
+   * the statement for every principal that does not get it.
+   *
+   * @default - true for roles and users created in the app (`iam.Role`, `iam.User`); false
+   * for imported ones (attaching a policy to an SSO, service-linked or externally managed
+   * role fails the deploy) and for principals given by ARN
+   */
+  readonly describeCluster?: boolean;
 }
 
 /** What one grant produced. */
@@ -34,11 +48,11 @@ export class AccessGrant {
     groups: string[];
     kubernetesObjects: Array<Record<string, any>>;
     accessPolicy?: string;
+    describeCluster: boolean;
     username: () => string;
     description: string;
   }): AccessGrant {
-    return new AccessGrant(props.principal, props.level, props.mappedArn, props.groups, props.kubernetesObjects,
-      props.accessPolicy, props.username, props.description);
+    return new AccessGrant(props);
   }
 
   /** The principal granted. */
@@ -71,6 +85,11 @@ export class AccessGrant {
    */
   public readonly accessPolicy?: string;
   /**
+   * Whether this grant (or an earlier one to the same principal) gave the role or user
+   * `eks:DescribeCluster` on the cluster (see `GrantOptions.describeCluster`).
+   */
+  public readonly describeCluster: boolean;
+  /**
    * How messages name this grant: its level and principal, e.g. `the grant of
    * namespace-view(team-a) to role arn:aws:iam::111122223333:role/Dev`.
    */
@@ -78,18 +97,26 @@ export class AccessGrant {
 
   private readonly usernameOf: () => string;
 
-  private constructor(
-    principal: AccessPrincipal, level: AccessLevel, mappedArn: string, groups: string[],
-    objects: Array<Record<string, any>>, accessPolicy: string | undefined, username: () => string, description: string,
-  ) {
-    this.principal = principal;
-    this.level = level;
-    this.mappedArn = mappedArn;
-    this.groups = groups;
-    this.kubernetesObjects = objects;
-    this.accessPolicy = accessPolicy;
-    this.usernameOf = username;
-    this.description = description;
+  private constructor(props: {
+    principal: AccessPrincipal;
+    level: AccessLevel;
+    mappedArn: string;
+    groups: string[];
+    kubernetesObjects: Array<Record<string, any>>;
+    accessPolicy?: string;
+    describeCluster: boolean;
+    username: () => string;
+    description: string;
+  }) {
+    this.principal = props.principal;
+    this.level = props.level;
+    this.mappedArn = props.mappedArn;
+    this.groups = props.groups;
+    this.kubernetesObjects = props.kubernetesObjects;
+    this.accessPolicy = props.accessPolicy;
+    this.describeCluster = props.describeCluster;
+    this.usernameOf = props.username;
+    this.description = props.description;
   }
 
   /** The principal's Kubernetes username, after merging all grants to it. */

@@ -6,8 +6,8 @@ import { IConstruct } from 'constructs';
 import { TEST_APP_PROPS } from './util';
 import { buildExampleStack } from '../examples/app';
 import { buildImportedStack } from '../examples/app-imported';
-import { buildV28Stack } from '../examples/app-v28';
 import { buildV2Stack } from '../examples/app-v2';
+import { buildV28Stack } from '../examples/app-v28';
 
 /**
  * cdk-nag's AwsSolutions pack over the examples. Resources this library creates (the admin

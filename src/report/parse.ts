@@ -22,6 +22,8 @@ export interface ParsedPrincipal {
   accessPolicies: Array<{ policy: string; namespaces?: string[] }>;
   /** The groups of the access entry alone (EKS uses them, not aws-auth's, when both exist). */
   accessEntryGroups: string[];
+  /** Whether the template gives the role or user `eks:DescribeCluster` on this cluster. */
+  describeCluster: boolean;
 }
 
 /** A raw aws-auth or access-entry row, for findings. */
@@ -36,6 +38,10 @@ export interface RawEntry {
 export interface ParsedCluster {
   /** `<stack>/<logical id>` */
   id: string;
+  /** The cluster's name as the template renders it (`${LogicalId}` when generated at deploy time). */
+  name: string;
+  /** The cluster's ARN as the template renders it. */
+  arn: string;
   authenticationMode: string;
   principals: ParsedPrincipal[];
   raw: RawEntry[];
@@ -80,6 +86,34 @@ function parseList(text: unknown): any[] {
   return Array.isArray(parsed) ? parsed : [];
 }
 
+/**
+ * Marks the principals whose role or user gets `eks:DescribeCluster` on the cluster from
+ * an `AWS::IAM::Policy` of the template: attached by `Ref` (a role or user of the template,
+ * whose ARN the entries render as `${Id}` or `${Id.Arn}`) or by name (an import).
+ */
+function markDescribeCluster(resources: Record<string, any>, clusters: Map<string, ParsedCluster>) {
+  for (const res of Object.values(resources)) {
+    if (res.Type !== 'AWS::IAM::Policy') continue;
+    for (const st of res.Properties?.PolicyDocument?.Statement ?? []) {
+      if (st.Effect !== 'Allow' || ![st.Action].flat().some((a: unknown) => a === 'eks:DescribeCluster' || a === 'eks:*' || a === '*')) continue;
+      const targets = [st.Resource].flat().map(render);
+      for (const [id, cluster] of clusters) {
+        if (!targets.some(t => t === '*' || t === cluster.arn || t.includes(`\${${id}`))) continue;
+        for (const ref of [...(res.Properties.Roles ?? []), ...(res.Properties.Users ?? [])]) {
+          const r = render(ref);
+          const byRef = /^\$\{([^.}]+)\}$/.exec(r)?.[1];
+          for (const p of cluster.principals) {
+            const match = byRef !== undefined
+              ? p.arn.includes(`\${${byRef}}`) || p.arn.includes(`\${${byRef}.Arn}`)
+              : new RegExp(`:(role|user)/(.*/)?${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i').test(p.arn);
+            if (match) p.describeCluster = true;
+          }
+        }
+      }
+    }
+  }
+}
+
 /** Every EKS cluster in one template, with its principals and Kubernetes objects. */
 export function parseTemplate(stackName: string, template: any): ParsedCluster[] {
   const resources: Record<string, any> = template?.Resources ?? {};
@@ -87,8 +121,11 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
   for (const [id, res] of Object.entries(resources)) {
     if (res.Type === 'Custom::AWSCDK-EKS-Cluster' || res.Type === 'AWS::EKS::Cluster') {
       const config = res.Type === 'AWS::EKS::Cluster' ? res.Properties : res.Properties?.Config;
+      const name = res.Type === 'AWS::EKS::Cluster' ? res.Properties?.Name : res.Properties?.Config?.name;
       clusters.set(id, {
         id: `${stackName}/${id}`,
+        name: name !== undefined ? render(name) : `\${${id}}`,
+        arn: `\${${id}.Arn}`,
         authenticationMode: config?.accessConfig?.authenticationMode ?? config?.AccessConfig?.AuthenticationMode ?? 'CONFIG_MAP',
         principals: [],
         raw: [],
@@ -119,6 +156,7 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
         clusterAdminPolicy: false,
         accessPolicies: [],
         accessEntryGroups: [],
+        describeCluster: false,
       };
       cluster.principals.push(p);
     }
@@ -168,6 +206,7 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
       }
     }
   }
+  markDescribeCluster(resources, clusters);
   for (const c of clusters.values()) c.principals.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
   return Array.from(clusters.values());
 }

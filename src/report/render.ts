@@ -34,7 +34,30 @@ function rows(c: ParsedCluster): string[][] {
 }
 
 export function toText(clusters: ParsedCluster[]): string {
-  return clusters.map(c => `Cluster ${c.id} (${c.authenticationMode})\n\n${table(HEADERS, rows(c))}\n`).join('\n');
+  return clusters.map(c => `Cluster ${c.id} (${c.authenticationMode})\n\n${table(HEADERS, rows(c))}\n\n${kubectlAccess(c).join('\n')}\n`).join('\n');
+}
+
+/**
+ * How each principal gets kubectl working: its `aws eks update-kubeconfig` command
+ * (`--role-arn` for a role to assume, `--profile` for an IAM Identity Center permission
+ * set, nothing for a user), and for a principal the template does not give
+ * `eks:DescribeCluster`, the IAM statement it needs and where it belongs.
+ */
+export function kubectlAccess(c: ParsedCluster): string[] {
+  const out = ['kubectl access (aws eks update-kubeconfig needs eks:DescribeCluster):'];
+  const statement = JSON.stringify({ Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: c.arn });
+  for (const p of c.principals) {
+    const base = `aws eks update-kubeconfig --name ${c.name} --region \${AWS::Region}`;
+    const isUser = /:user\//.test(p.arn);
+    const command = p.permissionSetName !== undefined ? `${base} --profile <your profile of permission set ${p.permissionSetName}>`
+      : isUser ? base : `${base} --role-arn ${p.arn}`;
+    out.push(`  ${p.display}`, `    ${command}`);
+    if (!p.describeCluster) {
+      const where = p.permissionSetName !== undefined ? `in permission set ${p.permissionSetName} (IAM Identity Center)` : `on ${isUser ? 'the user' : 'the role'}`;
+      out.push(`    needs ${where}: ${statement}`);
+    }
+  }
+  return out;
 }
 
 function mermaidId(prefix: string, value: string): string {
@@ -84,6 +107,8 @@ export function toData(clusters: ParsedCluster[]): unknown {
       groups: p.groups,
       via: p.backends,
       clusterAdmin: isClusterAdmin(c, p) !== undefined,
+      accessPolicies: p.accessPolicies,
+      describeCluster: p.describeCluster,
       permissions: permissionsOf(c, p).map(perm => ({
         scope: perm.scope, group: perm.group, binding: perm.binding, role: perm.role, builtIn: perm.builtIn, rules: perm.rules,
       })),
