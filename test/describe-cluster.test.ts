@@ -26,8 +26,9 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     expect([g1.describeCluster, g2.describeCluster, g3.describeCluster]).toEqual([true, true, true]);
     const clusterArn = { 'Fn::GetAtt': [stack.getLogicalId(cluster.cluster.node.findChild('Resource').node.findChild('Resource').node.defaultChild as any), 'Arn'] };
     const found = describeStatements(Template.fromStack(stack));
-    const forRole = found.filter(s => JSON.stringify(s.roles) === JSON.stringify([{ Ref: stack.getLogicalId(role.node.defaultChild as iam.CfnRole) }]));
-    const forUser = found.filter(s => JSON.stringify(s.users) === JSON.stringify([{ Ref: stack.getLogicalId(user.node.defaultChild as iam.CfnUser) }]));
+    const refOf = (c: iam.Role | iam.User) => JSON.stringify([{ Ref: stack.getLogicalId(c.node.defaultChild as iam.CfnRole) }]);
+    const forRole = found.filter(s => JSON.stringify(s.roles) === refOf(role));
+    const forUser = found.filter(s => JSON.stringify(s.users) === refOf(user));
     expect(forRole).toEqual([{ resource: clusterArn, roles: expect.anything(), users: [] }]);
     expect(forUser).toEqual([{ resource: clusterArn, roles: [], users: expect.anything() }]);
   });
@@ -75,7 +76,8 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     const stack = testStack();
     const adminRole = new iam.Role(stack, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
     testCluster(stack, { adminRole, adminPrincipal: undefined });
-    expect(JSON.stringify(describeStatements(Template.fromStack(stack)))).not.toContain(stack.getLogicalId(adminRole.node.defaultChild as iam.CfnRole));
+    const adminId = stack.getLogicalId(adminRole.node.defaultChild as iam.CfnRole);
+    expect(JSON.stringify(describeStatements(Template.fromStack(stack)))).not.toContain(adminId);
   });
 
   test('the report prints each principal\'s update-kubeconfig command, and the statement for those that lack it', () => {

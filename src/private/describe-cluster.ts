@@ -23,7 +23,9 @@ import { AccessPrincipalType } from '../principal';
  * @returns whether the statement was added (false when not asked for)
  * @throws when asked for a principal the app cannot attach a policy to
  */
-export function grantDescribeCluster(scope: Construct, bound: BoundPrincipal, clusterArn: string, asked: boolean | undefined, context: string): boolean {
+export function grantDescribeCluster(
+  scope: Construct, bound: BoundPrincipal, clusterArn: string, asked: boolean | undefined, context: string,
+): boolean {
   const source = bound.source;
   const created = source instanceof iam.Role || source instanceof iam.User;
   if (!(asked ?? created)) return false;

@@ -227,7 +227,8 @@ describe('connecting to the cluster', () => {
   });
 
   /** A fake API server with a self-signed certificate (openssl), and the connection properties for it. */
-  async function tlsKube(run: (kube: FakeKube, connection: { ClusterName: string; Endpoint: string; CertificateAuthorityData: string }) => Promise<void>) {
+  type TlsConnection = { ClusterName: string; Endpoint: string; CertificateAuthorityData: string };
+  async function tlsKube(run: (kube: FakeKube, connection: TlsConnection) => Promise<void>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-kube-tls-'));
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
