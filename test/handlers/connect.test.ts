@@ -258,22 +258,37 @@ describe('connecting to the cluster', () => {
     });
   });
 
-  test('without RoleArn (aws-eks-v2) it signs as itself, assumes nothing, and waits while its new access entry answers 401', async () => {
+  test('without RoleArn (aws-eks-v2) it signs as itself, assumes nothing, and waits while its new access entry answers 401 or 403', async () => {
     await tlsKube(async (kube, connection) => {
       // GIVEN: an STS client that would fail any call (no AssumeRole may happen), with the
-      // Lambda's own credentials; the cluster answers 401 twice (the entry propagating)
+      // Lambda's own credentials; the cluster refuses twice (the entry, then its policy, propagating)
       const sts = new STSClient({ region: 'us-east-1', endpoint: 'https://sts.invalid', credentials: { accessKeyId: 'OWN', secretAccessKey: 'secret', sessionToken: 'session' } });
-      kube.faults.push({ status: 401 }, { status: 401 });
+      kube.faults.push({ status: 401 }, { status: 403 });
 
       // WHEN
       const api = await connect(connection, { region: 'us-east-1', sts, unauthorizedDelayMs: 1 });
 
-      // THEN: three discovery requests, then it works
-      expect(kube.log.map(l => `${l.method} ${l.path} ${l.status}`)).toEqual(['GET /api 401', 'GET /api 401', 'GET /api 404']);
+      // THEN: a request that needs cluster-wide permission, tried until it is not refused
+      expect(kube.log.map(l => `${l.method} ${l.path} ${l.status}`)).toEqual([
+        'GET /api/v1/namespaces 401', 'GET /api/v1/namespaces 403', 'GET /api/v1/namespaces 200',
+      ]);
       expect((await api.request('GET', AWS_AUTH_PATH)).status).toBe(404);
-      // and gives up with the reason when the entry never works
-      kube.faults.push(...Array.from({ length: 3 }, () => ({ status: 401 })));
-      await expect(waitUntilAuthorized(api, 1, 3)).rejects.toThrow(/401 Unauthorized after 3 tries.*access entry/);
     });
   });
+
+  test('the wait signs a new token for every try (the API server caches refusals per token), retries unreachable tries, and gives up with the reason', async () => {
+    const answers: Array<number | Error> = [401, new Error('socket hang up'), 403, 200];
+    let made = 0;
+    const api = await waitUntilAuthorized(async () => {
+      made++;
+      return { request: async () => { const a = answers.shift()!; if (a instanceof Error) throw a; return { status: a, body: {} }; } };
+    }, 1, 10);
+    expect(made).toBe(4);
+    expect(api).toBeDefined();
+    let tries = 0;
+    await expect(waitUntilAuthorized(async () => ({ request: async () => { tries++; return { status: 403, body: {} }; } }), 1, 3))
+      .rejects.toThrow(/still refuses the handler's own role after 3 tries.*403 Forbidden.*AmazonEKSClusterAdminPolicy/);
+    expect(tries).toBe(3);
+  });
+
 });

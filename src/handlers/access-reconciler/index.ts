@@ -190,11 +190,14 @@ export async function connect(connection: ClusterConnection, options: ConnectOpt
   const credentials = options.credentials
     ?? (connection.RoleArn ? await assumeRole(connection.RoleArn, sts) : await ownCredentials(sts));
   const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
-  const token = await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
-  const api = new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
+  const api = async () => new HttpKubeApi({
+    endpoint: access.endpoint,
+    token: await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials }),
+    certificateAuthority: access.certificateAuthority,
+  });
   // the handler's own access entry is created just before its first resource, and EKS
-  // takes a few seconds to honour a new entry: wait for it (401) rather than fail
-  return connection.RoleArn ? api : waitUntilAuthorized(api, options.unauthorizedDelayMs);
+  // takes a while to honour a new entry and its policy: wait for it rather than fail
+  return connection.RoleArn ? api() : waitUntilAuthorized(api, options.unauthorizedDelayMs);
 }
 
 /** The credentials of the handler's own execution role (the SDK's default chain, from the Lambda environment). */
@@ -204,15 +207,25 @@ async function ownCredentials(sts: STSClient): Promise<AwsCredentials> {
 }
 
 /**
- * Returns `api` once the cluster accepts its token: `GET /api` (discovery, which every
- * authenticated user may read) answers 401 while a new access entry propagates. At most
- * `attempts` tries, `delayMs` apart (default 24 x 5 s: two minutes).
+ * A connection once the cluster lets the handler's own role list namespaces, which needs
+ * the cluster-admin access policy of its access entry: while the new entry or its policy
+ * association propagates, the API answers 401 or 403. Each try signs a new token (the
+ * API server caches the answer for a token, failures included, for about two minutes),
+ * and a request that fails to reach the server is tried again. At most `attempts` tries,
+ * `delayMs` apart (default 30 x 5 s: 150 s; see the time budget in kube.ts).
  */
-export async function waitUntilAuthorized(api: KubeApi, delayMs = 5000, attempts = 24): Promise<KubeApi> {
+export async function waitUntilAuthorized(connect: () => Promise<KubeApi>, delayMs = 5000, attempts = 30): Promise<KubeApi> {
+  let last = '';
   for (let i = 1; ; i++) {
-    const res = await api.request('GET', '/api');
-    if (res.status !== 401) return api;
-    if (i >= attempts) throw new Error(`the cluster still answers 401 Unauthorized after ${attempts} tries ${delayMs / 1000} s apart; does the handler's role have its access entry?`);
+    const api = await connect();
+    try {
+      const res = await api.request('GET', '/api/v1/namespaces?limit=1');
+      if (res.status !== 401 && res.status !== 403) return api;
+      last = `${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (i >= attempts) throw new Error(`the cluster still refuses the handler's own role after ${attempts} tries ${delayMs / 1000} s apart (${last}); does its access entry exist with AmazonEKSClusterAdminPolicy?`);
     await new Promise(r => setTimeout(r, delayMs));
   }
 }
