@@ -184,6 +184,7 @@ export class ClusterAccess extends Construct {
   private readonly bound: BoundPrincipal[] = [];
   /** merge key of the model -> the levels granted to that principal */
   private readonly levels = new Map<string, AccessLevel[]>();
+  private warnedAdminPolicy = false;
   /** merge keys of the principals that got eks:DescribeCluster */
   private readonly describing = new Set<string>();
   private readonly objects = new Map<string, KubeObject>();
@@ -364,6 +365,11 @@ export class ClusterAccess extends Construct {
       throw new Error(`${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
     }
 
+    if (policyBacked && level.name === 'namespace-admin' && !this.warnedAdminPolicy) {
+      this.warnedAdminPolicy = true;
+      Annotations.of(this).addWarningV2(WARNINGS.adminPolicyCannotDelegate,
+        `${description} is written as AmazonEKSAdminPolicy, with which the principal cannot create or change Roles and RoleBindings: Kubernetes lets a user write them only with their permissions held through RBAC or with the escalate and bind verbs, and access policies give neither (aws/containers-roadmap#2682). If namespace admins grant access to others, use builtInLevelBackend RBAC.`);
+    }
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
     const groups = Array.from(new Set([...(asRbac ? [level.group] : []), ...(options.groups ?? [])]));

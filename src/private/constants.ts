@@ -49,6 +49,7 @@ export const WARNINGS = {
   importedKubectlRoleTrust: 'cdk-eks-access:importedKubectlRoleTrust',
   importedAuthenticationMode: 'cdk-eks-access:importedClusterAuthenticationMode',
   bootstrapCreatorAdmin: 'cdk-eks-access:bootstrapClusterCreatorAdmin',
+  adminPolicyCannotDelegate: 'cdk-eks-access:adminPolicyCannotDelegate',
 };
 
 /** Stable ids of the library's synth errors (in the message, so users can search for them and tests can match them). */
