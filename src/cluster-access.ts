@@ -221,6 +221,9 @@ export class ClusterAccess extends Construct {
           .map(l => accessPolicyOf(l)!)),
         replacedGroups: key => new Set((this.levels.get(key) ?? []).filter(l => this.isPolicyBacked(l)).map(l => l.group)),
       });
+      // a principal gets a group only once its binding (and namespace) exist: the entries
+      // wait for the RBAC resources (no DependsOn while there are none)
+      this.accessEntries.dependOn(this.rbacScope);
     }
     if (target.v1 && !target.definedInApp) {
       Annotations.of(this).addWarningV2(WARNINGS.importedAuthenticationMode,
@@ -431,6 +434,7 @@ export class ClusterAccess extends Construct {
       this.namespacesResource = this.reconciler.resource(this, 'Namespaces', NAMESPACES_RESOURCE_TYPE, {
         Namespaces: Lazy.list({ produce: () => Array.from(this.namespaces).sort() }),
       });
+      this.accessEntries?.dependOn(this.namespacesResource);
       for (const chunk of this.chunks.values()) chunk.construct.node.addDependency(this.namespacesResource);
     }
   }

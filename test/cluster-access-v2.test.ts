@@ -102,6 +102,11 @@ describe('aws-eks-v2 clusters', () => {
     }
     expect(template.findResources('Custom::CdkEksAccessNamespaces')[Object.keys(template.findResources('Custom::CdkEksAccessNamespaces'))[0]].Properties.Namespaces).toEqual(['apps']);
     expect(rbacObjects(template).map(o => `${o.kind}/${o.metadata.namespace}`)).toEqual(['Role/apps', 'RoleBinding/apps']);
+    // the principal's entry (which carries the group) waits for the binding and the namespace
+    const entryId = Object.entries(template.findResources('AWS::EKS::AccessEntry')).find(([, r]) => JSON.stringify(r.Properties) === JSON.stringify(entry))![0];
+    expect(template.toJSON().Resources[entryId].DependsOn).toEqual(expect.arrayContaining(Object.keys(custom)));
+    // and nothing waits for the principal's entry (no cycle; the reconciler uses its own)
+    for (const r of Object.values(custom)) expect(r.DependsOn).not.toContain(entryId);
     // no sts:AssumeRole: there is no kubectl role to assume
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('sts:AssumeRole');
     // the endpoint is public by default: the function runs outside any VPC
