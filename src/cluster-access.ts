@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { accessPolicyOf, mergeAssociations } from './access-entry/access-policies';
+import { accessPolicyOf, CLUSTER_ADMIN_POLICY, mergeAssociations } from './access-entry/access-policies';
 import { AccessEntryWriter } from './access-entry/writer';
 import { AccessLevel } from './access-level';
 import { AwsAuthModel } from './aws-auth/model';
@@ -47,8 +47,12 @@ function describeBound(b: BoundPrincipal): string {
   return Token.isUnresolved(b.mappedArn) && b.source !== undefined ? `${b.source.node.path} (ARN known at deploy time)` : b.mappedArn;
 }
 
-function sameOptions(a: ClusterAccessOptions, b: ClusterAccessOptions): boolean {
-  return a.builtInLevelBackend === b.builtInLevelBackend && a.createNamespaces === b.createNamespaces && a.reconcilerSubnets === b.reconcilerSubnets;
+/** Whether two sets of options mean the same for a cluster (defaults filled in, subnets compared by content). */
+function sameOptions(target: TargetCluster, a: ClusterAccessOptions, b: ClusterAccessOptions): boolean {
+  const backend = (o: ClusterAccessOptions) => o.builtInLevelBackend ?? (target.v2 ? BuiltInLevelBackend.ACCESS_POLICY : BuiltInLevelBackend.RBAC);
+  const subnets = (o: ClusterAccessOptions) => JSON.stringify(o.reconcilerSubnets === undefined ? null
+    : Stack.of(target.construct).resolve({ ...o.reconcilerSubnets, subnets: o.reconcilerSubnets.subnets?.map(s => s.subnetId) }));
+  return backend(a) === backend(b) && a.createNamespaces === b.createNamespaces && subnets(a) === subnets(b);
 }
 
 function describeOptions(o: ClusterAccessOptions): string {
@@ -110,13 +114,16 @@ export class ClusterAccess extends Construct {
    * @param options how grants are written, given on the first call (later calls may leave them out)
    */
   public static of(cluster: eks.ICluster, options?: ClusterAccessOptions): ClusterAccess {
-    if ((cluster as unknown) instanceof eksv2.Cluster || isV2Import(cluster)) {
-      throw new Error(`ClusterAccess.of(${cluster.node.path}): this is an aws-cdk-lib/aws-eks-v2 cluster; use ClusterAccess.ofV2(cluster).`);
-    }
-    if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
-      throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);
-    }
-    return ClusterAccess.obtain(targetOfV1(cluster), options, 'ClusterAccess.of');
+    return ClusterAccess.ofV1(cluster, options, 'ClusterAccess.of');
+  }
+
+  /**
+   * `of()`, naming the caller in messages (EksCluster passes its own props).
+   *
+   * @internal
+   */
+  public static _of(cluster: eks.ICluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
+    return ClusterAccess.ofV1(cluster, options, method);
   }
 
   /**
@@ -139,16 +146,26 @@ export class ClusterAccess extends Construct {
    */
   public static ofV2(cluster: eksv2.ICluster, options?: ClusterAccessOptions): ClusterAccess {
     if (!(cluster instanceof eksv2.Cluster) && !isV2Import(cluster)) {
-      throw new Error(`ClusterAccess.ofV2(${Construct.isConstruct(cluster) ? cluster.node.path : String(cluster)}): expected an aws-cdk-lib/aws-eks-v2 cluster (eksv2.Cluster or eksv2.Cluster.fromClusterAttributes); for aws-eks clusters use ClusterAccess.of().`);
+      throw new Error(`[${ERRORS.wrongClusterModule}] ClusterAccess.ofV2(${Construct.isConstruct(cluster) ? cluster.node.path : String(cluster)}): expected an aws-cdk-lib/aws-eks-v2 cluster (eksv2.Cluster or eksv2.Cluster.fromClusterAttributes); for aws-eks clusters use ClusterAccess.of().`);
     }
     return ClusterAccess.obtain(targetOfV2(cluster), options, 'ClusterAccess.ofV2');
+  }
+
+  private static ofV1(cluster: eks.ICluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
+    if ((cluster as unknown) instanceof eksv2.Cluster || isV2Import(cluster)) {
+      throw new Error(`[${ERRORS.wrongClusterModule}] ClusterAccess.of(${cluster.node.path}): this is an aws-cdk-lib/aws-eks-v2 cluster; use ClusterAccess.ofV2(cluster).`);
+    }
+    if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
+      throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);
+    }
+    return ClusterAccess.obtain(targetOfV1(cluster), options, method);
   }
 
   private static obtain(target: TargetCluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
     const existing = target.construct.node.tryFindChild(ID);
     if (existing instanceof ClusterAccess) {
-      if (options !== undefined && !sameOptions(options, existing.options)) {
-        throw new Error(`${method}(${target.construct.node.path}): the access of this cluster was already created with other options (${describeOptions(existing.options)}); now ${describeOptions(options)}. A cluster has one ClusterAccess: pass the options on the first call only, or the same ones.`);
+      if (options !== undefined && !sameOptions(target, options, existing.options)) {
+        throw new Error(`[${ERRORS.optionsDiffer}] ${method}(${target.construct.node.path}): the access of this cluster was already created with other options (${describeOptions(existing.options)}); now ${describeOptions(options)}. A cluster has one ClusterAccess: pass the options on the first call only, or the same ones.`);
       }
       return existing;
     }
@@ -204,7 +221,8 @@ export class ClusterAccess extends Construct {
     this.builtInLevelBackend = options.builtInLevelBackend ?? (target.v2 ? BuiltInLevelBackend.ACCESS_POLICY : BuiltInLevelBackend.RBAC);
     if (this.builtInLevelBackend === BuiltInLevelBackend.ACCESS_POLICY && !this.usesAccessEntries) {
       const mode = target.authenticationMode ?? 'unknown to the app (an imported cluster is written through aws-auth)';
-      throw new Error(`${method}(${target.construct.node.path}): builtInLevelBackend ACCESS_POLICY needs access entries, but the cluster's authentication mode is ${mode}. Use BuiltInLevelBackend.RBAC, or a cluster in the API or API_AND_CONFIG_MAP mode (defined in the app).`);
+      const where = method === 'EksCluster' ? `EksCluster ${target.construct.node.scope?.node.path}: EksClusterProps.builtInLevelBackend` : `${method}(${target.construct.node.path}): builtInLevelBackend`;
+      throw new Error(`[${ERRORS.accessPolicyNeedsAccessEntries}] ${where} ACCESS_POLICY needs access entries, but the cluster's authentication mode is ${mode}. Use BuiltInLevelBackend.RBAC, or a cluster in the API or API_AND_CONFIG_MAP mode (defined in the app).`);
     }
     if (options.reconcilerSubnets !== undefined && !target.v2) {
       throw new Error(`${method}(${target.construct.node.path}): reconcilerSubnets applies to aws-eks-v2 clusters only; on aws-eks clusters the reconciler runs where the cluster's kubectl handler runs (kubectlPrivateSubnets).`);
@@ -365,9 +383,16 @@ export class ClusterAccess extends Construct {
     const asRbac = !policyBacked || this.usesConfigMap;
     if (asRbac && isNamespacePattern(level.namespace)) {
       const why = policyBacked ? 'the cluster also reads aws-auth, which has no namespace patterns' : 'the level is written as RBAC (a RoleBinding needs one namespace)';
-      throw new Error(`${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
+      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
     }
 
+    if (isNamespacePattern(level.namespace)) {
+      const covered = BUILT_IN_NAMESPACES.filter(ns => ns.startsWith(level.namespace!.slice(0, -1)));
+      if (covered.length > 0) {
+        Annotations.of(this).addWarningV2(WARNINGS.namespacePatternCoversSystemNamespaces,
+          `${description}: the pattern ${show(level.namespace)} also covers ${covered.join(', ')}, which Kubernetes and EKS use themselves. Use a longer prefix if that is not intended.`);
+      }
+    }
     if (policyBacked && level.name === 'namespace-admin' && !this.warnedAdminPolicy) {
       this.warnedAdminPolicy = true;
       Annotations.of(this).addWarningV2(WARNINGS.adminPolicyCannotDelegate,
@@ -396,7 +421,9 @@ export class ClusterAccess extends Construct {
     if (added) this.syncChunks();
 
     const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;
-    if (!this.describing.has(bound.key) && grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`)) {
+    const clusterRoles = this.target.v1 instanceof eks.Cluster ? [this.target.v1.adminRole, this.target.v1.role]
+      : this.target.v2 instanceof eksv2.Cluster ? [this.target.v2.role] : [];
+    if (!this.describing.has(bound.key) && grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`, clusterRoles)) {
       this.describing.add(bound.key);
     }
     const grant = AccessGrant._create({
@@ -471,7 +498,7 @@ export class ClusterAccess extends Construct {
   }
 
   private validate(): string[] {
-    const errors: string[] = this.validateOneWriter();
+    const errors: string[] = [...this.validateOneWriter(), ...this.validateHasAdmin()];
     if (this.bound.length === 0) return errors; // nothing granted: nothing of ours to check
     const stack = Stack.of(this);
     const resolvedKey = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
@@ -522,6 +549,26 @@ export class ClusterAccess extends Construct {
   }
 
   /**
+   * An aws-eks-v2 cluster defined in the app without the creator's bootstrap admin entry
+   * must get an admin from the app: a `clusterAdmin()` grant, or another access entry with
+   * `AmazonEKSClusterAdminPolicy` (aws-eks-v2's `mastersRole`, its kubectl provider, a
+   * `grantAccess`). Otherwise nobody could manage it (the reconciler's own entry is a
+   * Lambda's, not a person's).
+   */
+  private validateHasAdmin(): string[] {
+    if (!(this.target.v2 instanceof eksv2.Cluster) || bootstrapsCreatorAdmin(this.target) !== false) return [];
+    if (Array.from(this.levels.values()).some(levels => levels.some(l => l.isClusterAdmin))) return [];
+    const stack = Stack.of(this);
+    const name = JSON.stringify(stack.resolve(this.clusterName));
+    const otherAdmin = stack.node.findAll().some(c => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::EKS::AccessEntry'
+      && !c.node.scopes.includes(this)
+      && JSON.stringify(stack.resolve((c as eks.CfnAccessEntry).clusterName)) === name
+      && JSON.stringify(stack.resolve((c as eks.CfnAccessEntry).accessPolicies) ?? []).includes(CLUSTER_ADMIN_POLICY));
+    if (otherAdmin) return [];
+    return [`[${ERRORS.clusterWithoutAdmin}] the aws-eks-v2 cluster ${this.target.construct.node.path} has bootstrapClusterCreatorAdminPermissions false and no cluster admin: no grant of AccessLevel.clusterAdmin() and no other access entry with ${CLUSTER_ADMIN_POLICY}, so nobody could manage it. Grant an admin, e.g. access.grantRole(opsRole, AccessLevel.clusterAdmin()).`];
+  }
+
+  /**
    * A permission set granted by name (looked up at deploy time) and by role ARN would be
    * two entries for one role; only the account tells whether they are the same role.
    */
@@ -567,11 +614,13 @@ export class ClusterAccess extends Construct {
       }
     }
     // Entries EKS or aws-eks(-v2) create themselves: EKS allows one access entry per principal.
+    const reported = new Set<BoundPrincipal>();
     for (const t of existingAccessEntries(this.target)) {
-      const clash = this.bound.find(b => (t.role !== undefined && b.source === t.role)
+      const clash = this.bound.find(b => !reported.has(b) && ((t.role !== undefined && b.source === t.role)
         || (b.fullArn !== undefined && resolvedKey(b.fullArn) === resolvedKey(t.arn))
-        || resolvedKey(b.mappedArn) === resolvedKey(t.arn));
+        || resolvedKey(b.mappedArn) === resolvedKey(t.arn)));
       if (clash) {
+        reported.add(clash);
         errors.push(`[${ERRORS.principalHasAccessEntry}] ${describeBound(clash)} already has an access entry from ${t.what}; EKS allows one access entry per principal, so the deploy would fail with "ResourceInUseException: The specified access entry resource is already in use on this cluster". Remove the grant (that principal's access comes from the other entry).`);
       }
     }

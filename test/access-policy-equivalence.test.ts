@@ -109,7 +109,9 @@ describe('access policies answer like the built-in ClusterRoles', () => {
   test('a namespace pattern matches by prefix', () => {
     const stack = testStack();
     const cluster = new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false });
-    ClusterAccess.ofV2(cluster).grant(AccessPrincipal.fromRoleArn(arnOf('dev')), AccessLevel.namespaceEdit('dev-*'));
+    const access = ClusterAccess.ofV2(cluster);
+    access.grant(AccessPrincipal.fromRoleArn(arnOf('admin')), AccessLevel.clusterAdmin());
+    access.grant(AccessPrincipal.fromRoleArn(arnOf('dev')), AccessLevel.namespaceEdit('dev-*'));
     const r = AccessReport.fromStack(stack);
     const can = (namespace: string) => r.canI({ principalArn: arnOf('dev'), verb: 'create', resource: 'deployments', apiGroup: 'apps', namespace }).allowed;
     expect([can('dev-a'), can('dev-'), can('dev'), can('prod-dev-a')]).toEqual([true, true, false, false]);

@@ -20,13 +20,21 @@ import { AccessPrincipalType } from '../principal';
  * to the cluster's ARN, and the cluster's stack already depends on the principal's stack
  * (for its ARN), so that would be a cycle.
  *
+ * Roles the cluster resource itself depends on (aws-eks's creation role, which already may
+ * describe the cluster) are left alone: a statement naming the cluster's ARN in their
+ * policy would be a dependency cycle.
+ *
  * @returns whether the statement was added (false when not asked for)
  * @throws when asked for a principal the app cannot attach a policy to
  */
 export function grantDescribeCluster(
-  scope: Construct, bound: BoundPrincipal, clusterArn: string, asked: boolean | undefined, context: string,
+  scope: Construct, bound: BoundPrincipal, clusterArn: string, asked: boolean | undefined, context: string, clusterRoles: readonly unknown[] = [],
 ): boolean {
   const source = bound.source;
+  if (source !== undefined && clusterRoles.includes(source)) {
+    if (asked) throw new Error(`${context}: describeCluster is true, but ${source.node.path} is a role the cluster itself is created with; a statement naming the cluster in its policy would make a dependency cycle (and it may describe the cluster already). Leave describeCluster out.`);
+    return false;
+  }
   const created = source instanceof iam.Role || source instanceof iam.User;
   if (!(asked ?? created)) return false;
   if (source === undefined || !isGrantable(source)) {
