@@ -15,13 +15,14 @@ import { AccessPrincipal } from './principal';
 import { BoundPrincipal } from './private/bound-principal';
 import { ClusterConstruct, sameCluster } from './private/cluster-identity';
 import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
-import { grantDescribeCluster } from './private/describe-cluster';
+import { consoleStatements, grantDescribeCluster } from './private/describe-cluster';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
 import { ReconcilerProvider } from './private/reconciler-provider';
 import { bootstrapsCreatorAdmin, existingAccessEntries, TargetCluster, targetOfV1, targetOfV2 } from './private/target-cluster';
 import { assertAccessEntryUsername, assertGroup, assertUsername, isNamespacePattern } from './private/validate';
 import { assignChunks } from './rbac/chunking';
+import { consoleAccess } from './rbac/console';
 import { KubeObject, objectKey } from './rbac/objects';
 
 const ID = 'CdkEksAccess';
@@ -204,6 +205,8 @@ export class ClusterAccess extends Construct {
   private warnedAdminPolicy = false;
   /** merge keys of the principals that got eks:DescribeCluster */
   private readonly describing = new Set<string>();
+  /** merge keys of the principals that got the console's IAM actions */
+  private readonly consoleIam = new Set<string>();
   private readonly objects = new Map<string, KubeObject>();
   private readonly chunks = new Map<string, Chunk>();
   private readonly namespaces = new Set<string>();
@@ -398,16 +401,22 @@ export class ClusterAccess extends Construct {
       Annotations.of(this).addWarningV2(WARNINGS.adminPolicyCannotDelegate,
         `${description} is written as AmazonEKSAdminPolicy, with which the principal cannot create or change Roles and RoleBindings: Kubernetes lets a user write them only with their permissions held through RBAC or with the escalate and bind verbs, and access policies give neither (aws/containers-roadmap#2682). If namespace admins grant access to others, use builtInLevelBackend RBAC.`);
     }
+    // console access: RBAC (always through the reconciler) for the level's scope; cluster
+    // admins can read everything already
+    const console = options.consoleAccess && !level.isClusterAdmin ? consoleAccess(level.namespace) : undefined;
+    if (console && isNamespacePattern(level.namespace)) {
+      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: consoleAccess is written as RBAC (a RoleBinding in the level's namespace), which a namespace pattern ${show(level.namespace)} cannot have. Grant console access per namespace.`);
+    }
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
-    const groups = Array.from(new Set([...(asRbac ? [level.group] : []), ...(options.groups ?? [])]));
+    const groups = Array.from(new Set([...(asRbac ? [level.group] : []), ...(console?.groups ?? []), ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
       if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);
     }
     this.levels.set(bound.key, [...(this.levels.get(bound.key) ?? []), level]);
 
-    const objects = asRbac ? level._objects() : [];
+    const objects = [...(asRbac ? level._objects() : []), ...(console?.objects ?? [])];
     let added = false;
     for (const obj of objects) {
       const key = objectKey(obj);
@@ -417,14 +426,19 @@ export class ClusterAccess extends Construct {
       }
     }
     const createNamespace = asRbac ? (this.options.createNamespaces ?? true) : (this.options.createNamespaces ?? false);
-    if (level.namespace !== undefined && createNamespace && !isNamespacePattern(level.namespace)) this.ensureNamespace(level.namespace);
+    // a RoleBinding needs its namespace: console access in a namespace creates it (as RBAC levels do)
+    if (level.namespace !== undefined && (createNamespace || console) && !isNamespacePattern(level.namespace)) this.ensureNamespace(level.namespace);
     if (added) this.syncChunks();
 
     const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;
     const clusterRoles = this.target.v1 instanceof eks.Cluster ? [this.target.v1.adminRole, this.target.v1.role]
       : this.target.v2 instanceof eksv2.Cluster ? [this.target.v2.role] : [];
-    if (!this.describing.has(bound.key) && grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`, clusterRoles)) {
+    const statements = options.consoleAccess && !this.consoleIam.has(bound.key)
+      ? consoleStatements(this.target.clusterArn, this.clusterName, Stack.of(this)) : [];
+    if (grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`, clusterRoles,
+      this.describing.has(bound.key), statements)) {
       this.describing.add(bound.key);
+      if (statements.length > 0) this.consoleIam.add(bound.key);
     }
     const grant = AccessGrant._create({
       principal,
