@@ -382,3 +382,32 @@ test('an earlier stack of the same name: its record is taken back together with 
   expect(resolve(DEV.rolearn)).toBeUndefined();
   expect(resolve(ADMIN.rolearn)).toBeUndefined();
 });
+
+describe('review findings, part 2 (each failed before its fix)', () => {
+  test('a refusal after the create\'s write landed (answer lost, a conflicting entry added meanwhile) still takes that write back (L1)', async () => {
+    // GIVEN aws-auth with a node role; the create's PUT lands, someone maps the same ARN by hand, the answer is lost
+    putData({ mapRoles: YAML.stringify([NODE]) });
+    const hand = `- rolearn: ${ADMIN.rolearn}\n  username: by-hand\n  groups:\n    - hand-made\n`;
+    const real = api(kube);
+    let lost = false;
+    const flaky: KubeApi = {
+      request: async (method, path, body) => {
+        const res = await real.request(method, path, body);
+        if (method === 'PUT' && !lost) {
+          lost = true;
+          const cm = kube.get(AWS_AUTH_PATH);
+          kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: cm.data.mapRoles + hand } });
+          throw new Error('socket hang up');
+        }
+        return res;
+      },
+    };
+
+    // WHEN the create is retried, re-reads and refuses (two entries for its ARN)
+    await expect(dispatch(awsAuthEvent('Create', [NODE, ADMIN]), flaky, FAST)).rejects.toThrow(FailSafeError);
+
+    // THEN (no Delete follows a failed create) its entry is gone, the hand-made one and the node role stay
+    expect(resolve(ADMIN.rolearn)).toEqual({ username: 'by-hand', groups: ['hand-made'] });
+    expect(awsAuthOf(kube).mapRoles).toEqual([NODE, { rolearn: ADMIN.rolearn, username: 'by-hand', groups: ['hand-made'] }]);
+  });
+});

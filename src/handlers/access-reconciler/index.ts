@@ -106,9 +106,11 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
       try {
         await reconcileAwsAuth(api, request, retry);
       } catch (e) {
-        // a write may have landed before the error (a lost answer): the provider framework
+        // a write may have landed before the error (a lost answer; also before a refusal, when
+        // the retry re-read an aws-auth that someone changed meanwhile): the provider framework
         // never sends a Delete for a failed Create, so take this instance's entries back now
-        if (creating && !(e instanceof FailSafeError)) {
+        // (a no-op when nothing of this instance landed)
+        if (creating) {
           await reconcileAwsAuth(api, { owner, requestType: 'Delete', legacyPruneLabel: p.LegacyPruneLabel, stackDelete: false }, retry)
             .catch(cleanup => console.error(`cleanup after the failed create: ${(cleanup as Error).message}`));
         }
