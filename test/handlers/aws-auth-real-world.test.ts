@@ -411,3 +411,35 @@ describe('review findings, part 2 (each failed before its fix)', () => {
     expect(awsAuthOf(kube).mapRoles).toEqual([NODE, { rolearn: ADMIN.rolearn, username: 'by-hand', groups: ['hand-made'] }]);
   });
 });
+
+describe('the first release\'s record (ARNs only) on upgrade', () => {
+  const V1_ID = 'first-release-physical-id';
+  function firstRelease(mapRoles: object[]) {
+    putData({ mapRoles: YAML.stringify(mapRoles) }, {
+      annotations: { [`owner.cdk-eks-access.io/${V1_ID}`]: JSON.stringify({ stack: STACK_A, logicalId: 'AwsAuth', mapRoles: [ADMIN.rolearn, DEV.rolearn], mapUsers: [], adopted: [] }) },
+    });
+  }
+  const upgrade = (mapRoles: object[]) => awsAuthEvent('Update', mapRoles, [], { PhysicalResourceId: V1_ID, OldResourceProperties: { ...CONNECTION, MapRoles: [ADMIN, DEV], MapUsers: [] } });
+
+  test('an entry it wrote and someone changed since is theirs: a revocation leaves it (L5; failed before)', async () => {
+    const changed = { ...DEV, username: 'by-hand', groups: ['hand-made'] };
+    firstRelease([ADMIN, changed]);
+    await dispatch(upgrade([ADMIN]), api(kube), FAST);
+    expect(resolve(DEV.rolearn)).toEqual({ username: 'by-hand', groups: ['hand-made'] });
+    expect(resolve(ADMIN.rolearn)).toEqual({ username: ADMIN.username, groups: ADMIN.groups });
+  });
+
+  test('an entry it wrote, unchanged, goes with its revocation', async () => {
+    firstRelease([ADMIN, DEV]);
+    await dispatch(upgrade([ADMIN]), api(kube), FAST);
+    expect(resolve(DEV.rolearn)).toBeUndefined();
+  });
+
+  test('the stack\'s delete of that instance removes its unchanged entries only (L5; failed before)', async () => {
+    const changed = { ...DEV, username: 'by-hand', groups: ['hand-made'] };
+    firstRelease([ADMIN, changed]);
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: V1_ID }), api(kube), FAST, STACK_DELETE);
+    expect(resolve(DEV.rolearn)).toEqual({ username: 'by-hand', groups: ['hand-made'] });
+    expect(resolve(ADMIN.rolearn)).toBeUndefined();
+  });
+});

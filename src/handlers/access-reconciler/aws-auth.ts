@@ -148,6 +148,14 @@ export interface AwsAuthRequest {
   readonly rollback?: boolean;
   /** For a Delete: true when the stack itself is deleted (`DELETE_IN_PROGRESS`). */
   readonly stackDeleting?: boolean;
+  /**
+   * The entries of the resource's properties before this request (an Update's old
+   * properties, a Delete's properties): what the reconciler's first release wrote for the
+   * ARNs its record lists (it recorded ARNs only), when the event is for the instance that
+   * wrote that record. Such an entry is removed only while it still has those values;
+   * without them (a Create absorbing such a record), by its ARN.
+   */
+  readonly previousEntries?: AwsAuthDesired;
 }
 
 /**
@@ -191,13 +199,21 @@ function entryJson(section: Section, c: { arn: string; username: string; groups:
   return JSON.stringify({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
 }
 
-/** A record of the reconciler's first release (one annotation per physical id), read as a generation. */
-function legacyRecordGeneration(id: string, value: any): Generation {
+/**
+ * A record of the reconciler's first release (one annotation per physical id), read as a
+ * generation. That release recorded ARNs only: the values it wrote are those of the
+ * entries its properties declared (`known`), when the event carries them; otherwise they
+ * stay unknown ('' username).
+ */
+function legacyRecordGeneration(id: string, value: any, properties: { id: string; entries: AwsAuthDesired } | undefined): Generation {
+  const known = properties?.id === id ? properties.entries : undefined;
   const adopted = new Set<string>((value.adopted ?? []).map((a: string) => keyOf(a)));
   const claims: Claim[] = [];
   for (const section of SECTIONS) {
     for (const arn of value[section] ?? []) {
-      claims.push({ section, arn, username: '', groups: [], how: adopted.has(keyOf(arn)) ? 'adopted' : 'created' });
+      const e = (known?.[section] ?? []).find(x => typeof x[ARN_KEY[section]] === 'string' && keyOf(x[ARN_KEY[section]]!) === keyOf(arn));
+      const values = e && typeof e.username === 'string' && Array.isArray(e.groups) ? { username: e.username, groups: e.groups.map(String) } : { username: '', groups: [] };
+      claims.push({ section, arn, ...values, how: adopted.has(keyOf(arn)) ? 'adopted' : 'created' });
     }
   }
   return { id, logicalId: String(value.logicalId ?? ''), claims };
@@ -211,7 +227,7 @@ interface Records {
   others: Map<string, string>;
 }
 
-function readRecords(annotations: Record<string, string>, stack: string): Records {
+function readRecords(annotations: Record<string, string>, stack: string, known?: { id: string; entries: AwsAuthDesired }): Records {
   const result: Records = { stale: [], others: new Map() };
   const absorbed: Generation[] = [];
   const myKey = recordKey(stack);
@@ -234,7 +250,7 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
     const recordStack = String(parsed?.stack ?? '');
     const gens: Generation[] = v2
       ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
-      : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed)];
+      : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed, known)];
     if (recordStack !== stack && !isPredecessor(stack, recordStack)) {
       for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
       continue;
@@ -306,7 +322,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const { owner } = request;
   const annotations = { ...(existing?.metadata.annotations ?? {}) };
   const labels = { ...(existing?.metadata.labels ?? {}) };
-  const records = readRecords(annotations, owner.stack);
+  const records = readRecords(annotations, owner.stack, request.previousEntries && { id: owner.id, entries: request.previousEntries });
   const mine = records.mine;
 
   // Which generation is now current, what it held (claims), and what it must hold (target).

@@ -5,7 +5,7 @@ import { createHash } from 'crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
+import { AwsAuthDesired, AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
 import { HttpKubeApi, KubeApi, RetryOptions, withTransientRetries } from './kube';
 import { ensureNamespaces, reconcileObjects } from './objects';
 import {
@@ -75,6 +75,10 @@ function isRevocation(status: string | undefined): boolean | undefined {
   return status === 'DELETE_IN_PROGRESS' || status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
 }
 
+function entriesOf(p: AwsAuthProperties | undefined): AwsAuthDesired | undefined {
+  return p ? { mapRoles: Array.isArray(p.MapRoles) ? p.MapRoles : [], mapUsers: Array.isArray(p.MapUsers) ? p.MapUsers : [] } : undefined;
+}
+
 /** Handles one event against an API that is already connected. */
 export async function dispatch(event: Event, connected: KubeApi, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
   // 429s, 5xx and dropped connections are re-sent (every write is conditional, so a re-sent
@@ -102,6 +106,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         stackDelete,
         rollback,
         stackDeleting: event.RequestType === 'Delete' && status === 'DELETE_IN_PROGRESS',
+        previousEntries: entriesOf(event.RequestType === 'Delete' ? p : event.RequestType === 'Update' && !replacing ? old as AwsAuthProperties : undefined),
       };
       try {
         await reconcileAwsAuth(api, request, retry);
