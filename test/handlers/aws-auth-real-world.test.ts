@@ -412,6 +412,30 @@ describe('review findings, part 2 (each failed before its fix)', () => {
   });
 });
 
+test('the rollback of a replacement brings back the replaced instance\'s revoked taken-over entries: granted again with the status unknown, one stays taken over (L3; failed before)', async () => {
+  // GIVEN DEV taken over from aws-eks, then revoked by an update
+  const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+  const UPDATING = { stackStatus: async () => 'UPDATE_IN_PROGRESS' };
+  kubectlApplyAwsEks(label, [ADMIN, DEV]);
+  const v1 = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [ADMIN, DEV], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
+  await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId: v1.PhysicalResourceId }), api(kube), FAST, UPDATING);
+  const revoked = recordOf(kube).current.revoked;
+  expect(revoked?.map(c => [c.arn, c.how])).toEqual([[DEV.rolearn, 'takenOver']]);
+
+  // WHEN a replacement (new logical id) is created and rolled back (its cleanup deletes it)
+  const v2 = await dispatch(awsAuthEvent('Create', [ADMIN], [], { LogicalResourceId: 'AwsAuthV2' }), api(kube), FAST, UPDATING);
+  await dispatch(awsAuthEvent('Delete', [ADMIN], [], { LogicalResourceId: 'AwsAuthV2', PhysicalResourceId: v2.PhysicalResourceId }), api(kube), FAST, CLEANUP);
+
+  // THEN the replaced instance is current again with what it had revoked
+  expect(recordOf(kube).current.id).toBe(v1.PhysicalResourceId);
+  expect(recordOf(kube).current.revoked).toEqual(revoked);
+  // and an update granting DEV again that may be a rollback (status unknown) keeps it taken over:
+  // a delete whose kind is unknown then keeps it
+  await dispatch(awsAuthEvent('Update', [ADMIN, DEV], [], { PhysicalResourceId: v1.PhysicalResourceId }), api(kube), FAST);
+  await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: v1.PhysicalResourceId }), api(kube), FAST);
+  expect(resolve(DEV.rolearn)).toEqual({ username: DEV.username, groups: DEV.groups });
+});
+
 describe('the first release\'s record (ARNs only) on upgrade', () => {
   const V1_ID = 'first-release-physical-id';
   function firstRelease(mapRoles: object[]) {

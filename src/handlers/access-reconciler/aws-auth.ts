@@ -93,6 +93,8 @@ interface StoredPrevious {
   readonly differs: Claim[];
   /** ARNs that `current` claims and it did not. */
   readonly absent: string[];
+  /** Its `revoked` (comes back with it). */
+  readonly revoked?: Claim[];
 }
 
 function encodePrevious(previous: Generation, current: Generation): StoredPrevious {
@@ -103,6 +105,7 @@ function encodePrevious(previous: Generation, current: Generation): StoredPrevio
     logicalId: previous.logicalId,
     differs: previous.claims.filter(c => now.get(keyOf(c.arn)) !== JSON.stringify(c)),
     absent: current.claims.filter(c => !had.has(keyOf(c.arn))).map(c => c.arn),
+    ...(previous.revoked?.length ? { revoked: previous.revoked } : {}),
   };
 }
 
@@ -110,7 +113,8 @@ function decodePrevious(stored: StoredPrevious, current: Generation): Generation
   const absent = new Set(stored.absent.map(keyOf));
   const differs = new Map(stored.differs.map(c => [keyOf(c.arn), c]));
   const claims = current.claims.filter(c => !absent.has(keyOf(c.arn)) && !differs.has(keyOf(c.arn)));
-  return { id: stored.id, logicalId: stored.logicalId, claims: [...claims, ...stored.differs] };
+  const revoked = stored.revoked ? { revoked: stored.revoked } : {};
+  return { id: stored.id, logicalId: stored.logicalId, claims: [...claims, ...stored.differs], ...revoked };
 }
 
 /** The owner's entries, for a Create or an Update. */
@@ -415,7 +419,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const claims: Claim[] = [];
   const wanted = new Set<string>();
   const unreleased: Claim[] = [];
-  const revoked = new Map<string, Claim>((mine && request.requestType !== 'Delete' ? mine.current.revoked ?? [] : []).map(c => [keyOf(c.arn), c]));
+  // taken-over entries revoked so far, of the generation that is current after this request
+  // (a Delete that brings `previous` back: previous's)
+  const revokedBefore = request.requestType !== 'Delete' ? mine?.current.revoked : currentAfter === mine?.previous ? mine?.previous?.revoked : undefined;
+  const revoked = new Map<string, Claim>((revokedBefore ?? []).map(c => [keyOf(c.arn), c]));
   for (const t of target) {
     const key = keyOf(t.arn);
     if (wanted.has(key)) throw new FailSafeError(`this stack declares ${t.arn} twice; nothing was written.`);
@@ -508,7 +515,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   if (unreleased.length > 0) {
     console.error(`aws-auth: ${unreleased.map(c => c.arn).join(', ')} could not be removed (their section does not parse); still recorded as this stack's`);
     claims.push(...unreleased);
-    currentAfter ??= mine!.current;
+    if (!currentAfter) {
+      currentAfter = mine!.current;
+      for (const c of mine!.current.revoked ?? []) revoked.set(keyOf(c.arn), c);
+    }
   }
   if (currentAfter) {
     const current: Generation = {
