@@ -380,9 +380,15 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       held = mine.current.claims;
       keepPrevious = request.requestType === 'Update' ? undefined : mine.previous;
     } else if (mine) {
-      // a new logical id replaces the current instance: what it held is handed on
+      // a Create under a new logical id replaces the current instance: what it held is handed
+      // on, and it stays `previous` until CloudFormation deletes one of the two. An Update of
+      // another logical id finds a current instance that CloudFormation does not have (a
+      // replacing create whose write landed, whose answer was lost and whose own cleanup
+      // could not reach the cluster; a live replacement would have removed this logical id
+      // from the stack): its writes are taken back as this instance's, and it is dropped,
+      // or a later Delete of this instance would bring it back as `previous`
       held = mine.current.claims;
-      keepPrevious = mine.current;
+      keepPrevious = request.requestType === 'Create' ? mine.current : undefined;
     } else {
       held = [];
     }
