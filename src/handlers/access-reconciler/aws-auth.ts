@@ -492,6 +492,13 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'adopted' });
   }
   if (problems.length > 0) throw new FailSafeError(`${problems.join(' ')} Nothing was written.`);
+  if (request.requestType === 'Delete') {
+    // `previous` coming back could not get a taken-over entry back (someone else's entry matches
+    // its ARN now): it stays known as taken over, so that a rollback granting it again (the one
+    // of the update that replaced `previous` cannot, but a later one) keeps it so
+    const restored = new Set(claims.map(c => keyOf(c.arn)));
+    for (const t of target) if (t.how === 'takenOver' && !restored.has(keyOf(t.arn))) revoked.set(keyOf(t.arn), t as Claim);
+  }
 
   // what this stack held and no longer wants
   for (const [key, c] of heldByKey) {

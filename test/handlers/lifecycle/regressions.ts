@@ -106,6 +106,24 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
       ],
     },
   },
+  {
+    // taken-over (was OPEN_GAPS #2): a taken-over SSO entry revoked by a replacement whose rollback could not
+    // put it back (an sso: mapping by hand covers it meanwhile), then revoked by a failed update whose rollback
+    // grants it again: with the status unknown it ended as the stack's own and went with the stack
+    name: 'a taken-over entry through a rolled-back replacement and a rolled-back revocation',
+    scenario: {
+      start: 'previous-release',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] } }),
+        deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' }, failAt: 7, foreign: ['sso-dev'] }),
+        deploy({ failAt: 0 }),
+        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] } }),
+        deploy({ failAt: 3 }),
+        del(),
+      ],
+    },
+  },
 ];
 
 /**
@@ -125,24 +143,6 @@ export const OPEN_GAPS: Array<{ readonly name: string; readonly scenario: Scenar
         deploy({ failAt: 0 }),
         deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' } }),
         deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
-        del(),
-      ],
-    },
-  },
-  {
-    // taken-over: a taken-over SSO entry revoked by a replacement that then rolled back, granted again,
-    // revoked by a failed update whose rollback grants it again: with the status unknown it ends as the
-    // stack's own and goes with the stack
-    name: 'a taken-over entry through a rolled-back replacement and a rolled-back revocation',
-    scenario: {
-      start: 'previous-release',
-      nodeGroups: [],
-      ops: [
-        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] } }),
-        deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' }, failAt: 7, foreign: ['sso-dev'] }),
-        deploy({ failAt: 0 }),
-        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] } }),
-        deploy({ failAt: 3 }),
         del(),
       ],
     },
