@@ -336,6 +336,8 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   let currentAfter: { id: string; logicalId: string } | undefined;
   let releaseTakenOver: boolean;
   let legacy: Array<{ section: Section; arn: string }> = [];
+  /** A Create of the logical id whose earlier attempt (a create whose answer was lost, so a failed one) wrote last. */
+  let retriesFailedCreate = false;
   if (request.requestType === 'Delete') {
     if (!mine) return undefined;
     if (mine.current.id !== owner.id) {
@@ -377,6 +379,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }));
     if (mine && (mine.current.id === owner.id || mine.current.logicalId === owner.logicalId)) {
       // this instance, or an earlier attempt of the same resource (a create whose answer was lost)
+      retriesFailedCreate = request.requestType === 'Create' && mine.current.id !== owner.id;
       held = mine.current.claims;
       keepPrevious = request.requestType === 'Update' ? undefined : mine.previous;
     } else if (mine) {
@@ -467,8 +470,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
     if (!item) {
       plan.append.push(entryJson(t.section, t));
-      // `previous` coming back: as it held it; a rollback granting a revoked taken-over entry again: taken over
-      const was = t.how ? t as Claim : request.requestType === 'Update' && request.rollback !== false ? revoked.get(key) : undefined;
+      // `previous` coming back: as it held it; a rollback granting a revoked taken-over entry again,
+      // or a create granting one that an earlier, failed attempt of it revoked: taken over
+      const undoes = (request.requestType === 'Update' && request.rollback !== false) || retriesFailedCreate;
+      const was = t.how ? t as Claim : undoes ? revoked.get(key) : undefined;
       const how: How = was?.how === 'takenOver' ? 'takenOver' : 'created';
       claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how, ...(how === 'takenOver' && was?.original !== undefined ? { original: was.original } : {}) });
       revoked.delete(key);

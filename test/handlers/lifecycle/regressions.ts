@@ -124,6 +124,23 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
       ],
     },
   },
+  {
+    // taken-over (seed 20261130): a replacing create that was lost with its cleanup revoked a taken-over entry;
+    // the next deploy created the same logical id again, granting it: it became the stack's own and went with
+    // the stack's delete (status unknown), although no successful version ever revoked it
+    name: 'a taken-over entry revoked by a lost create, granted again by the next create of that logical id',
+    scenario: {
+      start: 'previous-release',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[1, 'admin']], awsAuthLogicalId: 'AwsAuthV2' } }),
+        deploy({ failAt: 0 }),
+        deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ version: { ...EMPTY, grants: [[1, 'admin']] } }),
+        del(),
+      ],
+    },
+  },
 ];
 
 /**
