@@ -351,7 +351,13 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
         currentAfter = undefined;
         releaseTakenOver = true;
       } else {
-        if (mine.previous?.id !== owner.id || !existing) return undefined;
+        // The replaced instance's Delete drops `previous`. So does the Delete of an instance the
+        // record does not know, unless it is known to undo: CloudFormation had that instance
+        // until now (a live one was replaced, and the cleanup after the update deletes it), so
+        // `previous` never was the stack's (a replacing create whose answer was lost and whose
+        // cleanup could not reach the cluster, which the current instance then replaced): a
+        // later Delete of the current instance must not bring it back.
+        if (!existing || !mine.previous || (mine.previous.id !== owner.id && request.stackDelete === false)) return undefined;
         const { previous: _dropped, ...rest } = mine;
         for (const key of records.stale) delete annotations[key];
         return withAnnotations(existing, { ...annotations, [recordKey(owner.stack)]: JSON.stringify(rest) });

@@ -141,6 +141,22 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
       ],
     },
   },
+  {
+    // deleted-leftover (found while working on OPEN_GAPS #1): a replacing create lost with its cleanup, then a
+    // successful replacement under a third logical id kept the lost one as `previous`; the stack's delete
+    // (status unknown) brought it back, and the admin entry stayed
+    name: 'a lost replacing create, a successful replacement, then the stack\'s delete with the status unknown',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' } }),
+        deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV3' } }),
+        del(),
+      ],
+    },
+  },
 ];
 
 /**
