@@ -229,11 +229,17 @@ interface Records {
   stale: string[];
   /** Other stacks' claims: lower-case ARN -> who. */
   others: Map<string, string>;
+  /**
+   * `mine.current` is a deleted stack's instance (an earlier stack of the same name): its
+   * entries are this stack's to take back, but it is no instance of this stack, so never
+   * `previous` (a rollback's cleanup would bring it back).
+   */
+  inherited?: boolean;
 }
 
 function readRecords(annotations: Record<string, string>, stack: string, known?: { id: string; entries: AwsAuthDesired }): Records {
   const result: Records = { stale: [], others: new Map() };
-  const absorbed: Generation[] = [];
+  const absorbed: Array<{ gen: Generation; inherited: boolean }> = [];
   const myKey = recordKey(stack);
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
@@ -265,10 +271,13 @@ function readRecords(annotations: Record<string, string>, stack: string, known?:
       // the first release's records of this stack, or a deleted stack's of the same name:
       // their entries are this stack's to take back
       result.stale.push(key);
-      absorbed.push(gens[0]);
+      absorbed.push({ gen: gens[0], inherited: recordStack !== stack });
     }
   }
-  for (const gen of absorbed) {
+  // this stack's own instances first: the first release's record names one
+  absorbed.sort((a, b) => Number(a.inherited) - Number(b.inherited));
+  if (!result.mine && absorbed.length > 0) result.inherited = absorbed[0].inherited;
+  for (const { gen } of absorbed) {
     const base = result.mine?.current ?? gen;
     result.mine = { ...(result.mine ?? { v: 2, stack }), current: { ...base, claims: [...(result.mine?.current.claims ?? []), ...gen.claims] } };
   }
@@ -397,7 +406,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       // from the stack): its writes are taken back as this instance's, and it is dropped,
       // or a later Delete of this instance would bring it back as `previous`
       held = mine.current.claims;
-      keepPrevious = request.requestType === 'Create' ? mine.current : undefined;
+      keepPrevious = request.requestType === 'Create' && !records.inherited ? mine.current : undefined;
     } else {
       held = [];
     }

@@ -157,6 +157,22 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
       ],
     },
   },
+  {
+    // deleted-leftover (seed 99): a failed first create whose answer was lost (cleanup unreachable) under one
+    // logical id; the stack created again under another took the deleted stack's instance as its `previous`,
+    // and its delete (status unknown) brought it back: the admin entry stayed
+    name: 'a lost first create, the stack created again under another logical id, then its delete with the status unknown',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ failAt: 0 }),
+        deploy({ version: { ...EMPTY, awsAuthLogicalId: 'AwsAuthV2' }, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy(),
+        del({ failAt: 0 }),
+      ],
+    },
+  },
 ];
 
 /**
