@@ -105,9 +105,9 @@ export class Oracle {
   public knownGaps = 0;
   /**
    * At the stack's delete, with its status unknown: a create of the aws-auth resource wrote and
-   * could not take its writes back, and no successful operation wrote aws-auth since. The
-   * handler cannot tell the Delete of the instance it replaced from the cleanup after a
-   * successful replacement, so entries the stack wrote may stay (counted as a known gap).
+   * could not take its writes back, and no event has shown the handler since that CloudFormation
+   * never had that instance (see the model). The stack's delete is then the same event as a
+   * cleanup that must keep or hand back, so entries the stack wrote may stay (a known gap).
    */
   public lostCreateExcused = false;
 
