@@ -426,7 +426,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   // aws-eks's entries of this stack, as they are now: taken over
   for (const l of legacy) {
     const item = exactItems(plans[l.section], l.arn)[0];
-    if (item && !heldByKey.has(keyOf(l.arn))) {
+    const prior = heldByKey.get(keyOf(l.arn));
+    // a claim aws-eks's apply has since overwritten (a rollback re-applied its manifest after a
+    // create of this resource that could not take its writes back) is aws-eks's entry as it is now
+    if (item && (!prior || (prior.how !== 'adopted' && !sameValues(item, prior)))) {
       // a node role is EKS's too (it writes managed node groups' roles itself): adopted, never removed
       const how: How = item.username === NODE_USERNAME ? 'adopted' : 'takenOver';
       heldByKey.set(keyOf(l.arn), { section: l.section, arn: l.arn, username: item.username, groups: item.groups, how });

@@ -207,6 +207,23 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
       ],
     },
   },
+  {
+    // revoked (soak, seed 777001): a create of the reconciler's aws-auth resource over aws-eks's (an upgrade) is lost
+    // with its cleanup, and the rollback re-applies aws-eks's manifest over its write; the next create of that logical
+    // id took back the lost one's claim (other values) instead of aws-eks's entry as it was, and so left a revoked
+    // system:masters in place
+    name: 'a lost upgrade create overwritten by aws-eks\'s rollback, then a create that revokes the entry',
+    scenario: {
+      start: 'previous-release',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[2, 'admin']] }, foreign: [{ conflict: 2 }] }),
+        deploy({ version: { ...EMPTY, grants: [[2, 'view:team-b']] }, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy(),
+        deploy({ failAt: 0 }),
+      ],
+    },
+  },
 ];
 
 /**
