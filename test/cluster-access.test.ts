@@ -346,8 +346,8 @@ describe('ClusterAccess', () => {
             { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ReconcilerLogs'), 'Arn'] } },
             { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('ClusterCreationRole'), 'Arn'] } },
             { Action: 'eks:DescribeCluster', Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('Cluster'), 'Arn'] } },
-            // the stack's status (a stack delete or a rollback's cleanup), of this stack only
-            { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+            // the stack's status (a stack delete or a rollback's cleanup) and its resources (live owners), of this stack only
+            { Action: ['cloudformation:DescribeStacks', 'cloudformation:ListStackResources'], Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
           ],
         },
       });

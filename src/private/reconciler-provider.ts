@@ -86,8 +86,12 @@ export class ReconcilerProvider extends Construct {
       role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
     }
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [target.clusterArn] }));
-    // the stack's status tells a stack delete from a rollback's cleanup (see the handler)
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(this).stackId] }));
+    // the stack's status tells a stack delete from a rollback's cleanup, and its resources tell
+    // a live owner of an RBAC object from one CloudFormation no longer has (see the handler)
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudformation:DescribeStacks', 'cloudformation:ListStackResources'],
+      resources: [Stack.of(this).stackId],
+    }));
     this.handlerRole = role;
 
     const fn = new lambda.Function(this, 'Handler', {

@@ -2,7 +2,7 @@ import * as YAML from 'yaml';
 import { ADMIN, ALICE, CONNECTION, DEV, FAST, NODE, NODE_ROLE, QA, STACK_A, STACK_B, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
 import { FakeKube, startFakeKube } from './fake-kube';
 import { AWS_AUTH_PATH, FailSafeError, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
-import { dispatch } from '../../src/handlers/access-reconciler/index';
+import { DispatchContext, dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi } from '../../src/handlers/access-reconciler/kube';
 import { ownerKey } from '../../src/handlers/access-reconciler/objects';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
@@ -493,6 +493,88 @@ describe('RBAC objects and namespaces', () => {
 
     // THEN
     expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+  });
+
+  describe('a stale owner under a logical id the stack no longer has (README, "The reconciler", known gaps)', () => {
+    /** A create of chunk RbacStale whose PUT landed, whose answer was lost and whose own cleanup could not reach the API. */
+    async function lostCreate() {
+      let requests = 0;
+      const real = api(kube);
+      const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
+      kube.hooks.failAfterWrite = () => true;
+      await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'RbacStale' }), flaky, { ...FAST, attempts: 1 })).rejects.toThrow();
+      kube.hooks.failAfterWrite = undefined;
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeDefined();
+    }
+
+    /** GIVEN the stale claim, then chunk Rbac (CloudFormation's) holding the binding; WHEN Rbac revokes it. */
+    async function revokeWith(context: DispatchContext, log: string[] = []) {
+      await createNamespace();
+      await lostCreate();
+      const rbac = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+      const real = api(kube);
+      const logged = { request: async (m: any, p: string, b?: unknown) => { log.push(`${m} ${p}`); return real.request(m, p, b); } };
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
+        LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT, VIEW] },
+      }), logged, FAST, context);
+    }
+    const resource = (logicalId: string, status = 'UPDATE_COMPLETE', type = RBAC_RESOURCE_TYPE) => ({ logicalId, type, status });
+    const staleKey = ownerKey({ id: 'any', stack: STACK_A, logicalId: 'RbacStale' });
+
+    test('is released when CloudFormation does not list its logical id: the revoked binding goes (failed before)', async () => {
+      const log: string[] = [];
+      await revokeWith({ stackResources: async () => { log.push('list'); return [resource('AwsAuth', 'UPDATE_COMPLETE', AWS_AUTH_RESOURCE_TYPE), resource('Rbac', 'UPDATE_IN_PROGRESS')]; } }, log);
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+      expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
+      // listed after the binding was read (a claim read before a listing belongs to a resource that listing shows), once
+      const read = log.indexOf(`GET ${bindingPath(EDIT.metadata.name)}`);
+      expect(read).toBeGreaterThanOrEqual(0);
+      expect(log.indexOf('list')).toBeGreaterThan(read);
+      expect(log.filter(l => l === 'list')).toHaveLength(1);
+    });
+
+    test.each([
+      ['the stack\'s resources cannot be read', { stackResources: async () => undefined }],
+      ['reading them throws', { stackResources: async () => { throw new Error('AccessDenied'); } }],
+      ['there is no lister (the test seam, or a handler of an earlier release)', {}],
+      ['CloudFormation lists the logical id (being created)', { stackResources: async () => [resource('Rbac'), resource('RbacStale', 'CREATE_IN_PROGRESS')] }],
+      ['CloudFormation lists the logical id (its delete failed)', { stackResources: async () => [resource('Rbac'), resource('RbacStale', 'DELETE_FAILED')] }],
+      ['CloudFormation lists the logical id as another type', { stackResources: async () => [resource('Rbac'), resource('RbacStale', 'CREATE_COMPLETE', 'AWS::SNS::Topic')] }],
+    ])('is kept when %s: the binding stays, as before', async (_what, context: DispatchContext) => {
+      await revokeWith(context);
+      const live = kube.get(bindingPath(EDIT.metadata.name));
+      expect(live).toBeDefined();
+      expect(Object.keys(live.metadata.annotations)).toEqual([staleKey]);
+    });
+
+    test('the stack\'s resources are not read when no claim of another logical id of the stack is seen', async () => {
+      await createNamespace();
+      const list = jest.fn(async () => [resource('Rbac')]);
+      const rbac = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST, { stackResources: list });
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
+        LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT, VIEW] },
+      }), api(kube), FAST, { stackResources: list });
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+      expect(list).not.toHaveBeenCalled();
+    });
+
+    test('another stack\'s claim is never released by this stack\'s list', async () => {
+      await createNamespace();
+      const other = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'RbacStale', StackId: STACK_B }), api(kube), FAST);
+      const rbac = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId }), api(kube), FAST,
+        { stackStatus: async () => 'DELETE_IN_PROGRESS', stackResources: async () => [resource('Rbac', 'DELETE_IN_PROGRESS')] });
+      expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([ownerKey({ id: other.PhysicalResourceId, stack: STACK_B, logicalId: 'RbacStale' })]);
+    });
+
+    test('the stack\'s delete takes the binding when the stale owner is not listed (failed before)', async () => {
+      await createNamespace();
+      await lostCreate();
+      const rbac = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId }), api(kube), FAST,
+        { stackStatus: async () => 'DELETE_IN_PROGRESS', stackResources: async () => [resource('Rbac', 'DELETE_IN_PROGRESS'), resource('AwsAuth', 'DELETE_COMPLETE')] });
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+    });
   });
 
   test('an existing object the library did not create is refused and left as it was', async () => {

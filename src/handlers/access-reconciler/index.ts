@@ -2,12 +2,12 @@
 // The AWS SDK v3 is provided by the Lambda Node.js runtime (esbuild keeps it external);
 // it is a devDependency here for types and tests only.
 import { createHash } from 'crypto';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsAuthDesired, AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
 import { HttpKubeApi, KubeApi, RetryOptions, withTransientRetries } from './kube';
-import { ensureNamespaces, reconcileObjects } from './objects';
+import { StackListing, StackResource, ensureNamespaces, reconcileObjects } from './objects';
 import {
   AWS_AUTH_RESOURCE_TYPE, AwsAuthProperties, ClusterConnection, NAMESPACES_RESOURCE_TYPE, NamespacesProperties,
   RBAC_RESOURCE_TYPE, RbacProperties,
@@ -54,6 +54,16 @@ export interface DispatchContext {
    * @default - unknown
    */
   readonly stackStatus?: () => Promise<string | undefined>;
+  /**
+   * The stack's resources (CloudFormation `ListStackResources` on the event's `StackId`,
+   * every page), in any status; undefined when they cannot be read. An RBAC object's
+   * claim of this stack under a logical id that is not listed (and is not the event's) is
+   * an owner CloudFormation will never update or delete (a create whose answer was lost
+   * and whose own cleanup could not reach the cluster): a revocation releases it. Read
+   * only when such a claim is seen, and after the object is read.
+   * @default - unknown: such claims are kept
+   */
+  readonly stackResources?: () => Promise<StackResource[] | undefined>;
 }
 
 /**
@@ -129,12 +139,13 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
       break;
     case RBAC_RESOURCE_TYPE: {
       const objects = (props as RbacProperties).Objects ?? [];
+      const listing = context.stackResources ? new StackListing(context.stackResources) : undefined;
       if (event.RequestType === 'Delete') {
         // what the library's first release applied stays unless the stack itself is deleted
-        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver: stackDelete === true });
+        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver: stackDelete === true, listing });
       } else {
         const previous = creating ? [] : ((old as RbacProperties | undefined)?.Objects ?? []);
-        await reconcileObjects(api, owner, objects, previous, { retry, create: creating });
+        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing });
       }
       break;
     }
@@ -273,11 +284,42 @@ export async function describeStackStatus(stackId: string, cfn: CloudFormationCl
   }
 }
 
+/**
+ * The stack's resources, read with `cloudformation:ListStackResources` on the event's stack
+ * id (every page; the handler's role is allowed that stack only); undefined when they
+ * cannot all be read.
+ */
+export async function listStackResources(stackId: string, cfn: CloudFormationClient, maxPages = 100): Promise<StackResource[] | undefined> {
+  const out: StackResource[] = [];
+  const tokens = new Set<string>();
+  let next: string | undefined;
+  try {
+    for (let page = 0; page < maxPages; page++) {
+      const res = await cfn.send(new ListStackResourcesCommand({ StackName: stackId, ...(next ? { NextToken: next } : {}) }));
+      for (const r of res.StackResourceSummaries ?? []) {
+        if (!r.LogicalResourceId) throw new Error('a resource without a logical id');
+        out.push({ logicalId: r.LogicalResourceId, type: r.ResourceType ?? '', status: r.ResourceStatus ?? '' });
+      }
+      next = res.NextToken;
+      if (!next) return out;
+      if (tokens.has(next)) throw new Error(`the same NextToken twice (${next})`);
+      tokens.add(next);
+    }
+    throw new Error(`more than ${maxPages} pages`);
+  } catch (e) {
+    console.error(`cloudformation:ListStackResources of ${stackId} failed: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
 export async function handler(event: Event): Promise<Result> {
   const region = process.env.AWS_REGION!;
   const cfn = new CloudFormationClient({ region });
   try {
-    return await handle(event, { region }, {}, { stackStatus: () => describeStackStatus(event.StackId, cfn) });
+    return await handle(event, { region }, {}, {
+      stackStatus: () => describeStackStatus(event.StackId, cfn),
+      stackResources: () => listStackResources(event.StackId, cfn),
+    });
   } catch (e) {
     // FailSafeErrors say what to fix; the rest get the resource named for the events log
     if (e instanceof FailSafeError) throw e;

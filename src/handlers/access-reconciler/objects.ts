@@ -86,6 +86,73 @@ function stillHeld(replaced: OwnerValue['replaced'], others: string[]): OwnerVal
   return replaced?.by?.some(k => others.includes(k)) ? replaced : undefined;
 }
 
+/** A resource of the stack, as CloudFormation's `ListStackResources` names it. */
+export interface StackResource {
+  readonly logicalId: string;
+  readonly type: string;
+  readonly status: string;
+}
+
+/**
+ * The stack's logical ids, as CloudFormation lists them, for telling a claim of an owner
+ * that CloudFormation no longer has (a create whose answer was lost and whose own cleanup
+ * could not reach the cluster: it was rolled back, and no Delete reached the handler) from
+ * a live one.
+ *
+ * A listing is used only for claims read before it started: a resource is listed from the
+ * moment CloudFormation starts creating it (`CREATE_IN_PROGRESS`), before its handler can
+ * write a claim, so a claim seen on an object read earlier belongs to a resource that a
+ * listing started later shows, in whatever status, until CloudFormation has deleted it.
+ * The write that follows carries the object's `resourceVersion`, so a claim added after
+ * the read makes it re-read (and list again).
+ */
+export class StackListing {
+  private clock = 0;
+  private last: { readonly at: number; readonly ids: Promise<Set<string> | undefined> } | undefined;
+
+  /** @param list the stack's resources; undefined (or a rejection) when they cannot be read */
+  constructor(private readonly list?: () => Promise<ReadonlyArray<StackResource> | undefined>) {}
+
+  /** A moment: listings started after it show every resource whose claim was readable before it. */
+  public mark(): number {
+    return ++this.clock;
+  }
+
+  /** The logical ids of a listing started after `mark`; undefined when the stack's resources cannot be read. */
+  public async since(mark: number): Promise<Set<string> | undefined> {
+    if (!this.list) return undefined;
+    if (this.last === undefined || this.last.at <= mark) {
+      const at = ++this.clock;
+      const ids = this.list().then(
+        rs => (rs && rs.every(r => typeof r.logicalId === 'string' && r.logicalId !== '') ? new Set(rs.map(r => r.logicalId)) : undefined),
+        e => {
+          console.error(`the stack's resources are unknown: ${(e as Error).message}`);
+          return undefined;
+        });
+      this.last = { at, ids };
+    }
+    return this.last.ids;
+  }
+}
+
+/**
+ * The annotations of `annotations` that claim an object for another logical id of `owner`'s
+ * stack that CloudFormation positively does not list (in any status): owners it will never
+ * update or delete. Nothing when the listing is unknown.
+ */
+async function goneClaims(
+  owner: Owner, annotations: Record<string, string>, keys: string[], listing: StackListing | undefined, seen: number,
+): Promise<string[]> {
+  const sameStack = keys.filter(k => {
+    const o = readOwner(annotations[k]);
+    return o?.stack === owner.stack && typeof o.logicalId === 'string' && o.logicalId !== '' && o.logicalId !== owner.logicalId;
+  });
+  if (sameStack.length === 0 || listing === undefined) return [];
+  const listed = await listing.since(seen);
+  if (listed === undefined) return [];
+  return sameStack.filter(k => !listed.has(readOwner(annotations[k])!.logicalId!));
+}
+
 /** Everything of an object but its metadata and status: what the reconciler compares and writes. */
 function content(obj: KubeObject): string {
   const { metadata: _m, status: _s, ...rest } = obj;
@@ -168,10 +235,13 @@ async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: 
  * when no other owner is left. Objects without `owner`'s annotation (someone else's, or
  * already handed to another owner) are not touched.
  */
-export async function releaseObject(api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, removeTakenOver = true): Promise<void> {
+export async function releaseObject(
+  api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, removeTakenOver = true, listing?: StackListing,
+): Promise<void> {
   const path = objectPath(obj);
   await withRetries(describe(obj), retry, async () => {
     const got = await api.request('GET', path);
+    const seen = listing?.mark() ?? 0;
     if (got.status === 404) return;
     if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
     const live = got.body as KubeObject;
@@ -180,6 +250,13 @@ export async function releaseObject(api: KubeApi, owner: Owner, obj: KubeObject,
     if (!isOurs(live) || mineKeys.length === 0) return;
     const mine = readOwner(annotations[mineKeys[0]]) ?? {};
     for (const k of mineKeys) delete annotations[k];
+    // a claim of this stack under a logical id CloudFormation no longer lists is an owner it
+    // will never delete: it must not keep what this owner revokes (README, "The reconciler")
+    const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
+    for (const k of await goneClaims(owner, annotations, claims, listing, seen)) {
+      console.log(`${describe(obj)}: released the claim of ${readOwner(annotations[k])?.logicalId}, which the stack no longer has`);
+      delete annotations[k];
+    }
     const others = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
     // taken over from the first release: only a new version or a real stack delete removes it
     const keep = others.length > 0 || (mine.takenOver === true && !removeTakenOver);
@@ -228,6 +305,8 @@ export async function reconcileObjects(
     create?: boolean;
     /** Whether objects taken over from the first release go when released (a new version, a real stack delete). @default true */
     removeTakenOver?: boolean;
+    /** The stack's resources, to release claims of logical ids the stack no longer has. @default - unknown: such claims keep their objects */
+    listing?: StackListing;
   } = {},
 ): Promise<void> {
   const limit = options.concurrency ?? 8;
@@ -243,7 +322,7 @@ export async function reconcileObjects(
   }
   const keep = new Set(desired.map(identity));
   const released = previous.filter(o => !keep.has(identity(o)));
-  await forEachLimited(released, limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true));
+  await forEachLimited(released, limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true, options.listing));
 }
 
 /** Creates the namespaces that are absent (labelled as the library's); never changes or deletes one. */
