@@ -10,7 +10,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { checkEksToken, FakeKube, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle, waitUntilAuthorized } from '../../src/handlers/access-reconciler/index';
+import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle, listStackResources, waitUntilAuthorized } from '../../src/handlers/access-reconciler/index';
 import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
@@ -161,6 +161,51 @@ describe('connecting to the cluster', () => {
     expect(await describeStackStatus(StackId!, cfn)).toBe('DELETE_COMPLETE');
     // unknown (the handler then keeps what an undo keeps)
     expect(await describeStackStatus('arn:aws:cloudformation:us-east-1:123456789012:stack/nope/1', cfn)).toBeUndefined();
+  });
+
+  test('the stack\'s resources are read with cloudformation:ListStackResources on the event\'s stack id, every page (real moto CloudFormation API)', async () => {
+    // GIVEN a stack of 7 resources in moto
+    const cfn = new CloudFormationClient({ ...aws, endpoint: moto.endpoint });
+    const ids = ['Topic0', 'Topic1', 'Topic2', 'Queue0', 'Queue1', 'Queue2', 'Queue3'];
+    const template = JSON.stringify({ Resources: Object.fromEntries(ids.map(id => [id, { Type: id.startsWith('Topic') ? 'AWS::SNS::Topic' : 'AWS::SQS::Queue' }])) });
+    const { StackId } = await cfn.send(new CreateStackCommand({ StackName: 'listed', TemplateBody: template }));
+    // moto answers every resource on one page (it never sends a NextToken: moto/cloudformation/responses.py);
+    // CloudFormation pages at 1 MB, so this middleware pages moto's real answer 3 at a time with NextTokens
+    const pages: Array<string | undefined> = [];
+    cfn.middlewareStack.add((next, ctx) => async (args: any) => {
+      if (ctx.commandName !== 'ListStackResourcesCommand') return next(args);
+      const from = Number(args.input.NextToken ?? 0);
+      pages.push(args.input.NextToken);
+      const res: any = await next({ ...args, input: { StackName: args.input.StackName } });
+      const all = res.output.StackResourceSummaries ?? [];
+      const to = from + 3;
+      return { ...res, output: { ...res.output, StackResourceSummaries: all.slice(from, to), NextToken: to < all.length ? String(to) : undefined } };
+    }, { step: 'initialize', name: 'pager' });
+
+    // WHEN
+    const listed = await listStackResources(StackId!, cfn);
+
+    // THEN every logical id, of every page, with its type and status
+    expect(pages).toEqual([undefined, '3', '6']);
+    expect(listed!.map(r => r.logicalId).sort()).toEqual([...ids].sort());
+    expect(listed!.find(r => r.logicalId === 'Topic0')).toEqual({ logicalId: 'Topic0', type: 'AWS::SNS::Topic', status: 'CREATE_COMPLETE' });
+    // a stack that cannot be read: unknown (the handler then keeps every claim), not an empty list
+    expect(await listStackResources('arn:aws:cloudformation:us-east-1:123456789012:stack/nope/1', cfn)).toBeUndefined();
+  });
+
+  test('a listing that cannot be read to its end is unknown, not a shorter list', async () => {
+    const cfn = new CloudFormationClient({ ...aws, endpoint: moto.endpoint });
+    const template = JSON.stringify({ Resources: { Topic: { Type: 'AWS::SNS::Topic' } } });
+    const { StackId } = await cfn.send(new CreateStackCommand({ StackName: 'paged', TemplateBody: template }));
+    let calls = 0;
+    cfn.middlewareStack.add((next, ctx) => async (args: any) => {
+      if (ctx.commandName !== 'ListStackResourcesCommand') return next(args);
+      if (++calls > 1) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      const res: any = await next(args);
+      return { ...res, output: { ...res.output, NextToken: 'more' } };
+    }, { step: 'initialize', name: 'failing-second-page' });
+    expect(await listStackResources(StackId!, cfn)).toBeUndefined();
+    expect(calls).toBe(2);
   });
 
   test('without an endpoint in the properties, eks:DescribeCluster gives the endpoint and CA (real moto EKS API)', async () => {
