@@ -33,6 +33,7 @@ function op(kind: 'deploy' | 'delete'): fc.Arbitrary<OpSpec> {
     version: kind === 'deploy' ? versionSpec : fc.constant(undefined),
     failAt: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 8 }) }),
     statusKnown: fc.boolean(),
+    resourcesKnown: fc.boolean(),
     faults: fc.array(fault, { maxLength: 2 }),
     repeat: fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 1 }),
     foreign: fc.array(foreignWrite, { maxLength: 2 }),

@@ -44,7 +44,8 @@ describe('reconciler lifecycle', () => {
   afterAll(() => {
     // eslint-disable-next-line no-console
     console.log(`lifecycle: ${STATS.sequences} sequences, ${STATS.operations} stack operations, ${STATS.invocations} handler invocations, `
-      + `${STATS.faults} faults injected, ${STATS.foreignWrites} foreign writes, ${STATS.rollbacks} rollbacks, ${STATS.knownGaps} observations excused as known gaps, in ${((Date.now() - started) / 1000).toFixed(1)} s; `
+      + `${STATS.faults} faults injected, ${STATS.foreignWrites} foreign writes, ${STATS.rollbacks} rollbacks, ${STATS.knownGaps} observations excused as known gaps, `
+      + `${STATS.listings} reads of the stack's resources, ${STATS.staleReleased} observations of a stale owner's object gone after a revocation, in ${((Date.now() - started) / 1000).toFixed(1)} s; `
       + `violations by category: ${JSON.stringify(Object.fromEntries(seen))}${IGNORE.size ? ` (ignored: ${[...IGNORE].join(',')})` : ''}`);
   });
 

@@ -51,6 +51,11 @@ export interface OpSpec {
   /** A resource that is not the reconciler's fails at this position of the changes (modulo their count + 1). */
   readonly failAt?: number;
   readonly statusKnown: boolean;
+  /**
+   * Whether the handler can read the stack's resources (ListStackResources) in this
+   * operation. @default false (the regressions written before the handler could)
+   */
+  readonly resourcesKnown?: boolean;
   readonly faults: FaultSpec[];
   /** Handler invocations delivered twice. */
   readonly repeat: number[];
@@ -85,8 +90,12 @@ export interface Stats {
   rollbacks: number;
   /** Observations excused as known gaps (see Oracle.staleOwned). */
   knownGaps: number;
+  /** Reads of the stack's resource list by the handler (it reads it only when it sees a claim of another logical id of the stack). */
+  listings: number;
+  /** Objects a stale owner held that were judged gone after a revocation (see Oracle.staleReleased). */
+  staleReleased: number;
 }
-export const STATS: Stats = { sequences: 0, operations: 0, invocations: 0, faults: 0, foreignWrites: 0, rollbacks: 0, knownGaps: 0 };
+export const STATS: Stats = { sequences: 0, operations: 0, invocations: 0, faults: 0, foreignWrites: 0, rollbacks: 0, knownGaps: 0, listings: 0, staleReleased: 0 };
 
 const CONNECTION = { ClusterName: CLUSTER, RoleArn: KUBECTL_ROLE };
 
@@ -212,6 +221,14 @@ export class World {
   public legacy: Version | undefined;
   private status = '';
   private statusKnown = true;
+  private resourcesKnown = false;
+  /**
+   * The stack's resources as CloudFormation's ListStackResources answers them: every logical
+   * id from the start of its create (CREATE_IN_PROGRESS) until its delete, in any status;
+   * a resource removed from the template stays until the cleanup deletes it, a replaced
+   * one keeps its logical id, a failed create stays until the rollback deletes it.
+   */
+  private readonly listed = new Map<string, { type: string; status: string }>();
   private op: OpSpec | undefined;
   /** In this operation, a failed create could not reach the cluster to take its writes back. */
   private unreachableCleanup = false;
@@ -391,7 +408,19 @@ export class World {
 
   private context(): DispatchContext {
     const status = this.status;
-    return this.statusKnown ? { stackStatus: async () => status } : {};
+    return {
+      ...(this.statusKnown ? { stackStatus: async () => status } : {}),
+      ...(this.resourcesKnown ? {
+        stackResources: async () => {
+          STATS.listings++;
+          return Array.from(this.listed, ([logicalId, r]) => ({ logicalId, ...r }));
+        },
+      } : {}),
+    };
+  }
+
+  private list(decl: ResourceDecl, status: string) {
+    this.listed.set(decl.logicalId, { type: decl.type, status });
   }
 
   private snapshot(): string {
@@ -400,6 +429,14 @@ export class World {
 
   /** One CloudFormation request to one resource, through the provider framework. */
   private async call(requestType: Event['RequestType'], decl: ResourceDecl, physicalId?: string, oldProps?: Record<string, any>, clean = false): Promise<{ ok: boolean; physicalId: string; error?: Error }> {
+    const verb = requestType.toUpperCase();
+    this.list(decl, `${verb}_IN_PROGRESS`);
+    const r = await this.deliver(requestType, decl, physicalId, oldProps, clean);
+    this.list(decl, `${verb}_${r.ok ? 'COMPLETE' : 'FAILED'}`);
+    return r;
+  }
+
+  private async deliver(requestType: Event['RequestType'], decl: ResourceDecl, physicalId?: string, oldProps?: Record<string, any>, clean = false): Promise<{ ok: boolean; physicalId: string; error?: Error }> {
     const step = `${this.status} ${requestType} ${decl.logicalId}${physicalId ? ` (${physicalId.slice(0, 8)})` : ''}`;
     if (decl.type === AWS_EKS_MANIFEST_TYPE) {
       const objs = JSON.parse(decl.props.Manifest) as KubeObject[];
@@ -456,7 +493,12 @@ export class World {
         // successful operation must (checked then)
         this.unreachableCleanup = true;
         if (decl.type === AWS_AUTH_RESOURCE_TYPE) this.lostAwsAuthCreate = decl.logicalId;
-        if (decl.type === RBAC_RESOURCE_TYPE) for (const o of decl.props.Objects ?? []) this.oracle.staleOwned.add(objectKey(o));
+        if (decl.type === RBAC_RESOURCE_TYPE) {
+          for (const o of decl.props.Objects ?? []) {
+            this.oracle.staleOwned.add(objectKey(o));
+            if (!this.resourcesKnown) this.oracle.staleExcused.add(objectKey(o));
+          }
+        }
       } else if (!outcome.ok && api.injected && fault!.kind !== 'down' && fault!.kind !== 'lost-then-down') {
         this.oracle.violations.push({ category: 'transient-failed', where, message: `one ${fault!.kind} fault failed the invocation: ${outcome.error!.message.slice(0, 160)}` });
       }
@@ -504,7 +546,10 @@ export class World {
     this.op = op;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
+    this.resourcesKnown = op.resourcesKnown ?? false;
     this.oracle.statusKnown = op.statusKnown;
+    // without the list, a stale owner's objects may stay (a known gap): from now on excused
+    if (!this.resourcesKnown) for (const k of this.oracle.staleOwned) this.oracle.staleExcused.add(k);
     if (op.kind === 'delete') return this.deleteStack();
     return this.deploy(version!, op);
   }
@@ -513,6 +558,7 @@ export class World {
     this.op = op;
     this.invocation = 0;
     this.statusKnown = op.statusKnown;
+    this.resourcesKnown = op.resourcesKnown ?? false;
     if (this.stackId === undefined) return this.create(v, op);
     return this.update(v, op);
   }
@@ -567,6 +613,7 @@ export class World {
     this.resources.clear();
     // ROLLBACK_COMPLETE: the next deploy deletes the (empty) stack and creates it anew, under a new stack id
     this.stackId = undefined;
+    this.listed.clear();
     if (this.unreachableCleanup) {
       this.log.push('not judged: a failed create could not reach the cluster to take its writes back');
     } else {
@@ -621,6 +668,7 @@ export class World {
       }
       for (const r of [...removed].reverse()) if (!r.retain) cleanup.push(r);
       for (const r of cleanup) await this.cleanupDelete(r);
+      this.unlistDeleted(decls.map(d => d.logicalId));
       this.setStatus('UPDATE_COMPLETE');
       this.lastGood = v;
       this.unreachableCleanup = false; // a successful operation has run the handler since
@@ -653,11 +701,23 @@ export class World {
     }
     if (failed !== 'other' && failed.kind === 'Create') cleanup.unshift({ ...failed.decl, physicalId: CREATE_FAILED_MARKER });
     for (const r of cleanup) await this.cleanupDelete(r);
+    this.unlistDeleted(Array.from(old.keys()));
     this.setStatus('UPDATE_ROLLBACK_COMPLETE');
     if (this.unreachableCleanup) {
       this.log.push('not judged: a failed create could not reach the cluster to take its writes back');
     } else {
       this.oracle.expectVersion(this.view, this.lastGood!, 'after the rollback of the failed update');
+    }
+  }
+
+  /**
+   * After a cleanup phase: what the template no longer has is gone from the stack (deleted,
+   * retained, or left behind by a failed delete); a replaced resource's logical id stays.
+   */
+  private unlistDeleted(kept: string[]) {
+    for (const [id, r] of Array.from(this.listed)) {
+      if (!kept.includes(id)) this.listed.delete(id);
+      else if (r.status.startsWith('DELETE_')) this.listed.set(id, { ...r, status: 'UPDATE_COMPLETE' });
     }
   }
 
@@ -693,6 +753,7 @@ export class World {
     }
     this.resources.clear();
     this.stackId = undefined;
+    this.listed.clear();
     // inherent with the status unknown: the Delete of the replaced instance cannot be told from the cleanup after a successful replacement
     this.oracle.lostCreateExcused = !this.statusKnown && this.lostAwsAuthCreate !== undefined;
     this.oracle.expectDeleted(this.view, this.lastGood, this.statusKnown, `after the stack's delete (status ${this.statusKnown ? 'known' : 'unknown'})`);
@@ -725,6 +786,7 @@ export async function runScenario(kube: FakeKube, s: Scenario): Promise<World> {
     world.oracle.violations.push({ category: 'stuck', where: world.log[world.log.length - 1] ?? '', message: e.message });
   }
   STATS.knownGaps += world.oracle.knownGaps;
+  STATS.staleReleased += world.oracle.staleReleased;
   return world;
 }
 

@@ -102,6 +102,13 @@ export class Oracle {
    * status was unknown (kept, ownerless).
    */
   public readonly staleOwned = new Set<string>();
+  /**
+   * Of `staleOwned`, the objects excused: only while an operation since the stale create ran
+   * without the stack's resource list (with it, a revocation releases the stale owner's claim).
+   */
+  public readonly staleExcused = new Set<string>();
+  /** Objects a stale owner held (`staleOwned`, not excused) that a revocation was judged to have removed. */
+  public staleReleased = 0;
   public knownGaps = 0;
   /**
    * At the stack's delete, with its status unknown: a create of the aws-auth resource wrote and
@@ -254,8 +261,9 @@ export class Oracle {
       if (w && objectContent(live) !== objectContent(w)) this.fail('rbac', where, `${k} is ${live ? objectContent(live) : 'absent'}, the version declares ${objectContent(w)}`);
       // a version revoked what was taken over, and it went: granted again later, it is the stack's own
       if (!w && rec.cls === 'taken-over' && !live) rec.cls = 'own';
+      if (!w && rec.claimed && !live && this.staleOwned.has(k) && !this.staleExcused.has(k)) this.staleReleased++;
       if (!w && rec.claimed && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') {
-        if ((rec.cls === 'taken-over' && (rec.orphaned || !this.statusKnown)) || this.staleOwned.has(k)) {
+        if ((rec.cls === 'taken-over' && (rec.orphaned || !this.statusKnown)) || this.staleExcused.has(k)) {
           rec.orphaned = true;
           this.knownGaps++;
           continue;
@@ -300,7 +308,7 @@ export class Oracle {
       const live = cluster.get(rec.path);
       const mine = live?.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access';
       if (!rec.claimed) continue;
-      if (live && mine && (rec.orphaned || this.staleOwned.has(k))) {
+      if (live && mine && (rec.orphaned || this.staleExcused.has(k))) {
         this.knownGaps++;
         continue;
       }

@@ -224,6 +224,37 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
       ],
     },
   },
+  {
+    // rbac (was a known gap, excused): a create of a new chunk logical id whose write landed, whose answer was lost
+    // and whose cleanup could not reach the cluster leaves a claim under that logical id, which the rollback removed
+    // from the stack; the revocation by the chunk that held the binding kept it alive. With the stack's resource list
+    // the stale claim is released (failed before: the binding stayed)
+    name: 'a stale chunk claim does not keep a revoked binding when the stack\'s resources are known',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[1, 'edit:team-a']] }, resourcesKnown: true }),
+        deploy({ version: { ...EMPTY, grants: [[1, 'edit:team-a']], rbacRenamed: true }, resourcesKnown: true, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ version: { ...EMPTY, grants: [[2, 'view:team-a']] }, resourcesKnown: true, statusKnown: true }),
+        deploy({ version: { ...EMPTY, grants: [[2, 'view:team-a']], rbacRenamed: true }, resourcesKnown: true }),
+        del({ resourcesKnown: true, statusKnown: true }),
+      ],
+    },
+  },
+  {
+    // the same with the status unknown and the stack's delete as the revocation
+    name: 'a stale chunk claim does not outlive the stack\'s delete when the stack\'s resources are known',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[1, 'edit:team-a']] }, resourcesKnown: true }),
+        deploy({ version: { ...EMPTY, grants: [[1, 'edit:team-a']], rbacChunks: 2 }, resourcesKnown: true, faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        del({ resourcesKnown: true, statusKnown: true }),
+      ],
+    },
+  },
 ];
 
 /**
