@@ -95,7 +95,9 @@ export interface Stats {
   /** Objects a stale owner held that were judged gone after a revocation (see Oracle.staleReleased). */
   staleReleased: number;
 }
-export const STATS: Stats = { sequences: 0, operations: 0, invocations: 0, faults: 0, foreignWrites: 0, rollbacks: 0, knownGaps: 0, listings: 0, staleReleased: 0 };
+export const STATS: Stats = {
+  sequences: 0, operations: 0, invocations: 0, faults: 0, foreignWrites: 0, rollbacks: 0, knownGaps: 0, listings: 0, staleReleased: 0,
+};
 
 const CONNECTION = { ClusterName: CLUSTER, RoleArn: KUBECTL_ROLE };
 
