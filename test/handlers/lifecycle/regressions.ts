@@ -262,4 +262,24 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
  * `test.failing`, so the day one passes, the test run says so and it moves up.
  */
 export const OPEN_GAPS: Array<{ readonly name: string; readonly scenario: Scenario }> = [
+  {
+    // taken-over (seed 1201 with LIFECYCLE_RUNS=300, found while closing the stale RBAC owner gap; aws-auth only,
+    // no resource list involved, fails the same on the code before that change): an entry taken over from aws-eks is
+    // revoked by a replacing create (new logical id) whose answer was lost and whose cleanup could not reach the
+    // cluster; the next create of that logical id, which would take those writes back, is refused (a hand-written
+    // sso: mapping covers one of its roles) before it writes; the stack's delete with the status unknown then leaves
+    // the taken-over entry removed, where the oracle expects it kept. Not fixed here (out of that change's scope).
+    name: 'a taken-over entry revoked by a lost create whose retry is refused, then the stack\'s delete with the status unknown',
+    scenario: {
+      start: 'previous-release',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'admin']], awsAuthLogicalId: 'AwsAuthV2' } }),
+        deploy({ failAt: 0 }),
+        deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] }, foreign: ['sso-dev'] }),
+        del(),
+      ],
+    },
+  },
 ];
