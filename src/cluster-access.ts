@@ -224,7 +224,7 @@ export class ClusterAccess extends Construct {
 
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
-    const groups = Array.from(new Set([level.group, ...(options.groups ?? [])]));
+    const groups = Array.from(new Set([...level.groups, ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
       if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);
