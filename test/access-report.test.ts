@@ -107,7 +107,7 @@ function assemblyOf(build: (app: App) => void): string {
 }
 
 function cli(...args: string[]) {
-  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.exitCode = require('./src/report/cli').main(process.argv.slice(1))", ...args],
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.exitCode = require('./src/cli').main(process.argv.slice(1))", ...args],
     { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: 'test/tsconfig.json' } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
