@@ -109,7 +109,7 @@ export function importAwsAuth(input: AwsAuthInput, options: ImportOptions): Impo
   }
 
   const header = [
-    `// cdk-eks-access import ${options.source}: ${grants} grant statement${grants === 1 ? '' : 's'} for the EksCluster \`${v}\`.`,
+    `// cdk-eks-access import ${options.source}: ${grants} grant statement${grants === 1 ? '' : 's'} for \`${v}\` (an EksCluster, or ClusterAccess.of(cluster)).`,
     "// Needs: import { AccessLevel, AccessPrincipal } from 'cdk-eks-access';",
     '// Each grant reproduces its aws-auth entry (username and groups), so the first deploy adopts the entry as it is;',
     '// `cdk-eks-access plan --aws-auth FILE` shows what the deploy would do.',
