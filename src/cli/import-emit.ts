@@ -33,7 +33,7 @@ function isNodeEntry(item: SectionItem): boolean {
 }
 
 function describe(section: Section, item: SectionItem): string {
-  const who = item.arn !== '' ? item.arn : `sso ${item.sso!.permissionSetName} in account ${item.sso!.accountID}`;
+  const who = item.arn !== '' ? item.arn : item.sso ? `sso ${item.sso.permissionSetName} in account ${item.sso.accountID}` : 'no ARN';
   return `${section} item ${item.index + 1} (${who})`;
 }
 
