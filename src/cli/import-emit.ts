@@ -1,6 +1,6 @@
 import * as YAML from 'yaml';
-import { AwsAuthInput } from './import-read';
 import { RbacIndex } from './import-rbac';
+import { AwsAuthInput } from './import-read';
 import { AccessLevel } from '../access-level';
 import { ARN_KEY, SECTIONS, Section, SectionItem, readSection } from '../handlers/access-reconciler/aws-auth-read';
 import { AccessPrincipal } from '../principal';

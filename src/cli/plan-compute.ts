@@ -132,10 +132,9 @@ export function planDeploy(existing: ConfigMap | undefined, resource: AwsAuthRes
     touched.add(k);
     const was = exact(before[c.section], c.arn);
     const is = exact(now[c.section], c.arn);
-    if (was && !is) lines.push({ action: 'remove', section: c.section, arn: c.arn, text: `${show(was.username, was.groups)} (${c.how} by this stack, no longer granted)` });
-    else if (was && is && (was.username !== is.username || JSON.stringify(was.groups) !== JSON.stringify(is.groups))) {
+    if (was && !is) {lines.push({ action: 'remove', section: c.section, arn: c.arn, text: `${show(was.username, was.groups)} (${c.how} by this stack, no longer granted)` });} else if (was && is && (was.username !== is.username || JSON.stringify(was.groups) !== JSON.stringify(is.groups))) {
       lines.push({ action: 'restore', section: c.section, arn: c.arn, text: `put back as it was found: ${show(is.username, is.groups)}` });
-    } else if (was) lines.push({ action: 'release', section: c.section, arn: c.arn, text: `${show(was.username, was.groups)} (${c.how}; no longer granted, left as it was found)` });
+    } else if (was) {lines.push({ action: 'release', section: c.section, arn: c.arn, text: `${show(was.username, was.groups)} (${c.how}; no longer granted, left as it was found)` });}
   }
   for (const s of SECTIONS) {
     for (const item of before[s]) {

@@ -50,8 +50,14 @@ function typecheckAll(snippets: Record<string, { code: string; name?: string }>)
     return { key, f };
   });
   const program = ts.createProgram(files.map(x => x.f), {
-    strict: true, noEmit: true, skipLibCheck: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS,
-    esModuleInterop: true, types: ['node'], typeRoots: [path.join(__dirname, '..', '..', 'node_modules', '@types')],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    esModuleInterop: true,
+    types: ['node'],
+    typeRoots: [path.join(__dirname, '..', '..', 'node_modules', '@types')],
   });
   const out: Record<string, string[]> = {};
   for (const { key, f } of files) {
