@@ -2,8 +2,8 @@
 # README "Adopting an existing cluster", end to end on the sample ConfigMap
 # examples/adopt/aws-auth.yaml, with the command line run from src/ (the packed one is run by
 # scripts/install-test.sh):
-#   1. import: its output must be what examples/adopt/app.ts has pasted (so README's example
-#      is the real output, and the pasted code compiles: the synth below type-checks it);
+#   1. import: its output must be what examples/adopt/app.ts has pasted and what README shows
+#      (so both are the real output, and the pasted code compiles: the synth below type-checks it);
 #   2. synthesize that app with the real aws-cdk CLI;
 #   3. plan against the sample: exit 0, the imported entries adopted, the new grant added,
 #      the node role left alone;
@@ -22,6 +22,13 @@ $cli import examples/adopt/aws-auth.yaml --var access >"$tmp/imported.ts" 2>"$tm
 sed -n '/--- pasted: /,/--- end of pasted/p' examples/adopt/app.ts | sed '1d;$d' | sed 's/^  //' >"$tmp/pasted.ts"
 diff -u "$tmp/pasted.ts" "$tmp/imported.ts" >"$tmp/diff" \
   || fail "examples/adopt/app.ts does not hold what import prints now; paste it again:
+$(cat "$tmp/diff")"
+
+# README shows the grant lines of that output: they must be the real ones
+grep -E '^ +access\.grant\(' README.md | sed 's/^ *//' >"$tmp/readme.ts"
+[ -s "$tmp/readme.ts" ] || fail "README shows no access.grant( lines of the import"
+grep -F 'access.grant(' "$tmp/imported.ts" | diff -u "$tmp/readme.ts" - >"$tmp/diff" \
+  || fail "README's import output differs from what import prints now:
 $(cat "$tmp/diff")"
 
 # 2. synthesize the app (ts-node type-checks it)
