@@ -177,7 +177,7 @@ export class AccessLevel {
    * whitespace, is `system:masters` (use `clusterAdmin()`) or starts with a reserved prefix
    * (`system:`, `eks:`, `aws:`, `amazon:`, `iam:`).
    *
-   * @param groups the Kubernetes groups (at least one; duplicates are merged, order kept)
+   * @param groups the Kubernetes groups, at least one. Duplicates are merged, the order is kept.
    */
   public static existingGroups(groups: string[]): AccessLevel {
     const context = 'AccessLevel.existingGroups()';
@@ -211,8 +211,9 @@ export class AccessLevel {
   public readonly namespace?: string;
 
   /**
-   * The Kubernetes group principals of this level are mapped to (`system:masters` for
-   * cluster admin); for `existingGroups()` the first of its groups.
+   * The Kubernetes group principals of this level are mapped to.
+   *
+   * `system:masters` for cluster admin; for `existingGroups()` the first of its groups.
    */
   public readonly group: string;
 
