@@ -14,8 +14,9 @@ import * as path from 'path';
 import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccessPrincipalType, ClusterAccess, EksCluster, SnapshotTemplate } from '../src';
+import { AccessLevel, AccessPrincipal, AccessPrincipalType, ClusterAccess, EksCluster, SnapshotTemplate } from '../src';
 import { Event, dispatch } from '../src/handlers/access-reconciler/index';
 import { mixedGrants } from '../test/fixtures';
 import { api as fakeApi } from '../test/handlers/events';
@@ -56,6 +57,50 @@ function runCase(kind: 'library' | 'baseline', n: number): Result {
     || (r.Type === 'Custom::AWSCDK-EKS-KubernetesResource' && /Binding/.test(JSON.stringify(r.Properties.Manifest)))).length;
   fs.rmSync(outdir, { recursive: true, force: true });
   return { ms, maxRssMb: process.resourceUsage().maxRSS / 1024, resources: resources.length, rbacCustomResources, templateBytes: Buffer.byteLength(text) };
+}
+
+/** N grants of built-in levels only (the kind aws-eks-v2's own grantAccess can express): roles, users and SSO roles. */
+function builtInGrants(n: number): Array<{ principal: AccessPrincipal; level: AccessLevel }> {
+  return mixedGrants(n).map((g, i) => {
+    const ns = `team-${String(i % 40).padStart(2, '0')}`;
+    const l = i % 5;
+    const level = l === 0 ? AccessLevel.namespaceView(ns) : l === 1 ? AccessLevel.namespaceEdit(ns) : l === 2 ? AccessLevel.namespaceAdmin(ns)
+      : l === 3 ? AccessLevel.clusterView() : AccessLevel.namespaceView(`dev-${ns}-*`);
+    return { principal: g.principal, level };
+  });
+}
+
+/**
+ * An aws-eks-v2 cluster (the same in both cases) and N grants of built-in levels: through
+ * this library (access entries with access policies), or through aws-eks-v2's own
+ * `cluster.grantAccess` with the same principals, policies and scopes.
+ */
+function runV2Case(kind: 'library' | 'baseline', n: number): Result {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
+  const start = process.hrtime.bigint();
+  const app = new App({ outdir, builtinCloudFormationValidation: false, treeMetadata: false });
+  const stack = new Stack(app, 'Bench');
+  const cluster = new eksv2.Cluster(stack, 'Cluster', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false });
+  const specs = builtInGrants(n);
+  if (kind === 'library') {
+    const access = ClusterAccess.ofV2(cluster);
+    for (const g of specs) access.grant(g.principal, g.level);
+  } else {
+    specs.forEach((g, i) => {
+      const bound = g.principal._bind(stack);
+      const ns = g.level.namespace;
+      const name = { 'cluster-view': 'AmazonEKSViewPolicy', 'namespace-view': 'AmazonEKSViewPolicy', 'namespace-edit': 'AmazonEKSEditPolicy', 'namespace-admin': 'AmazonEKSAdminPolicy' }[g.level.name]!;
+      cluster.grantAccess(`Grant${i}`, bound.fullArn ?? bound.mappedArn, [eksv2.AccessPolicy.fromAccessPolicyName(name, ns !== undefined
+        ? { accessScopeType: eksv2.AccessScopeType.NAMESPACE, namespaces: [ns] }
+        : { accessScopeType: eksv2.AccessScopeType.CLUSTER })]);
+    });
+  }
+  const assembly = app.synth();
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const text = fs.readFileSync(path.join(assembly.directory, assembly.getStackByName('Bench').templateFile), 'utf8');
+  const resources = Object.values<any>(JSON.parse(text).Resources);
+  fs.rmSync(outdir, { recursive: true, force: true });
+  return { ms, maxRssMb: process.resourceUsage().maxRSS / 1024, resources: resources.length, rbacCustomResources: resources.filter(r => /^Custom::/.test(r.Type)).length, templateBytes: Buffer.byteLength(text) };
 }
 
 /**
@@ -148,6 +193,10 @@ async function main() {
     process.stdout.write(JSON.stringify(await runReconciler()) + '\n');
     return;
   }
+  if (mode === '--v2') {
+    process.stdout.write(JSON.stringify(runV2Case(kind as any, Number(n))) + '\n');
+    return;
+  }
   if (mode === '--case') {
     process.stdout.write(JSON.stringify(runCase(kind as any, Number(n))) + '\n');
     return;
@@ -192,6 +241,24 @@ async function main() {
   console.log('|---|---|');
   console.log(`| recommended: builtinCloudFormationValidation false, asset staging disabled | ${off.toFixed(0)} |`);
   console.log(`| aws-cdk-lib defaults (validation plugin on, assets staged) | ${on.toFixed(0)} |`);
+
+  console.log('\naws-eks-v2, built-in levels only: this library (access entries with access policies) vs aws-eks-v2\'s cluster.grantAccess, same principals and scopes (median of ' + repeats + '):\n');
+  console.log('| N | side | wall ms | resources | custom resources | template bytes |');
+  console.log('|---|---|---|---|---|---|');
+  const v2Ratios: string[] = [];
+  for (const n of [0, 100, 400]) {
+    const result: Record<string, Result> = {};
+    for (const kind of ['baseline', 'library'] as const) {
+      const runs = Array.from({ length: repeats }, () => spawnCase(['--v2', kind, String(n)]) as Result).sort((a, b) => a.ms - b.ms);
+      result[kind] = runs[Math.floor(runs.length / 2)];
+      console.log(`| ${n} | ${kind} | ${fmt(result[kind].ms)} | ${result[kind].resources} | ${result[kind].rbacCustomResources} | ${result[kind].templateBytes} |`);
+    }
+    const l = result.library, b = result.baseline;
+    v2Ratios.push(`| ${n} | ${fmt(l.ms / b.ms, 2)} | ${fmt(l.resources / b.resources, 2)} | ${fmt(l.templateBytes / b.templateBytes, 2)} |`);
+  }
+  console.log('\n| N | wall time ratio | resources ratio | template bytes ratio |');
+  console.log('|---|---|---|---|');
+  console.log(v2Ratios.join('\n'));
 
   const steps = spawnCase(['--reconciler']) as Array<{ step: string; invocations: number; requests: number; writes: number; ms: number }>;
   console.log('\nThe reconciler per deploy, 400 mixed grants, through its handler against the loopback Kubernetes API (no network latency; one run):\n');

@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { LIBRARY_PREFIX } from './private/constants';
 import { show } from './private/errors';
 import { canonicalJson, sha256Hex } from './private/hash';
-import { assertGroup, assertNamespace } from './private/validate';
+import { assertGroup, assertNamespace, assertNamespaceScope } from './private/validate';
 import { clusterRole, clusterRoleBinding, KubeObject, RbacRule, role, roleBinding } from './rbac/objects';
 
 /**
@@ -70,7 +70,7 @@ const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 
  *
  * Levels mean what Kubernetes' user-facing roles mean:
  *
- * - `clusterAdmin()`: everything (`system:masters`).
+ * - `clusterAdmin()`: everything (`system:masters`; `AmazonEKSClusterAdminPolicy` in access entries).
  * - `clusterView()`: read-only in every namespace, no Secrets (built-in `view`).
  * - `namespaceAdmin(ns)`: built-in `admin` inside `ns`.
  * - `namespaceEdit(ns)`: built-in `edit` inside `ns` (no RBAC changes).
@@ -78,12 +78,18 @@ const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 
  * - `custom({ namespace?, rules })`: exactly the given rules.
  * - `existingGroups(groups)`: only the given groups, bound outside the app (no RBAC).
  *
- * Each level except `clusterAdmin()` and `existingGroups()` maps its principals to a Kubernetes group the
+ * The built-in levels (all but `custom()` and `existingGroups()`) are written either as
+ * Kubernetes groups and RBAC, or as EKS access policies on the principal's access entry
+ * (see `ClusterAccessOptions.builtInLevelBackend`). As RBAC, each level except
+ * `clusterAdmin()` and `existingGroups()` maps its principals to a Kubernetes group the
  * library derives (e.g. `cdk-eks-access:team-a:view`) and binds that group once, however
  * many principals share the level.
  */
 export class AccessLevel {
-  /** Cluster admin: the `system:masters` group in aws-auth. Generates no RBAC objects. */
+  /**
+   * Cluster admin: the `system:masters` group in aws-auth, `AmazonEKSClusterAdminPolicy`
+   * (cluster scope) in access entries. Generates no RBAC objects.
+   */
   public static clusterAdmin(): AccessLevel {
     return new AccessLevel('cluster-admin', undefined, ['system:masters'], undefined, () => []);
   }
@@ -92,7 +98,8 @@ export class AccessLevel {
    * Read-only access to namespaced resources in every namespace, without Secrets:
    * a ClusterRoleBinding to the built-in `view` ClusterRole (which follows Kubernetes
    * upgrades and aggregated CRD permissions). Cluster-scoped resources such as nodes
-   * are not included, as in `view`.
+   * are not included, as in `view`. As an access policy: `AmazonEKSViewPolicy` with
+   * cluster scope (its published rules, without aggregated CRD permissions).
    */
   public static clusterView(): AccessLevel {
     const group = `${LIBRARY_PREFIX}:cluster-view`;
@@ -104,10 +111,16 @@ export class AccessLevel {
   /**
    * Built-in `admin` inside `namespace` (workloads, Secrets, Roles and RoleBindings of it).
    *
-   * Generates a RoleBinding to the `admin` ClusterRole. Throws if `namespace` is a token or not a valid Kubernetes namespace name (a DNS-1123
-   * label such as `team-a`).
+   * As RBAC: a RoleBinding to the `admin` ClusterRole in `namespace` (created at deploy
+   * time when absent, never deleted). As an access policy (API authentication mode, the
+   * default on aws-eks-v2): `AmazonEKSAdminPolicy` scoped to `namespace`.
    *
-   * @param namespace the namespace the level applies in (created at deploy time when absent, never deleted)
+   * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
+   * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,
+   * which EKS access-policy scopes accept; a grant of a pattern is refused at synth where
+   * it would be written as RBAC or aws-auth).
+   *
+   * @param namespace the namespace (or `prefix-*` pattern) the level applies in
    */
   public static namespaceAdmin(namespace: string): AccessLevel {
     return AccessLevel.builtIn('admin', namespace, 'AccessLevel.namespaceAdmin()');
@@ -116,10 +129,16 @@ export class AccessLevel {
   /**
    * Built-in `edit` inside `namespace` (read/write workloads and Secrets, no RBAC).
    *
-   * Generates a RoleBinding to the `edit` ClusterRole. Throws if `namespace` is a token or not a valid Kubernetes namespace name (a DNS-1123
-   * label such as `team-a`).
+   * As RBAC: a RoleBinding to the `edit` ClusterRole in `namespace` (created at deploy
+   * time when absent, never deleted). As an access policy (API authentication mode, the
+   * default on aws-eks-v2): `AmazonEKSEditPolicy` scoped to `namespace`.
    *
-   * @param namespace the namespace the level applies in (created at deploy time when absent, never deleted)
+   * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
+   * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,
+   * which EKS access-policy scopes accept; a grant of a pattern is refused at synth where
+   * it would be written as RBAC or aws-auth).
+   *
+   * @param namespace the namespace (or `prefix-*` pattern) the level applies in
    */
   public static namespaceEdit(namespace: string): AccessLevel {
     return AccessLevel.builtIn('edit', namespace, 'AccessLevel.namespaceEdit()');
@@ -128,10 +147,16 @@ export class AccessLevel {
   /**
    * Built-in `view` inside `namespace` (read-only, no Secrets).
    *
-   * Generates a RoleBinding to the `view` ClusterRole. Throws if `namespace` is a token or not a valid Kubernetes namespace name (a DNS-1123
-   * label such as `team-a`).
+   * As RBAC: a RoleBinding to the `view` ClusterRole in `namespace` (created at deploy
+   * time when absent, never deleted). As an access policy (API authentication mode, the
+   * default on aws-eks-v2): `AmazonEKSViewPolicy` scoped to `namespace`.
    *
-   * @param namespace the namespace the level applies in (created at deploy time when absent, never deleted)
+   * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
+   * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,
+   * which EKS access-policy scopes accept; a grant of a pattern is refused at synth where
+   * it would be written as RBAC or aws-auth).
+   *
+   * @param namespace the namespace (or `prefix-*` pattern) the level applies in
    */
   public static namespaceView(namespace: string): AccessLevel {
     return AccessLevel.builtIn('view', namespace, 'AccessLevel.namespaceView()');
@@ -190,7 +215,7 @@ export class AccessLevel {
   }
 
   private static builtIn(clusterRoleName: 'admin' | 'edit' | 'view', namespace: string, context: string): AccessLevel {
-    assertNamespace(namespace, context);
+    assertNamespaceScope(namespace, context);
     const group = `${LIBRARY_PREFIX}:${namespace}:${clusterRoleName}`;
     return new AccessLevel(`namespace-${clusterRoleName}`, namespace, [group], undefined, () => [
       roleBinding(namespace, `${LIBRARY_PREFIX}:${clusterRoleName}`, 'ClusterRole', clusterRoleName, group),

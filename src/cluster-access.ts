@@ -2,25 +2,63 @@ import { Annotations, CfnResource, CustomResource, Lazy, Stack, Token } from 'aw
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import { accessPolicyOf, mergeAssociations } from './access-entry/access-policies';
 import { AccessEntryWriter } from './access-entry/writer';
 import { AccessLevel } from './access-level';
 import { AwsAuthModel } from './aws-auth/model';
 import { ReconciledAwsAuthWriter } from './aws-auth/reconciled-writer';
+import { BuiltInLevelBackend, ClusterAccessOptions } from './cluster-access-options';
 import { AccessGrant, GrantOptions } from './grant';
 import { NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from './handlers/access-reconciler/protocol';
 import { AccessPrincipal } from './principal';
 import { BoundPrincipal } from './private/bound-principal';
-import { sameCluster } from './private/cluster-identity';
+import { ClusterConstruct, sameCluster } from './private/cluster-identity';
 import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
+import { grantDescribeCluster } from './private/describe-cluster';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
 import { ReconcilerProvider } from './private/reconciler-provider';
-import { assertAccessEntryUsername, assertGroup, assertUsername } from './private/validate';
+import { bootstrapsCreatorAdmin, existingAccessEntries, TargetCluster, targetOfV1, targetOfV2 } from './private/target-cluster';
+import { assertAccessEntryUsername, assertGroup, assertUsername, isNamespacePattern } from './private/validate';
 import { assignChunks } from './rbac/chunking';
 import { KubeObject, objectKey } from './rbac/objects';
 
 const ID = 'CdkEksAccess';
+
+/**
+ * aws-eks-v2's base class of clusters, defined and imported (its import class is not
+ * exported): the class named `ClusterBase` in the prototype chain of `eksv2.Cluster`.
+ */
+const V2_CLUSTER_BASE: Function | undefined = (() => {
+  for (let p = Object.getPrototypeOf(eksv2.Cluster.prototype); p; p = Object.getPrototypeOf(p)) {
+    if (p.constructor?.name === 'ClusterBase') return p.constructor;
+  }
+  return undefined;
+})();
+
+/** Whether a construct is an aws-eks-v2 cluster imported with `eksv2.Cluster.fromClusterAttributes`. */
+function isV2Import(cluster: unknown): boolean {
+  return V2_CLUSTER_BASE !== undefined && cluster instanceof V2_CLUSTER_BASE && !(cluster instanceof eksv2.Cluster);
+}
+
+/** A principal for messages: its ARN, or the construct path of a role or user whose ARN is a token. */
+function describeBound(b: BoundPrincipal): string {
+  return Token.isUnresolved(b.mappedArn) && b.source !== undefined ? `${b.source.node.path} (ARN known at deploy time)` : b.mappedArn;
+}
+
+function sameOptions(a: ClusterAccessOptions, b: ClusterAccessOptions): boolean {
+  return a.builtInLevelBackend === b.builtInLevelBackend && a.createNamespaces === b.createNamespaces && a.reconcilerSubnets === b.reconcilerSubnets;
+}
+
+function describeOptions(o: ClusterAccessOptions): string {
+  const parts = [
+    o.builtInLevelBackend !== undefined ? `builtInLevelBackend ${o.builtInLevelBackend}` : undefined,
+    o.createNamespaces !== undefined ? `createNamespaces ${o.createNamespaces}` : undefined,
+    o.reconcilerSubnets !== undefined ? 'reconcilerSubnets' : undefined,
+  ].filter(x => x !== undefined);
+  return parts.length > 0 ? parts.join(', ') : 'defaults';
+}
 
 interface Chunk {
   readonly construct: CustomResource;
@@ -29,11 +67,12 @@ interface Chunk {
 }
 
 /**
- * Access to one aws-eks cluster: collects grants and renders them into the cluster's
- * aws-auth ConfigMap and/or EKS access entries (one entry per principal, as the
- * authentication mode requires) and into generated RBAC objects.
+ * Access to one EKS cluster (aws-eks or aws-eks-v2): collects grants and renders them into
+ * the cluster's aws-auth ConfigMap and/or EKS access entries (one entry per principal, as
+ * the authentication mode requires), with EKS access policies or generated RBAC objects.
  *
- * Get it with `ClusterAccess.of(cluster)`; there is one per cluster.
+ * Get it with `ClusterAccess.of(cluster)` (aws-eks) or `ClusterAccess.ofV2(cluster)`
+ * (aws-eks-v2); there is one per cluster.
  *
  * Everything that goes into the cluster is written by the library's own reconciler (one
  * Lambda function behind the CDK provider framework, per cluster), which owns exactly
@@ -44,7 +83,8 @@ interface Chunk {
  * and `mastersRole` are written by the same reconciler.
  *
  * What it adds to the template: the reconciler (2 functions, 2 roles, 2 policies, a log
- * group; only when something is written into the cluster, not for access entries alone), one
+ * group, and on aws-eks-v2 one access entry for itself; only when something is written
+ * into the cluster, not for access entries and access policies alone), one
  * `Custom::CdkEksAccessAwsAuth` in CONFIG_MAP and API_AND_CONFIG_MAP modes, one
  * `AWS::EKS::AccessEntry` per principal in API and API_AND_CONFIG_MAP modes, one
  * `Custom::CdkEksAccessNamespaces` when grants use namespaces, and as few
@@ -52,36 +92,100 @@ interface Chunk {
  */
 export class ClusterAccess extends Construct {
   /**
-   * The access of `cluster`, created on first use. Works for any aws-cdk-lib
+   * The access of an aws-eks `cluster`, created on first use.
+   *
+   * Works for any aws-cdk-lib
    * `eks.Cluster` (not only `EksCluster`) and for clusters imported with
    * `eks.Cluster.fromClusterAttributes` with a `kubectlRoleArn` (or `kubectlProvider`)
    * whose role holds cluster admin. An imported cluster is written through aws-auth (its
    * authentication mode is not known to the app); its endpoint and certificate authority
    * are looked up at deploy time when the import does not give them.
    *
-   * Throws if `cluster` is an `aws-eks-v2` cluster (not supported yet) or not an aws-eks cluster.
+   * Throws if `cluster` is an `aws-eks-v2` cluster (use `ofV2()`) or not an aws-eks
+   * cluster; if `options` differ from those of an earlier call for the same cluster; and
+   * if `options.builtInLevelBackend` is `ACCESS_POLICY` on a cluster that reads aws-auth
+   * only (CONFIG_MAP, or imported).
    *
    * @param cluster an aws-cdk-lib/aws-eks cluster, defined in the app or imported
+   * @param options how grants are written, given on the first call (later calls may leave them out)
    */
-  public static of(cluster: eks.ICluster): ClusterAccess {
-    if ((cluster as unknown) instanceof eksv2.Cluster) {
-      throw new Error(`ClusterAccess.of(${cluster.node.path}): clusters of aws-cdk-lib/aws-eks-v2 are not supported yet. Their kubectl role and network placement come from aws-eks-v2's own kubectl provider, which this library does not read yet. Use aws-cdk-lib/aws-eks's eks.Cluster (or EksCluster) for now.`);
+  public static of(cluster: eks.ICluster, options?: ClusterAccessOptions): ClusterAccess {
+    if ((cluster as unknown) instanceof eksv2.Cluster || isV2Import(cluster)) {
+      throw new Error(`ClusterAccess.of(${cluster.node.path}): this is an aws-cdk-lib/aws-eks-v2 cluster; use ClusterAccess.ofV2(cluster).`);
     }
     if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
       throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);
     }
-    const existing = cluster.node.tryFindChild(ID);
-    return existing instanceof ClusterAccess ? existing : new ClusterAccess(cluster);
+    return ClusterAccess.obtain(targetOfV1(cluster), options, 'ClusterAccess.of');
   }
 
-  /** The cluster this access belongs to. */
-  public readonly cluster: eks.ICluster;
+  /**
+   * The access of an aws-eks-v2 `cluster`, created on first use.
+   *
+   * For `eksv2.Cluster`, and clusters imported with `eksv2.Cluster.fromClusterAttributes`
+   * (no kubectl provider needed). aws-eks-v2 clusters use
+   * the API authentication mode: every principal gets one `AWS::EKS::AccessEntry`; the
+   * built-in levels are EKS access policies by default, so granting only those adds no
+   * Lambda and no custom resource. Custom levels (and built-in levels with
+   * `builtInLevelBackend: RBAC`) add Kubernetes groups to the entry and the reconciler,
+   * which authenticates with an access entry of its own (`AmazonEKSClusterAdminPolicy`)
+   * and needs no kubectl provider.
+   *
+   * Throws if `cluster` is not an aws-eks-v2 cluster, or if `options` differ from those of
+   * an earlier call for the same cluster.
+   *
+   * @param cluster an aws-cdk-lib/aws-eks-v2 cluster, defined in the app or imported
+   * @param options how grants are written, given on the first call (later calls may leave them out)
+   */
+  public static ofV2(cluster: eksv2.ICluster, options?: ClusterAccessOptions): ClusterAccess {
+    if (!(cluster instanceof eksv2.Cluster) && !isV2Import(cluster)) {
+      throw new Error(`ClusterAccess.ofV2(${Construct.isConstruct(cluster) ? cluster.node.path : String(cluster)}): expected an aws-cdk-lib/aws-eks-v2 cluster (eksv2.Cluster or eksv2.Cluster.fromClusterAttributes); for aws-eks clusters use ClusterAccess.of().`);
+    }
+    return ClusterAccess.obtain(targetOfV2(cluster), options, 'ClusterAccess.ofV2');
+  }
 
+  private static obtain(target: TargetCluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
+    const existing = target.construct.node.tryFindChild(ID);
+    if (existing instanceof ClusterAccess) {
+      if (options !== undefined && !sameOptions(options, existing.options)) {
+        throw new Error(`${method}(${target.construct.node.path}): the access of this cluster was already created with other options (${describeOptions(existing.options)}); now ${describeOptions(options)}. A cluster has one ClusterAccess: pass the options on the first call only, or the same ones.`);
+      }
+      return existing;
+    }
+    return new ClusterAccess(target, options ?? {}, method);
+  }
+
+  /**
+   * The aws-eks cluster this access belongs to.
+   *
+   * @default - undefined for an aws-eks-v2 cluster (see `clusterV2`)
+   */
+  public readonly cluster?: eks.ICluster;
+
+  /**
+   * The aws-eks-v2 cluster this access belongs to.
+   *
+   * @default - undefined for an aws-eks cluster (see `cluster`)
+   */
+  public readonly clusterV2?: eksv2.ICluster;
+
+  /** The cluster's name (a token when the cluster is created in the app). */
+  public readonly clusterName: string;
+
+  /** How the built-in levels are written into this cluster. */
+  public readonly builtInLevelBackend: BuiltInLevelBackend;
+
+  private readonly target: TargetCluster;
+  private readonly options: ClusterAccessOptions;
   private readonly model = new AwsAuthModel();
   private reconcilerProvider?: ReconcilerProvider;
   private readonly writer?: ReconciledAwsAuthWriter;
   private readonly grantList: AccessGrant[] = [];
   private readonly bound: BoundPrincipal[] = [];
+  /** merge key of the model -> the levels granted to that principal */
+  private readonly levels = new Map<string, AccessLevel[]>();
+  /** merge keys of the principals that got eks:DescribeCluster */
+  private readonly describing = new Set<string>();
   private readonly objects = new Map<string, KubeObject>();
   private readonly chunks = new Map<string, Chunk>();
   private readonly namespaces = new Set<string>();
@@ -89,38 +193,66 @@ export class ClusterAccess extends Construct {
   private readonly rbacScope: Construct;
   private readonly accessEntries?: AccessEntryWriter;
 
-  private constructor(cluster: eks.ICluster) {
-    super(cluster, ID);
-    this.cluster = cluster;
+  private constructor(target: TargetCluster, options: ClusterAccessOptions, method: string) {
+    super(target.construct, ID);
+    this.target = target;
+    this.options = { ...options };
+    this.cluster = target.v1;
+    this.clusterV2 = target.v2;
+    this.clusterName = target.clusterName;
+    this.builtInLevelBackend = options.builtInLevelBackend ?? (target.v2 ? BuiltInLevelBackend.ACCESS_POLICY : BuiltInLevelBackend.RBAC);
+    if (this.builtInLevelBackend === BuiltInLevelBackend.ACCESS_POLICY && !this.usesAccessEntries) {
+      const mode = target.authenticationMode ?? 'unknown to the app (an imported cluster is written through aws-auth)';
+      throw new Error(`${method}(${target.construct.node.path}): builtInLevelBackend ACCESS_POLICY needs access entries, but the cluster's authentication mode is ${mode}. Use BuiltInLevelBackend.RBAC, or a cluster in the API or API_AND_CONFIG_MAP mode (defined in the app).`);
+    }
+    if (options.reconcilerSubnets !== undefined && !target.v2) {
+      throw new Error(`${method}(${target.construct.node.path}): reconcilerSubnets applies to aws-eks-v2 clusters only; on aws-eks clusters the reconciler runs where the cluster's kubectl handler runs (kubectlPrivateSubnets).`);
+    }
     if (this.usesConfigMap) {
       this.writer = new ReconciledAwsAuthWriter(this, this.reconciler, this.model);
-      if (cluster instanceof eks.Cluster) this.writer.absorb(cluster);
+      if (target.v1 instanceof eks.Cluster) this.writer.absorb(target.v1);
     }
     this.rbacScope = new Construct(this, 'Rbac');
-    if (this.usesAccessEntries) this.accessEntries = new AccessEntryWriter(this, cluster as eks.Cluster, this.model);
-    if (!(cluster instanceof eks.Cluster)) {
+    if (this.usesAccessEntries) {
+      this.accessEntries = new AccessEntryWriter(this, target.clusterName, this.model, {
+        associations: key => mergeAssociations((this.levels.get(key) ?? [])
+          .filter(l => l.isClusterAdmin || this.isPolicyBacked(l))
+          .map(l => accessPolicyOf(l)!)),
+        replacedGroups: key => new Set((this.levels.get(key) ?? []).filter(l => this.isPolicyBacked(l)).map(l => l.group)),
+      });
+    }
+    if (target.v1 && !target.definedInApp) {
       Annotations.of(this).addWarningV2(WARNINGS.importedAuthenticationMode,
-        `the authentication mode of the imported cluster ${cluster.node.path} is unknown to the app; grants are written to aws-auth, which EKS reads in CONFIG_MAP and API_AND_CONFIG_MAP modes only. For a cluster in API mode, define it with EksCluster or eks.Cluster.`);
+        `the authentication mode of the imported cluster ${target.construct.node.path} is unknown to the app; grants are written to aws-auth, which EKS reads in CONFIG_MAP and API_AND_CONFIG_MAP modes only. For a cluster in API mode, define it with EksCluster or eks.Cluster.`);
+    }
+    if (target.v2 && bootstrapsCreatorAdmin(target) === true) {
+      Annotations.of(this).addWarningV2(WARNINGS.bootstrapCreatorAdmin,
+        `the aws-eks-v2 cluster ${target.construct.node.path} gives whoever creates it (the CloudFormation execution role, or the identity that deploys) cluster admin through an access entry that EKS creates and neither CloudFormation nor this library manages, so the cluster has an admin besides the ones granted here. Set bootstrapClusterCreatorAdminPermissions: false on a new cluster and grant the admin explicitly (changing it on an existing cluster replaces the cluster).`);
     }
     this.node.addValidation({ validate: () => this.validate() });
   }
 
   /** The reconciler, created when something needs writing into the cluster (not for access entries alone). */
   private get reconciler(): ReconcilerProvider {
-    this.reconcilerProvider = this.reconcilerProvider ?? new ReconcilerProvider(this, 'Reconciler', this.cluster);
+    this.reconcilerProvider = this.reconcilerProvider ?? new ReconcilerProvider(this, 'Reconciler', this.target, this.options.reconcilerSubnets);
     return this.reconcilerProvider;
   }
 
-  /** Whether the cluster's authentication mode reads aws-auth (CONFIG_MAP, API_AND_CONFIG_MAP). */
+  /** Whether the cluster's authentication mode reads aws-auth (CONFIG_MAP, API_AND_CONFIG_MAP; an imported aws-eks cluster). */
   private get usesConfigMap(): boolean {
-    return this.cluster.authenticationMode !== eks.AuthenticationMode.API;
+    return this.target.authenticationMode !== eks.AuthenticationMode.API;
   }
-
 
   /** Whether the cluster's authentication mode reads access entries (API, API_AND_CONFIG_MAP). */
   private get usesAccessEntries(): boolean {
-    const mode = this.cluster.authenticationMode;
+    const mode = this.target.authenticationMode;
     return mode === eks.AuthenticationMode.API || mode === eks.AuthenticationMode.API_AND_CONFIG_MAP;
+  }
+
+  /** Whether a level is written as an access policy on the access entry (instead of a group and RBAC there). */
+  private isPolicyBacked(level: AccessLevel): boolean {
+    return this.builtInLevelBackend === BuiltInLevelBackend.ACCESS_POLICY && !level.isClusterAdmin
+      && this.usesAccessEntries && accessPolicyOf(level) !== undefined;
   }
 
   /**
@@ -210,7 +342,9 @@ export class ClusterAccess extends Construct {
    */
   public _grantAdmin(owner: Construct, principal: AccessPrincipal): AccessGrant {
     const level = AccessLevel.clusterAdmin();
-    return this.addGrant(principal, level, {},
+    // describeCluster: EksCluster gives a role it creates eks:DescribeCluster itself, and
+    // leaves a given adminRole's permissions to its owner
+    return this.addGrant(principal, level, { describeCluster: false },
       `the admin grant of EksCluster ${owner.node.path} (${level.toString()} to ${principal.description})`);
   }
 
@@ -221,16 +355,25 @@ export class ClusterAccess extends Construct {
       if (this.usesAccessEntries) assertAccessEntryUsername(options.username, `${where}: ${description}`);
     }
     for (const group of options.groups ?? []) assertGroup(group, `${where}: ${description}`);
+    const policyBacked = this.isPolicyBacked(level);
+    // RBAC objects (and the level's group) go where EKS reads groups for this level:
+    // aws-auth always, access entries unless an access policy stands for the level
+    const asRbac = !policyBacked || this.usesConfigMap;
+    if (asRbac && isNamespacePattern(level.namespace)) {
+      const why = policyBacked ? 'the cluster also reads aws-auth, which has no namespace patterns' : 'the level is written as RBAC (a RoleBinding needs one namespace)';
+      throw new Error(`${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
+    }
 
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
-    const groups = Array.from(new Set([...level.groups, ...(options.groups ?? [])]));
+    const groups = Array.from(new Set([...(asRbac ? level.groups : []), ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
       if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);
     }
+    this.levels.set(bound.key, [...(this.levels.get(bound.key) ?? []), level]);
 
-    const objects = level._objects();
+    const objects = asRbac ? level._objects() : [];
     let added = false;
     for (const obj of objects) {
       const key = objectKey(obj);
@@ -239,15 +382,22 @@ export class ClusterAccess extends Construct {
         added = true;
       }
     }
-    if (level.namespace !== undefined) this.ensureNamespace(level.namespace);
+    const createNamespace = asRbac ? (this.options.createNamespaces ?? true) : (this.options.createNamespaces ?? false);
+    if (level.namespace !== undefined && createNamespace && !isNamespacePattern(level.namespace)) this.ensureNamespace(level.namespace);
     if (added) this.syncChunks();
 
+    const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;
+    if (!this.describing.has(bound.key) && grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`)) {
+      this.describing.add(bound.key);
+    }
     const grant = AccessGrant._create({
       principal,
       level,
       mappedArn: bound.mappedArn,
       groups,
       kubernetesObjects: objects,
+      accessPolicy: policy?.policy,
+      describeCluster: this.describing.has(bound.key),
       username: () => this.model.entry(bound.key)!.username,
       description,
     });
@@ -354,10 +504,11 @@ export class ClusterAccess extends Construct {
   private validateOneWriter(): string[] {
     const stack = Stack.of(this);
     const earlier = stack.node.findAll().filter((c): c is ClusterAccess => c instanceof ClusterAccess && Stack.of(c) === stack);
-    const first = earlier.slice(0, earlier.indexOf(this)).find(other => sameCluster(other.cluster, this.cluster));
+    const mine = this.target.construct as ClusterConstruct;
+    const first = earlier.slice(0, earlier.indexOf(this)).find(other => sameCluster(other.target.construct as ClusterConstruct, mine));
     if (!first) return [];
-    const name = stack.resolve(this.cluster.clusterName);
-    return [`[${ERRORS.twoWritersForOneCluster}] ${this.node.path} and ${first.node.path} both write the access of the cluster ${show(name)} (the constructs ${this.cluster.node.path} and ${first.cluster.node.path} name the same cluster), so two reconcilers would write its aws-auth and neither would see the other's grants. Use one ClusterAccess per cluster: import the cluster once (or use the construct that creates it) and pass that one construct to ClusterAccess.of().`];
+    const name = stack.resolve(this.clusterName);
+    return [`[${ERRORS.twoWritersForOneCluster}] ${this.node.path} and ${first.node.path} both write the access of the cluster ${show(name)} (the constructs ${mine.node.path} and ${first.target.construct.node.path} name the same cluster), so two writers would write its access (aws-auth, access entries, RBAC) and neither would see the other's grants. Use one ClusterAccess per cluster: import the cluster once (or use the construct that creates it) and pass that one construct to ClusterAccess.of() or ofV2().`];
   }
 
   /**
@@ -399,26 +550,19 @@ export class ClusterAccess extends Construct {
     const stack = Stack.of(this);
     for (const entry of this.model.all()) {
       if (entry.fullArn === undefined) {
-        errors.push(`${entry.arn} has no known full ARN, and access entries (AuthenticationMode ${this.cluster.authenticationMode}) need the principal's real ARN with its IAM path, which cannot be rebuilt. For an IAM Identity Center role, give the role ARN as IAM shows it (…:role/aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<hex>); for AccessPrincipal.fromRoleName(), use AccessPrincipal.fromRoleArn() with the full ARN.`);
+        errors.push(`${entry.arn} has no known full ARN, and access entries (AuthenticationMode ${this.target.authenticationMode}) need the principal's real ARN with its IAM path, which cannot be rebuilt. For an IAM Identity Center role, give the role ARN as IAM shows it (…:role/aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<hex>); for AccessPrincipal.fromRoleName(), use AccessPrincipal.fromRoleArn() with the full ARN.`);
       }
       if (entry.conflictingFullArns.length > 0) {
         errors.push(`${entry.arn} is granted with different IAM paths (${entry.conflictingFullArns.join(', ')}); a role or user has one path, and its access entry needs the right one. Use the ARN as IAM shows it in every grant.`);
       }
     }
-    // Entries EKS or aws-eks create themselves: node roles (EKS adds access entries for
-    // managed node groups and Fargate profiles) and aws-eks's own cluster.grantAccess().
-    const taken: Array<{ what: string; role?: IConstruct; arn: string }> = [];
-    for (const c of stack.node.findAll()) {
-      if (c instanceof eks.Nodegroup) taken.push({ what: `node group ${c.node.path}`, role: c.role, arn: c.role.roleArn });
-      if (c instanceof eks.FargateProfile) taken.push({ what: `Fargate profile ${c.node.path}`, role: c.podExecutionRole, arn: c.podExecutionRole.roleArn });
-    }
-    const awsEksEntries = (this.cluster as unknown as { accessEntries?: Map<string, unknown> }).accessEntries;
-    for (const arn of awsEksEntries instanceof Map ? awsEksEntries.keys() : []) taken.push({ what: 'cluster.grantAccess()', arn });
-    for (const t of taken) {
+    // Entries EKS or aws-eks(-v2) create themselves: EKS allows one access entry per principal.
+    for (const t of existingAccessEntries(this.target)) {
       const clash = this.bound.find(b => (t.role !== undefined && b.source === t.role)
-        || (b.fullArn !== undefined && resolvedKey(b.fullArn) === resolvedKey(t.arn)));
+        || (b.fullArn !== undefined && resolvedKey(b.fullArn) === resolvedKey(t.arn))
+        || resolvedKey(b.mappedArn) === resolvedKey(t.arn));
       if (clash) {
-        errors.push(`${clash.mappedArn} already has an access entry from ${t.what}; EKS allows one access entry per principal, so the deploy would fail. Remove the grant (or the other entry).`);
+        errors.push(`[${ERRORS.principalHasAccessEntry}] ${describeBound(clash)} already has an access entry from ${t.what}; EKS allows one access entry per principal, so the deploy would fail with "ResourceInUseException: The specified access entry resource is already in use on this cluster". Remove the grant (that principal's access comes from the other entry).`);
       }
     }
     // CloudFormation allows 500 resources per stack; each principal is one access entry.

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { AccessLevel } from './access-level';
 import { ClusterAccess } from './cluster-access';
+import { BuiltInLevelBackend } from './cluster-access-options';
 import { AccessGrant, GrantOptions } from './grant';
 import { AccessPrincipal } from './principal';
 import { WARNINGS } from './private/constants';
@@ -59,6 +60,18 @@ export interface EksClusterProps {
    * @default eks.AuthenticationMode.CONFIG_MAP
    */
   readonly authenticationMode?: eks.AuthenticationMode;
+
+  /**
+   * How the built-in levels are written.
+   *
+   * Kubernetes groups and RBAC (through the library's reconciler), or EKS access policies
+   * on each principal's access entry (API and API_AND_CONFIG_MAP modes only; in API mode,
+   * granting only built-in levels then needs no reconciler). See
+   * `ClusterAccessOptions.builtInLevelBackend`.
+   *
+   * @default BuiltInLevelBackend.RBAC
+   */
+  readonly builtInLevelBackend?: BuiltInLevelBackend;
 
   /**
    * Whether to add stack outputs with the admin role ARN and an
@@ -353,7 +366,8 @@ export class EksCluster extends Construct {
     // The admin is a grant like any other, so every backend the mode uses gets it: a
     // path-less aws-auth entry (CONFIG_MAP), an access entry with
     // AmazonEKSClusterAdminPolicy (API), or both (API_AND_CONFIG_MAP).
-    this.access = ClusterAccess.of(this.cluster);
+    const accessOptions = props.builtInLevelBackend !== undefined ? { builtInLevelBackend: props.builtInLevelBackend } : undefined;
+    this.access = ClusterAccess.of(this.cluster, accessOptions);
     this.access._grantAdmin(this, AccessPrincipal.fromRole(this.adminRole));
     if (authenticationMode !== eks.AuthenticationMode.CONFIG_MAP) {
       const back = authenticationMode === eks.AuthenticationMode.API ? 'CONFIG_MAP or API_AND_CONFIG_MAP' : 'CONFIG_MAP';

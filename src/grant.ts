@@ -22,6 +22,20 @@ export interface GrantOptions {
    * @default - only the level's group
    */
   readonly groups?: string[];
+
+  /**
+   * Whether the role or user also gets `eks:DescribeCluster` on this cluster (through
+   * `iam.Grant.addToPrincipal`), which `aws eks update-kubeconfig` needs.
+   *
+   * `true` on a principal given by ARN (including SSO permission-set roles) or on an
+   * immutable import throws: no policy can be attached to it. The access report prints
+   * the statement for every principal that does not get it.
+   *
+   * @default - true for roles and users created in the app (`iam.Role`, `iam.User`); false
+   * for imported ones (attaching a policy to an SSO, service-linked or externally managed
+   * role fails the deploy) and for principals given by ARN
+   */
+  readonly describeCluster?: boolean;
 }
 
 /** What one grant produced. */
@@ -33,10 +47,12 @@ export class AccessGrant {
     mappedArn: string;
     groups: string[];
     kubernetesObjects: Array<Record<string, any>>;
+    accessPolicy?: string;
+    describeCluster: boolean;
     username: () => string;
     description: string;
   }): AccessGrant {
-    return new AccessGrant(props.principal, props.level, props.mappedArn, props.groups, props.kubernetesObjects, props.username, props.description);
+    return new AccessGrant(props);
   }
 
   /** The principal granted. */
@@ -49,10 +65,30 @@ export class AccessGrant {
    * Path-less for roles, with the path for users; may contain tokens.
    */
   public readonly mappedArn: string;
-  /** The Kubernetes groups this grant maps the principal to (level group first, then `GrantOptions.groups`). */
+  /**
+   * The Kubernetes groups this grant maps the principal to (level group first, then
+   * `GrantOptions.groups`). Without the level's group where an access policy stands for
+   * the level and the cluster reads no aws-auth.
+   */
   public readonly groups: string[];
-  /** The RBAC objects this grant needs (shared with other grants of the same level). */
+  /**
+   * The RBAC objects this grant needs.
+   *
+   * Shared with other grants of the same level; none where an access policy stands for the level.
+   */
   public readonly kubernetesObjects: Array<Record<string, any>>;
+  /**
+   * The EKS access policy this grant associates with the principal's access entry, e.g.
+   * `AmazonEKSViewPolicy` (its scope is the level's namespace, or the cluster).
+   *
+   * @default - none: the level is written as Kubernetes groups and RBAC
+   */
+  public readonly accessPolicy?: string;
+  /**
+   * Whether this grant (or an earlier one to the same principal) gave the role or user
+   * `eks:DescribeCluster` on the cluster (see `GrantOptions.describeCluster`).
+   */
+  public readonly describeCluster: boolean;
   /**
    * How messages name this grant: its level and principal, e.g. `the grant of
    * namespace-view(team-a) to role arn:aws:iam::111122223333:role/Dev`.
@@ -61,17 +97,26 @@ export class AccessGrant {
 
   private readonly usernameOf: () => string;
 
-  private constructor(
-    principal: AccessPrincipal, level: AccessLevel, mappedArn: string, groups: string[],
-    objects: Array<Record<string, any>>, username: () => string, description: string,
-  ) {
-    this.principal = principal;
-    this.level = level;
-    this.mappedArn = mappedArn;
-    this.groups = groups;
-    this.kubernetesObjects = objects;
-    this.usernameOf = username;
-    this.description = description;
+  private constructor(props: {
+    principal: AccessPrincipal;
+    level: AccessLevel;
+    mappedArn: string;
+    groups: string[];
+    kubernetesObjects: Array<Record<string, any>>;
+    accessPolicy?: string;
+    describeCluster: boolean;
+    username: () => string;
+    description: string;
+  }) {
+    this.principal = props.principal;
+    this.level = props.level;
+    this.mappedArn = props.mappedArn;
+    this.groups = props.groups;
+    this.kubernetesObjects = props.kubernetesObjects;
+    this.accessPolicy = props.accessPolicy;
+    this.describeCluster = props.describeCluster;
+    this.usernameOf = props.username;
+    this.description = props.description;
   }
 
   /** The principal's Kubernetes username, after merging all grants to it. */

@@ -36,6 +36,30 @@ describe('AccessLevel', () => {
     }]);
   });
 
+  describe('namespace patterns (access-policy scopes)', () => {
+    test.each(['dev-*', 'a*', 'team-0*'])('%s is accepted by the built-in namespace levels', (ns) => {
+      expect(AccessLevel.namespaceView(ns).namespace).toBe(ns);
+      expect(AccessLevel.namespaceEdit(ns).namespace).toBe(ns);
+      expect(AccessLevel.namespaceAdmin(ns).namespace).toBe(ns);
+    });
+
+    test.each([
+      ['*', /"\*" is not a valid namespace pattern/],
+      ['Dev-*', /"Dev-\*" is not a valid namespace pattern/],
+      ['-dev*', /is not a valid namespace pattern/],
+      ['dev-*-x', /"dev-\*-x" is not a valid Kubernetes namespace name/],
+      ['dev**', /"dev\*\*" is not a valid namespace pattern/],
+      [`${'a'.repeat(63)}*`, /is not a valid namespace pattern.*at most 63 characters/],
+    ])('%s is refused, naming the value and the form', (ns, message) => {
+      expect(() => AccessLevel.namespaceView(ns)).toThrow(message);
+    });
+
+    test('custom levels (always RBAC) refuse patterns', () => {
+      expect(() => AccessLevel.custom({ namespace: 'dev-*', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }))
+        .toThrow(/AccessLevel.custom\(\): "dev-\*" is not a valid Kubernetes namespace name/);
+    });
+  });
+
   describe('custom', () => {
     const rules = [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch', 'get'] }];
 

@@ -221,7 +221,9 @@ describe('roles and users created in the app', () => {
     expect(text).toMatch(/arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/<Test\/Deployer> +role:<Test\/Deployer>:\{\{SessionName\}\}/);
     expect(text).toMatch(/arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/ci-named +role:ci-named:\{\{SessionName\}\}/);
     expect(text).toMatch(/role\/<Test\/Cluster\/AdminRole>/); // the EksCluster's admin role
-    expect(text).not.toMatch(/\$\{(?!AWS::)[^}]*\}/); // no logical-id token
+    // no logical-id token for a principal (the cluster's name below is the cluster's own)
+    expect(text.split('kubectl access')[0]).not.toMatch(/\$\{(?!AWS::)[^}]*\}/);
+    expect(text).toMatch(/^ +aws eks update-kubeconfig .* --role-arn arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/<Test\/Deployer>$/m);
   });
 
   test('from a cloud assembly: the aws:cdk:path metadata cdk synth writes', () => {

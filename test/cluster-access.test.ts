@@ -2,7 +2,6 @@ import { KubectlV36Layer } from '@aws-cdk/lambda-layer-kubectl-v36';
 import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
-import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AccessLevel, AccessPrincipal, ClusterAccess } from '../src';
 import { mixedGrants } from './fixtures';
@@ -598,13 +597,5 @@ describe('ClusterAccess', () => {
       // THEN
       expect(() => Template.fromStack(stack)).not.toThrow();
     });
-  });
-});
-
-describe('aws-eks-v2', () => {
-  test('a cluster of aws-cdk-lib/aws-eks-v2 is refused with the reason', () => {
-    const stack = testStack();
-    const cluster = new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35 });
-    expect(() => ClusterAccess.of(cluster as any)).toThrow(/ClusterAccess.of\(Test\/V2\): clusters of aws-cdk-lib\/aws-eks-v2 are not supported yet.*kubectl provider/);
   });
 });

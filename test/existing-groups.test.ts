@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
-import { AccessLevel, AccessPrincipal, AccessReport } from '../src';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
+import { AccessLevel, AccessPrincipal, AccessReport, ClusterAccess } from '../src';
 import { awsAuth, resourcesOf, testCluster, testStack } from './util';
 
 // AccessLevel.existingGroups(): groups bound outside the app (lives in src/access-level.ts;
@@ -66,6 +67,18 @@ describe('AccessLevel.existingGroups', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0].Properties.KubernetesGroups).toEqual(['developers', 'readers']);
     expect(entries[0].Properties.AccessPolicies).toBeUndefined();
+  });
+
+  test('aws-eks-v2 with access policies for built-in levels: the groups stay groups (no policy stands for them), no Lambda', () => {
+    const stack = testStack();
+    const access = ClusterAccess.ofV2(new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false }));
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev'), AccessLevel.existingGroups(['developers']));
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('team-a'));
+    const template = Template.fromStack(stack);
+    const entry = Object.values(resourcesOf(template, 'AWS::EKS::AccessEntry')).find(e => e.Properties.PrincipalArn === 'arn:aws:iam::111122223333:role/Dev')!;
+    expect(entry.Properties.KubernetesGroups).toEqual(['developers']);
+    expect(entry.Properties.AccessPolicies).toHaveLength(1); // namespaceView('team-a') as AmazonEKSViewPolicy
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(0);
   });
 
   test('the report shows the groups as mapped, not bound by the app; canI says so', () => {

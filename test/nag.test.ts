@@ -6,6 +6,7 @@ import { IConstruct } from 'constructs';
 import { TEST_APP_PROPS } from './util';
 import { buildExampleStack } from '../examples/app';
 import { buildImportedStack } from '../examples/app-imported';
+import { buildV2Stack } from '../examples/app-v2';
 import { buildV28Stack } from '../examples/app-v28';
 
 /**
@@ -19,6 +20,9 @@ import { buildV28Stack } from '../examples/app-v28';
 interface Accepted { readonly path: RegExp; readonly rule: string; readonly reason: string }
 
 const ACCEPTED: Accepted[] = [
+  { path: /^\/EksAccessV2\/Cluster\/DefaultVpc\/Resource$/, rule: 'AwsSolutions-VPC7', reason: 'The aws-eks-v2 example uses aws-eks-v2\'s default VPC; a production app passes its own VPC with flow logs (ClusterProps.vpc).' },
+  { path: /^\/EksAccessV2\/Cluster\/Role\/Resource$/, rule: 'AwsSolutions-IAM4', reason: 'aws-cdk-lib aws-eks-v2 attaches the AWS managed policies EKS (Auto Mode) requires to its cluster role; not configurable.' },
+  { path: /^\/EksAccessV2\/Cluster\/ClusternodePoolRole\/Resource$/, rule: 'AwsSolutions-IAM4', reason: 'EKS Auto Mode nodes require the AWS managed worker-node and ECR read-only policies on their node role (aws-eks-v2 creates it).' },
   { path: /\/Cluster\/Cluster\/DefaultVpc\/Resource$/, rule: 'AwsSolutions-VPC7', reason: 'Example apps use aws-eks\'s default VPC; a production app passes its own VPC with flow logs (EksClusterProps.vpc).' },
   { path: /\/Cluster\/Cluster\/Resource\/Resource\/Default$/, rule: 'AwsSolutions-EKS1', reason: 'Example apps keep the aws-eks default endpoint (PUBLIC_AND_PRIVATE) so kubectl works from outside the VPC; set EksClusterProps.endpointAccess in production.' },
   { path: /\/Cluster\/Cluster\/Resource\/Resource\/Default$/, rule: 'AwsSolutions-EKS2', reason: 'Example apps do not enable control-plane logs (cost); set EksClusterProps.clusterLogging in production.' },
@@ -71,6 +75,7 @@ describe.each([
   ['examples/app.ts', buildExampleStack],
   ['examples/app-v28.ts', buildV28Stack],
   ['examples/app-imported.ts', buildImportedStack],
+  ['examples/app-v2.ts', buildV2Stack],
 ])('cdk-nag AwsSolutions on %s', (_, build) => {
   const found = nag(build);
 

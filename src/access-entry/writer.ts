@@ -1,18 +1,26 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import { Construct } from 'constructs';
+import { accessPolicyArn, Association } from './access-policies';
 import { AwsAuthEntry, AwsAuthModel } from '../aws-auth/model';
 import { sha256Hex } from '../private/hash';
 
-/** The EKS access policy that stands for `system:masters` in access-entry modes. */
-export const CLUSTER_ADMIN_POLICY = 'AmazonEKSClusterAdminPolicy';
+/** What an access entry carries besides the model's entry: its access policies, and the groups they replace. */
+export interface AccessEntryPolicies {
+  /** The associations of a principal (merge key of the model). */
+  associations(modelKey: string): Association[];
+  /** Groups of the model's entry that access policies stand for (not written as Kubernetes groups). */
+  replacedGroups(modelKey: string): ReadonlySet<string>;
+}
 
 /**
  * Writes one `AWS::EKS::AccessEntry` per principal of the model (the same merged entries
- * aws-auth gets): full ARN with its path, the username, the Kubernetes groups, and
- * `AmazonEKSClusterAdminPolicy` in place of `system:masters`, which EKS does not accept
- * in access entries. Properties render lazily, so later grants to the same principal
- * still land in its one entry.
+ * aws-auth gets): full ARN with its path, the username, the Kubernetes groups, and the
+ * access policies (`AmazonEKSClusterAdminPolicy` in place of `system:masters`, which EKS
+ * does not accept in access entries; the built-in levels' policies where they are written
+ * as access policies). Written with the L1 `CfnAccessEntry` of both aws-eks modules, so
+ * what we render does not follow changes of their L2 constructs. Properties render
+ * lazily, so later grants to the same principal still land in its one entry.
  */
 export class AccessEntryWriter {
   private readonly scope: Construct;
@@ -21,7 +29,12 @@ export class AccessEntryWriter {
   private readonly modelKeys = new Map<string, string>();
   private sorted: string[] = [];
 
-  constructor(scope: Construct, private readonly cluster: eks.Cluster, private readonly model: AwsAuthModel) {
+  constructor(
+    scope: Construct,
+    private readonly clusterName: string,
+    private readonly model: AwsAuthModel,
+    private readonly policies: AccessEntryPolicies,
+  ) {
     this.scope = new Construct(scope, 'AccessEntries');
   }
 
@@ -47,18 +60,33 @@ export class AccessEntryWriter {
     return this.slots.length;
   }
 
+  /** The access entries written so far. */
+  public get entries(): eks.CfnAccessEntry[] {
+    return [...this.slots];
+  }
+
   private createSlot(index: number): eks.CfnAccessEntry {
     const partition = Stack.of(this.scope).partition;
-    const entry = (): AwsAuthEntry => this.model.entry(this.modelKeys.get(this.sorted[index])!)!;
+    const modelKey = () => this.modelKeys.get(this.sorted[index])!;
+    const entry = (): AwsAuthEntry => this.model.entry(modelKey())!;
     return new eks.CfnAccessEntry(this.scope, `Entry${index}`, {
-      clusterName: this.cluster.clusterName,
+      clusterName: this.clusterName,
       principalArn: Lazy.string({ produce: () => entry().fullArn ?? entry().arn }),
       username: Lazy.string({ produce: () => entry().username }),
-      kubernetesGroups: Lazy.list({ produce: () => entry().groups.filter(g => g !== 'system:masters') }, { omitEmpty: true }),
+      kubernetesGroups: Lazy.list({
+        produce: () => {
+          const replaced = this.policies.replacedGroups(modelKey());
+          return entry().groups.filter(g => g !== 'system:masters' && !replaced.has(g));
+        },
+      }, { omitEmpty: true }),
       accessPolicies: Lazy.any({
-        produce: () => (entry().groups.includes('system:masters')
-          ? [{ policyArn: `arn:${partition}:eks::aws:cluster-access-policy/${CLUSTER_ADMIN_POLICY}`, accessScope: { type: 'cluster' } }]
-          : undefined),
+        produce: () => {
+          const associations = this.policies.associations(modelKey());
+          return associations.length === 0 ? undefined : associations.map(a => ({
+            policyArn: accessPolicyArn(partition, a.policy),
+            accessScope: a.namespaces ? { type: 'namespace', namespaces: a.namespaces } : { type: 'cluster' },
+          }));
+        },
       }),
       type: 'STANDARD',
     });

@@ -1,5 +1,8 @@
-import { Stack, Token } from 'aws-cdk-lib';
-import * as eks from 'aws-cdk-lib/aws-eks';
+import { Resource, Stack, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** A cluster construct of aws-eks or aws-eks-v2. */
+export type ClusterConstruct = IConstruct & { readonly clusterName: string };
 
 /**
  * What tells two cluster constructs of one stack apart as clusters: the cluster name as
@@ -14,10 +17,10 @@ import * as eks from 'aws-cdk-lib/aws-eks';
  * value, a parameter and a literal, or a created cluster with a generated name and an
  * import of that name written out as a literal; and clusters in different stacks.
  */
-export function clusterKeys(cluster: eks.ICluster): string[] {
+export function clusterKeys(cluster: ClusterConstruct): string[] {
   const stack = Stack.of(cluster);
   const keys = [JSON.stringify(stack.resolve(cluster.clusterName))];
-  if (cluster instanceof eks.Cluster) {
+  if (cluster instanceof Resource) {
     // the name given to the cluster construct (a created cluster's clusterName is a Ref)
     const physicalName = (cluster as unknown as { physicalName?: unknown }).physicalName;
     if (typeof physicalName === 'string' && !Token.isUnresolved(physicalName)) keys.push(JSON.stringify(physicalName));
@@ -26,7 +29,7 @@ export function clusterKeys(cluster: eks.ICluster): string[] {
 }
 
 /** Whether two cluster constructs of one stack are known to be the same cluster. */
-export function sameCluster(a: eks.ICluster, b: eks.ICluster): boolean {
+export function sameCluster(a: ClusterConstruct, b: ClusterConstruct): boolean {
   const keys = new Set(clusterKeys(a));
   return clusterKeys(b).some(k => keys.has(k));
 }

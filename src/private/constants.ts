@@ -48,10 +48,12 @@ export const WARNINGS = {
   ssoByNameAndArn: 'cdk-eks-access:ssoPermissionSetByNameAndArn',
   importedKubectlRoleTrust: 'cdk-eks-access:importedKubectlRoleTrust',
   importedAuthenticationMode: 'cdk-eks-access:importedClusterAuthenticationMode',
+  bootstrapCreatorAdmin: 'cdk-eks-access:bootstrapClusterCreatorAdmin',
 };
 
 /** Stable ids of the library's synth errors (in the message, so users can search for them and tests can match them). */
 export const ERRORS = {
   twoWritersForOneCluster: 'cdk-eks-access:twoClusterAccessForOneCluster',
+  principalHasAccessEntry: 'cdk-eks-access:principalAlreadyHasAccessEntry',
   reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
 };

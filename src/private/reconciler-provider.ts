@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -9,6 +11,8 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
 import { WARNINGS } from './constants';
 import { constructError } from './errors';
+import { endpointIsPublic, TargetCluster } from './target-cluster';
+import { accessPolicyArn, CLUSTER_ADMIN_POLICY } from '../access-entry/access-policies';
 import { ClusterConnection } from '../handlers/access-reconciler/protocol';
 
 /** The bundled handler (built by the `bundle:handlers` task; shipped in the package). */
@@ -19,6 +23,15 @@ const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'access-reconcile
  * well inside it (see `TRANSIENT_RETRY_BUDGET_MS` in the handler's kube.ts).
  */
 export const RECONCILER_TIMEOUT = Duration.minutes(10);
+
+/** Where the handler runs and how it authenticates. */
+interface Placement {
+  /** the role to assume for the EKS token; undefined: the handler's own role */
+  readonly roleArn?: string;
+  readonly vpc?: ec2.IVpc;
+  readonly subnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
 
 /** Reads an attribute of an imported cluster that aws-cdk-lib throws on when it was not given. */
 function optional<T>(read: () => T): T | undefined {
@@ -31,12 +44,21 @@ function optional<T>(read: () => T): T | undefined {
 
 /**
  * The reconciler of one cluster: a Lambda function (the bundled TypeScript handler)
- * behind the CDK provider framework, allowed to assume the cluster's kubectl role (which
- * holds cluster admin) and to describe the cluster, and placed in the cluster's kubectl
- * subnets when the endpoint is private.
+ * behind the CDK provider framework.
+ *
+ * On aws-eks clusters it assumes the cluster's kubectl role (which holds cluster admin)
+ * and runs where the kubectl handler runs (the kubectl private subnets, when the endpoint
+ * is private). On aws-eks-v2 clusters, which may have no kubectl provider, it
+ * authenticates as itself: its execution role gets an access entry with
+ * `AmazonEKSClusterAdminPolicy` (cluster admin: it writes ClusterRoles and bindings that
+ * grant arbitrary rules, and Kubernetes lets only a holder of those rules, or of
+ * `escalate`/`bind`, write them; no narrower access policy covers that), and every
+ * reconciler resource depends on that entry. It runs outside any VPC unless the endpoint
+ * is private (or `subnets` are given): then in the cluster VPC's private subnets with
+ * the cluster security group.
  *
  * Adds a function, its role and policy, its log group, and the provider framework's
- * function, role and policy.
+ * function, role and policy; on aws-eks-v2 also one access entry.
  */
 export class ReconcilerProvider extends Construct {
   /** How the handler reaches the cluster: the common properties of every reconciler resource. */
@@ -45,50 +67,31 @@ export class ReconcilerProvider extends Construct {
   public readonly handlerRole: iam.IRole;
 
   private readonly serviceToken: string;
+  private readonly dependencies: IConstruct[] = [];
 
-  constructor(scope: Construct, id: string, private readonly cluster: eks.ICluster) {
+  constructor(scope: Construct, id: string, private readonly target: TargetCluster, subnets?: ec2.SubnetSelection) {
     super(scope, id);
     if (!fs.existsSync(path.join(HANDLER_DIR, 'index.js'))) {
       throw constructError(this, `the reconciler handler is missing at ${HANDLER_DIR}; it is bundled at build time (npx projen bundle:handlers).`);
     }
-    const kubectlRole = cluster.kubectlRole
-      ?? (cluster.kubectlProvider ? iam.Role.fromRoleArn(this, 'KubectlRole', cluster.kubectlProvider.roleArn, { mutable: false }) : undefined);
-    if (!kubectlRole) {
-      throw constructError(this, `the cluster ${cluster.node.path} has no kubectl role, so the reconciler cannot authenticate to it. Import it with eks.Cluster.fromClusterAttributes({ ..., kubectlRoleArn }) naming a role that holds cluster admin (system:masters in aws-auth, or an access entry with AmazonEKSClusterAdminPolicy), or with a kubectlProvider.`);
-    }
-
-    const subnets = cluster.kubectlPrivateSubnets;
-    let vpc;
-    if (subnets && subnets.length > 0) {
-      vpc = optional(() => cluster.vpc);
-      if (!vpc) {
-        throw constructError(this, `the cluster ${cluster.node.path} has kubectl private subnets but no VPC; import it with vpc as well, so the reconciler can run in those subnets.`);
-      }
-    }
     const role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      // in a VPC, Lambda needs to manage network interfaces: the policy AWS documents for it
-      managedPolicies: vpc ? [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')] : [],
     });
     // its own log group, so the role writes logs there only (and the retention is set)
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR });
     logGroup.grantWrite(role);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [kubectlRole.roleArn] }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [cluster.clusterArn] }));
+    const placement = target.v1 ? this.placeV1(target.v1, role) : this.placeV2(target.v2!, role, subnets);
+    if (placement.vpc) {
+      // in a VPC, Lambda needs to manage network interfaces: the policy AWS documents for it
+      role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
+    }
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [target.clusterArn] }));
     // the stack's status tells a stack delete from a rollback's cleanup (see the handler)
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(this).stackId] }));
     this.handlerRole = role;
 
-    if (cluster instanceof eks.Cluster) {
-      // aws-eks's kubectl role trusts only its own handlers: add ours, as aws-eks does for its kubectl handler
-      cluster.adminRole.assumeRolePolicy?.addStatements(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], principals: [role] }));
-    } else {
-      Annotations.of(this).addWarningV2(WARNINGS.importedKubectlRoleTrust,
-        `the reconciler assumes ${kubectlRole.roleArn} (the kubectl role of the imported cluster ${cluster.node.path}); its trust policy must allow ${role.node.path} (it does if it trusts the account root), and it must hold cluster admin. This cannot be checked before deploy.`);
-    }
-
     const fn = new lambda.Function(this, 'Handler', {
-      description: `cdk-eks-access: writes aws-auth entries, namespaces and RBAC objects of ${cluster.node.path}`,
+      description: `cdk-eks-access: writes aws-auth entries, namespaces and RBAC objects of ${target.construct.node.path}`,
       // the newest Node.js runtime of the region (the bundle targets Node.js 22 and later)
       runtime: lambda.determineLatestNodeRuntime(this),
       logGroup,
@@ -97,20 +100,76 @@ export class ReconcilerProvider extends Construct {
       timeout: RECONCILER_TIMEOUT,
       memorySize: 256,
       role,
-      ...(vpc ? { vpc, vpcSubnets: { subnets }, securityGroups: cluster.kubectlSecurityGroup ? [cluster.kubectlSecurityGroup] : undefined } : {}),
+      ...(placement.vpc ? { vpc: placement.vpc, vpcSubnets: placement.subnets, securityGroups: placement.securityGroups } : {}),
     });
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: fn });
     this.serviceToken = provider.serviceToken;
 
+    const cluster = target.construct as unknown as { clusterEndpoint: string; clusterCertificateAuthorityData: string };
     const endpoint = optional(() => cluster.clusterEndpoint);
     const ca = optional(() => cluster.clusterCertificateAuthorityData);
     this.connection = {
-      ClusterName: cluster.clusterName,
-      RoleArn: kubectlRole.roleArn,
+      ClusterName: target.clusterName,
+      // without a role, the handler signs its EKS token as itself (aws-eks-v2)
+      ...(placement.roleArn !== undefined ? { RoleArn: placement.roleArn } : {}),
       // when the import does not give them, the handler asks eks:DescribeCluster
       ...(endpoint !== undefined ? { Endpoint: endpoint } : {}),
       ...(ca !== undefined ? { CertificateAuthorityData: ca } : {}),
     };
+  }
+
+  private placeV1(cluster: eks.ICluster, role: iam.Role): Placement {
+    const kubectlRole = cluster.kubectlRole
+      ?? (cluster.kubectlProvider ? iam.Role.fromRoleArn(this, 'KubectlRole', cluster.kubectlProvider.roleArn, { mutable: false }) : undefined);
+    if (!kubectlRole) {
+      throw constructError(this, `the cluster ${cluster.node.path} has no kubectl role, so the reconciler cannot authenticate to it. Import it with eks.Cluster.fromClusterAttributes({ ..., kubectlRoleArn }) naming a role that holds cluster admin (system:masters in aws-auth, or an access entry with AmazonEKSClusterAdminPolicy), or with a kubectlProvider.`);
+    }
+    const subnets = cluster.kubectlPrivateSubnets;
+    let vpc;
+    if (subnets && subnets.length > 0) {
+      vpc = optional(() => cluster.vpc);
+      if (!vpc) {
+        throw constructError(this, `the cluster ${cluster.node.path} has kubectl private subnets but no VPC; import it with vpc as well, so the reconciler can run in those subnets.`);
+      }
+    }
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [kubectlRole.roleArn] }));
+    if (cluster instanceof eks.Cluster) {
+      // aws-eks's kubectl role trusts only its own handlers: add ours, as aws-eks does for its kubectl handler
+      cluster.adminRole.assumeRolePolicy?.addStatements(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], principals: [role] }));
+    } else {
+      Annotations.of(this).addWarningV2(WARNINGS.importedKubectlRoleTrust,
+        `the reconciler assumes ${kubectlRole.roleArn} (the kubectl role of the imported cluster ${cluster.node.path}); its trust policy must allow ${role.node.path} (it does if it trusts the account root), and it must hold cluster admin. This cannot be checked before deploy.`);
+    }
+    // aws-eks's barrier: the cluster and its kubectl role are ready
+    const barrier = (cluster as unknown as { _kubectlReadyBarrier?: IConstruct })._kubectlReadyBarrier;
+    if (barrier) this.dependencies.push(barrier);
+    return {
+      roleArn: kubectlRole.roleArn,
+      vpc,
+      subnets: vpc ? { subnets } : undefined,
+      securityGroups: vpc && cluster.kubectlSecurityGroup ? [cluster.kubectlSecurityGroup] : undefined,
+    };
+  }
+
+  private placeV2(cluster: eksv2.ICluster, role: iam.Role, subnets: ec2.SubnetSelection | undefined): Placement {
+    const entry = new eks.CfnAccessEntry(this, 'AccessEntry', {
+      clusterName: cluster.clusterName,
+      principalArn: role.roleArn,
+      type: 'STANDARD',
+      accessPolicies: [{
+        policyArn: accessPolicyArn(Stack.of(this).partition, CLUSTER_ADMIN_POLICY),
+        accessScope: { type: 'cluster' },
+      }],
+    });
+    this.dependencies.push(entry);
+    const inVpc = subnets !== undefined || endpointIsPublic(this.target) === false;
+    if (!inVpc) return {};
+    const vpc = optional(() => cluster.vpc);
+    const securityGroup = optional(() => cluster.clusterSecurityGroup);
+    if (!vpc || !securityGroup) {
+      throw constructError(this, `the reconciler should run in the VPC of ${cluster.node.path} (${subnets ? 'reconcilerSubnets is given' : 'its endpoint is private'}), but the cluster construct has no ${vpc ? 'cluster security group' : 'VPC'}; import it with vpc and clusterSecurityGroupId.`);
+    }
+    return { vpc, subnets: subnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }, securityGroups: [securityGroup] };
   }
 
   /** A reconciler custom resource under `scope`, with the connection properties and `properties`. */
@@ -120,9 +179,7 @@ export class ReconcilerProvider extends Construct {
       resourceType,
       properties: { ...this.connection, ...properties },
     });
-    // aws-eks's barrier: the cluster and its kubectl role are ready
-    const barrier = (this.cluster as unknown as { _kubectlReadyBarrier?: IConstruct })._kubectlReadyBarrier;
-    if (barrier) resource.node.addDependency(barrier);
+    for (const d of this.dependencies) resource.node.addDependency(d);
     return resource;
   }
 }

@@ -20,6 +20,29 @@ export function assertNamespace(namespace: string, context: string): void {
   }
 }
 
+const NAMESPACE_PATTERN = /^[a-z0-9][-a-z0-9]*\*$/;
+
+/** Whether `namespace` is an access-policy namespace pattern with a trailing `*` (e.g. `dev-*`). */
+export function isNamespacePattern(namespace: string | undefined): boolean {
+  return namespace !== undefined && namespace.endsWith('*');
+}
+
+/**
+ * Throws unless `namespace` is a namespace name (see `assertNamespace`) or a pattern with
+ * one trailing `*` after a non-empty prefix of one (e.g. `dev-*`), the wildcard form EKS
+ * access-policy scopes accept. Patterns work only through access policies; where a grant
+ * is written as RBAC, ClusterAccess refuses them at synth.
+ */
+export function assertNamespaceScope(namespace: string, context: string): void {
+  if (typeof namespace === 'string' && !Token.isUnresolved(namespace) && namespace.endsWith('*')) {
+    if (namespace.length > 63 || !NAMESPACE_PATTERN.test(namespace)) {
+      throw new Error(`${context}: ${show(namespace)} is not a valid namespace pattern: a pattern is a prefix of a namespace name (lowercase letters, digits and "-", starting with a letter or digit) followed by one "*", at most 63 characters, e.g. "dev-*".`);
+    }
+    return;
+  }
+  assertNamespace(namespace, context);
+}
+
 function reservedPrefix(value: string): string | undefined {
   const lower = value.toLowerCase();
   return RESERVED_PREFIXES.find(p => lower.startsWith(p));

@@ -1,3 +1,4 @@
+import { ACCESS_POLICY_RULES } from './access-policy-rules';
 import { BUILT_IN_CLUSTER_ROLES } from './builtin-roles';
 import { Backend, identityOf, ParsedCluster, ParsedPrincipal, permissionSetOf } from './parse';
 import { KubeObject, RbacRule } from '../rbac/objects';
@@ -38,12 +39,43 @@ function roleRules(objects: KubeObject[], binding: KubeObject): { rules: RbacRul
   return undefined;
 }
 
+/**
+ * The groups EKS gives a principal: those of its access entry when the mode reads access
+ * entries and it has one (access entries take precedence over aws-auth entries for the
+ * same principal, EKS User Guide, "Migrating existing aws-auth ConfigMap entries to
+ * access entries"), else those of its aws-auth entry.
+ */
+export function effectiveGroups(cluster: ParsedCluster, p: ParsedPrincipal): string[] {
+  const read = backendsRead(cluster.authenticationMode);
+  if (read.includes('access-entry') && p.backends.includes('access-entry')) return p.accessEntryGroups;
+  return p.groups;
+}
+
+/** Whether an access-policy namespace (a name, or a prefix ending in `*`) covers `namespace`. */
+export function namespaceMatches(scope: string, namespace: string): boolean {
+  return scope.endsWith('*') ? namespace.startsWith(scope.slice(0, -1)) : scope === namespace;
+}
+
+/** The access policies that apply to a principal, as permissions (scope `*` or one namespace pattern each). */
+export function accessPolicyPermissions(cluster: ParsedCluster, p: ParsedPrincipal): Permission[] {
+  if (!backendsRead(cluster.authenticationMode).includes('access-entry') || !p.backends.includes('access-entry')) return [];
+  const out: Permission[] = [];
+  for (const a of p.accessPolicies) {
+    const rules = ACCESS_POLICY_RULES[a.policy];
+    for (const scope of a.namespaces ?? ['*']) {
+      out.push({ scope, group: '', binding: `access policy ${a.policy}`, role: `${a.policy} (${a.namespaces ? `namespace ${scope}` : 'cluster'} scope)`, rules: rules ?? [], builtIn: true });
+    }
+  }
+  return out;
+}
+
 /** The bindings that apply to a principal through its groups. */
 export function permissionsOf(cluster: ParsedCluster, p: ParsedPrincipal): Permission[] {
   const out: Permission[] = [];
+  const groups = effectiveGroups(cluster, p);
   for (const b of cluster.objects.filter(o => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
     for (const s of b.subjects ?? []) {
-      if (s.kind !== 'Group' || !p.groups.includes(s.name)) continue;
+      if (s.kind !== 'Group' || !groups.includes(s.name)) continue;
       const role = roleRules(cluster.objects, b);
       out.push({
         scope: b.kind === 'RoleBinding' ? b.metadata.namespace : '*',
@@ -111,7 +143,18 @@ export function canI(cluster: ParsedCluster, q: Question): Answer {
   }
   const admin = isClusterAdmin(cluster, p);
   if (admin) return { allowed: true, principal: p, reason: `${p.display} is cluster admin (${admin})` };
-  const scopeOk = (scope: string) => scope === '*' || (q.namespace !== undefined && scope === q.namespace);
+  const scopeOk = (scope: string) => scope === '*' || (q.namespace !== undefined && namespaceMatches(scope, q.namespace));
+  for (const perm of accessPolicyPermissions(cluster, p)) {
+    if (!scopeOk(perm.scope)) continue;
+    const index = perm.rules.findIndex(r => ruleAllows(r, q));
+    if (index >= 0) {
+      return {
+        allowed: true,
+        principal: p,
+        reason: `${p.display} (username ${p.username}) has the access policy ${perm.role}, whose rule ${index} ${JSON.stringify(perm.rules[index])} allows it (published rules of the policy)`,
+      };
+    }
+  }
   for (const perm of permissionsOf(cluster, p)) {
     if (!scopeOk(perm.scope)) continue;
     const index = perm.rules.findIndex(r => ruleAllows(r, q));
@@ -124,14 +167,16 @@ export function canI(cluster: ParsedCluster, q: Question): Answer {
     }
   }
   const where = q.namespace !== undefined ? `in namespace ${q.namespace}` : 'cluster-wide';
+  const policies = p.accessPolicies.length > 0 ? ` and no access policy (${p.accessPolicies.map(a => a.policy).join(', ')})` : '';
   // groups no binding of the app names (AccessLevel.existingGroups(), GrantOptions.groups): bound outside it, unseen here
+  const groups = effectiveGroups(cluster, p);
   const bound = new Set(permissionsOf(cluster, p).map(perm => perm.group));
-  const outside = p.groups.filter(g => !bound.has(g) && !g.startsWith('system:'));
+  const outside = groups.filter(g => !bound.has(g) && !g.startsWith('system:'));
   const unseen = outside.length > 0 ? `; ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} bound outside this app (if at all), which this report cannot see` : '';
   return {
     allowed: false,
     principal: p,
-    reason: `no binding of ${p.display}'s groups (${p.groups.join(', ') || 'none'}) allows ${q.verb} ${q.apiGroup ? q.apiGroup + '/' : ''}${q.resource}${q.name ? ' ' + q.name : ''} ${where}${unseen}`,
+    reason: `no binding of ${p.display}'s groups (${groups.join(', ') || 'none'})${policies} allows ${q.verb} ${q.apiGroup ? q.apiGroup + '/' : ''}${q.resource}${q.name ? ' ' + q.name : ''} ${where}${unseen}`,
   };
 }
 

@@ -5,8 +5,13 @@ export type Backend = 'aws-auth' | 'access-entry';
 
 /** One IAM principal of a cluster, from aws-auth and/or access entries. */
 export interface ParsedPrincipal {
-  /** The ARN as written (path-less in aws-auth; with path in access entries). */
+  /**
+   * The ARN as written (path-less in aws-auth; with path in access entries), a role or user
+   * of the app by its name or construct path (`<Stack/Deployer>`).
+   */
   arn: string;
+  /** The same ARN as the template writes it (`${LogicalId}` for a role or user of the template), for matching its references. */
+  templateArn: string;
   /** Lower-case identity aws-iam-authenticator matches on (path-less role ARN, user ARN with path). */
   identity: string;
   /** A readable name: the ARN, or `sso:<name>` for a permission set looked up by name. */
@@ -18,6 +23,12 @@ export interface ParsedPrincipal {
   backends: Backend[];
   /** AmazonEKSClusterAdminPolicy on the access entry. */
   clusterAdminPolicy: boolean;
+  /** The access policies of the access entry (namespaces undefined: cluster scope). */
+  accessPolicies: Array<{ policy: string; namespaces?: string[] }>;
+  /** The groups of the access entry alone (EKS uses them, not aws-auth's, when both exist). */
+  accessEntryGroups: string[];
+  /** Whether the template gives the role or user `eks:DescribeCluster` on this cluster. */
+  describeCluster: boolean;
 }
 
 /** A raw aws-auth or access-entry row, for findings. */
@@ -32,6 +43,10 @@ export interface RawEntry {
 export interface ParsedCluster {
   /** `<stack>/<logical id>` */
   id: string;
+  /** The cluster's name as the template renders it (`${LogicalId}` when generated at deploy time). */
+  name: string;
+  /** The cluster's ARN as the template renders it. */
+  arn: string;
   authenticationMode: string;
   principals: ParsedPrincipal[];
   raw: RawEntry[];
@@ -105,6 +120,34 @@ function parseList(text: unknown): any[] {
 }
 
 /**
+ * Marks the principals whose role or user gets `eks:DescribeCluster` on the cluster from
+ * an `AWS::IAM::Policy` of the template: attached by `Ref` (a role or user of the template,
+ * whose ARN the entries render as `${Id}` or `${Id.Arn}`) or by name (an import).
+ */
+function markDescribeCluster(resources: Record<string, any>, clusters: Map<string, ParsedCluster>) {
+  for (const res of Object.values(resources)) {
+    if (res.Type !== 'AWS::IAM::Policy') continue;
+    for (const st of res.Properties?.PolicyDocument?.Statement ?? []) {
+      if (st.Effect !== 'Allow' || ![st.Action].flat().some((a: unknown) => a === 'eks:DescribeCluster' || a === 'eks:*' || a === '*')) continue;
+      const targets = [st.Resource].flat().map(t => render(t));
+      for (const [id, cluster] of clusters) {
+        if (!targets.some(t => t === '*' || t === cluster.arn || t.includes(`\${${id}`))) continue;
+        for (const ref of [...(res.Properties.Roles ?? []), ...(res.Properties.Users ?? [])]) {
+          const r = render(ref);
+          const byRef = /^\$\{([^.}]+)\}$/.exec(r)?.[1];
+          for (const p of cluster.principals) {
+            const match = byRef !== undefined
+              ? p.templateArn.includes(`\${${byRef}}`) || p.templateArn.includes(`\${${byRef}.Arn}`)
+              : new RegExp(`:(role|user)/(.*/)?${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i').test(p.templateArn);
+            if (match) p.describeCluster = true;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * Every EKS cluster in one template, with its principals and Kubernetes objects.
  * `paths`: construct paths by logical id, for templates without `aws:cdk:path` metadata.
  */
@@ -114,8 +157,11 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
   for (const [id, res] of Object.entries(resources)) {
     if (res.Type === 'Custom::AWSCDK-EKS-Cluster' || res.Type === 'AWS::EKS::Cluster') {
       const config = res.Type === 'AWS::EKS::Cluster' ? res.Properties : res.Properties?.Config;
+      const name = res.Type === 'AWS::EKS::Cluster' ? res.Properties?.Name : res.Properties?.Config?.name;
       clusters.set(id, {
         id: `${stackName}/${id}`,
+        name: name !== undefined ? render(name) : `\${${id}}`,
+        arn: `\${${id}.Arn}`,
         authenticationMode: config?.accessConfig?.authenticationMode ?? config?.AccessConfig?.AuthenticationMode ?? 'CONFIG_MAP',
         principals: [],
         raw: [],
@@ -139,6 +185,7 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
     if (!p) {
       p = {
         arn: shown,
+        templateArn: arn,
         identity,
         display: setName !== undefined ? `sso:${setName}` : shown,
         permissionSetName: setName ?? permissionSetOf(arn),
@@ -146,6 +193,9 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
         groups: [],
         backends: [],
         clusterAdminPolicy: false,
+        accessPolicies: [],
+        accessEntryGroups: [],
+        describeCluster: false,
       };
       cluster.principals.push(p);
     }
@@ -159,9 +209,15 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
     const p = principalOf(cluster, arn, shown);
     if (!p.backends.includes(backend)) p.backends.push(backend);
     if (backend === 'access-entry' || p.username === '') p.username = username;
-    if (backend === 'access-entry') p.arn = shown; // the full ARN is the more precise one
+    if (backend === 'access-entry') {
+      // the full ARN is the more precise one
+      p.arn = shown;
+      p.templateArn = arn;
+    }
     p.groups = Array.from(new Set([...p.groups, ...groups])).sort();
     p.clusterAdminPolicy = p.clusterAdminPolicy || adminPolicy;
+    if (backend === 'access-entry') p.accessEntryGroups = Array.from(new Set([...p.accessEntryGroups, ...groups])).sort();
+    return p;
   };
 
   for (const res of Object.values(resources)) {
@@ -186,9 +242,15 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
     } else if (res.Type === 'AWS::EKS::AccessEntry') {
       const p = res.Properties;
       const admin = (p.AccessPolicies ?? []).some((a: any) => render(a.PolicyArn).endsWith('cluster-access-policy/AmazonEKSClusterAdminPolicy') && a.AccessScope?.Type === 'cluster');
-      addEntry(cluster, 'access-entry', p.PrincipalArn, p.Username, (p.KubernetesGroups ?? []).map((g: unknown) => render(g)), admin);
+      const principal = addEntry(cluster, 'access-entry', p.PrincipalArn, p.Username, (p.KubernetesGroups ?? []).map((g: unknown) => render(g)), admin);
+      for (const a of p.AccessPolicies ?? []) {
+        const policy = render(a.PolicyArn).split('cluster-access-policy/')[1] ?? render(a.PolicyArn);
+        const namespaces = a.AccessScope?.Type === 'namespace' ? (a.AccessScope.Namespaces ?? []).map((n: unknown) => render(n)) : undefined;
+        principal.accessPolicies.push(namespaces ? { policy, namespaces } : { policy });
+      }
     }
   }
+  markDescribeCluster(resources, clusters);
   for (const c of clusters.values()) c.principals.sort((a, b) => (a.display < b.display ? -1 : a.display > b.display ? 1 : 0));
   return Array.from(clusters.values());
 }

@@ -1,10 +1,14 @@
-import { isClusterAdmin, permissionsOf } from './evaluate';
+import { accessPolicyPermissions, isClusterAdmin, permissionsOf } from './evaluate';
 import { ParsedCluster, ParsedPrincipal } from './parse';
 
 /** What a principal may do, one short line per binding (or `cluster-admin`). */
 export function accessLines(c: ParsedCluster, p: ParsedPrincipal): string[] {
   const admin = isClusterAdmin(c, p);
   const lines = admin ? ['cluster-admin'] : [];
+  for (const perm of accessPolicyPermissions(c, p)) {
+    if (admin && perm.role.startsWith('AmazonEKSClusterAdminPolicy')) continue;
+    lines.push(`${perm.scope === '*' ? 'all namespaces' : `ns ${perm.scope}`}: access policy ${perm.role.replace(/ \(.*\)$/, '')}`);
+  }
   for (const perm of permissionsOf(c, p)) {
     const scope = perm.scope === '*' ? 'all namespaces' : `ns ${perm.scope}`;
     const what = perm.builtIn
@@ -30,7 +34,30 @@ function rows(c: ParsedCluster): string[][] {
 }
 
 export function toText(clusters: ParsedCluster[]): string {
-  return clusters.map(c => `Cluster ${c.id} (${c.authenticationMode})\n\n${table(HEADERS, rows(c))}\n`).join('\n');
+  return clusters.map(c => `Cluster ${c.id} (${c.authenticationMode})\n\n${table(HEADERS, rows(c))}\n\n${kubectlAccess(c).join('\n')}\n`).join('\n');
+}
+
+/**
+ * How each principal gets kubectl working: its `aws eks update-kubeconfig` command
+ * (`--role-arn` for a role to assume, `--profile` for an IAM Identity Center permission
+ * set, nothing for a user), and for a principal the template does not give
+ * `eks:DescribeCluster`, the IAM statement it needs and where it belongs.
+ */
+export function kubectlAccess(c: ParsedCluster): string[] {
+  const out = ['kubectl access (aws eks update-kubeconfig needs eks:DescribeCluster):'];
+  const statement = JSON.stringify({ Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: c.arn });
+  for (const p of c.principals) {
+    const base = `aws eks update-kubeconfig --name ${c.name} --region \${AWS::Region}`;
+    const isUser = /:user\//.test(p.arn);
+    const command = p.permissionSetName !== undefined ? `${base} --profile <your profile of permission set ${p.permissionSetName}>`
+      : isUser ? base : `${base} --role-arn ${p.arn}`;
+    out.push(`  ${p.display}`, `    ${command}`);
+    if (!p.describeCluster) {
+      const where = p.permissionSetName !== undefined ? `in permission set ${p.permissionSetName} (IAM Identity Center)` : `on ${isUser ? 'the user' : 'the role'}`;
+      out.push(`    needs ${where}: ${statement}`);
+    }
+  }
+  return out;
 }
 
 function mermaidId(prefix: string, value: string): string {
@@ -80,6 +107,8 @@ export function toData(clusters: ParsedCluster[]): unknown {
       groups: p.groups,
       via: p.backends,
       clusterAdmin: isClusterAdmin(c, p) !== undefined,
+      accessPolicies: p.accessPolicies,
+      describeCluster: p.describeCluster,
       permissions: permissionsOf(c, p).map(perm => ({
         scope: perm.scope, group: perm.group, binding: perm.binding, role: perm.role, builtIn: perm.builtIn, rules: perm.rules,
       })),

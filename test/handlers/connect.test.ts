@@ -7,10 +7,10 @@ import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@a
 import { CreateClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { checkEksToken, startFakeKube } from './fake-kube';
+import { checkEksToken, FakeKube, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle } from '../../src/handlers/access-reconciler/index';
+import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle, waitUntilAuthorized } from '../../src/handlers/access-reconciler/index';
 import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
@@ -226,22 +226,27 @@ describe('connecting to the cluster', () => {
     await expect(assumeRole('arn:aws:iam::1:role/x', never as any, 1, 4)).rejects.toThrow('not authorized');
   });
 
-  test('assumes the role (real moto STS), and talks TLS verified against the cluster CA with an EKS token', async () => {
-    // GIVEN: a fake API server with a self-signed certificate (openssl)
+  /** A fake API server with a self-signed certificate (openssl), and the connection properties for it. */
+  type TlsConnection = { ClusterName: string; Endpoint: string; CertificateAuthorityData: string };
+  async function tlsKube(run: (kube: FakeKube, connection: TlsConnection) => Promise<void>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-kube-tls-'));
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
     const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
     expect(made.status).toBe(0);
     const kube = await startFakeKube({ key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8') });
-    const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
-    const connection = {
-      ClusterName: 'c',
-      RoleArn: 'arn:aws:iam::123456789012:role/Creation',
-      Endpoint: kube.endpoint,
-      CertificateAuthorityData: fs.readFileSync(cert).toString('base64'),
-    };
     try {
+      await run(kube, { ClusterName: 'c', Endpoint: kube.endpoint, CertificateAuthorityData: fs.readFileSync(cert).toString('base64') });
+    } finally {
+      await kube.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('assumes the role (real moto STS), and talks TLS verified against the cluster CA with an EKS token', async () => {
+    await tlsKube(async (kube, base) => {
+      const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
+      const connection = { ...base, RoleArn: 'arn:aws:iam::123456789012:role/Creation' };
       // WHEN
       const api = await connect(connection, { region: 'us-east-1', sts });
       const other = await connect({ ...connection, CertificateAuthorityData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64') }, { region: 'us-east-1', sts });
@@ -250,9 +255,40 @@ describe('connecting to the cluster', () => {
       expect((await api.request('GET', AWS_AUTH_PATH)).status).toBe(404);
       await expect(other.request('GET', AWS_AUTH_PATH)).rejects.toThrow();
       expect(kube.log).toHaveLength(1);
-    } finally {
-      await kube.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
+
+  test('without RoleArn (aws-eks-v2) it signs as itself, assumes nothing, and waits while its new access entry answers 401 or 403', async () => {
+    await tlsKube(async (kube, connection) => {
+      // GIVEN: an STS client that would fail any call (no AssumeRole may happen), with the
+      // Lambda's own credentials; the cluster refuses twice (the entry, then its policy, propagating)
+      const sts = new STSClient({ region: 'us-east-1', endpoint: 'https://sts.invalid', credentials: { accessKeyId: 'OWN', secretAccessKey: 'secret', sessionToken: 'session' } });
+      kube.faults.push({ status: 401 }, { status: 403 });
+
+      // WHEN
+      const api = await connect(connection, { region: 'us-east-1', sts, unauthorizedDelayMs: 1 });
+
+      // THEN: a request that needs cluster-wide permission, tried until it is not refused
+      expect(kube.log.map(l => `${l.method} ${l.path} ${l.status}`)).toEqual([
+        'GET /api/v1/namespaces 401', 'GET /api/v1/namespaces 403', 'GET /api/v1/namespaces 200',
+      ]);
+      expect((await api.request('GET', AWS_AUTH_PATH)).status).toBe(404);
+    });
+  });
+
+  test('the wait signs a new token for every try (the API server caches refusals per token), retries unreachable tries, and gives up with the reason', async () => {
+    const answers: Array<number | Error> = [401, new Error('socket hang up'), 403, 200];
+    let made = 0;
+    const api = await waitUntilAuthorized(async () => {
+      made++;
+      return { request: async () => { const a = answers.shift()!; if (a instanceof Error) throw a; return { status: a, body: {} }; } };
+    }, 1, 10);
+    expect(made).toBe(4);
+    expect(api).toBeDefined();
+    let tries = 0;
+    await expect(waitUntilAuthorized(async () => ({ request: async () => { tries++; return { status: 403, body: {} }; } }), 1, 3))
+      .rejects.toThrow(/still refuses the handler's own role after 3 tries.*403 Forbidden.*AmazonEKSClusterAdminPolicy/);
+    expect(tries).toBe(3);
+  });
+
 });

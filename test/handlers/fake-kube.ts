@@ -102,6 +102,11 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       store.set(objPath, created);
       return [201, created];
     }
+    if (!name && method === 'GET') {
+      // a list: the objects directly under the collection
+      const items = Array.from(store.entries()).filter(([k]) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes('/')).map(([, v]) => v);
+      return [200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(version) }, items }];
+    }
     if (!name) return [405, status(405, 'MethodNotAllowed', `${method} on a collection`)];
     const current = store.get(path);
     if (method === 'GET') return current ? [200, current] : [404, status(404, 'NotFound', `${path} not found`)];

@@ -158,12 +158,14 @@ export async function assumeRole(roleArn: string, sts: STSClient, retryDelayMs =
 
 export interface ConnectOptions {
   readonly region: string;
-  /** @default - AssumeRole of the connection's role */
+  /** @default - AssumeRole of the connection's role; without a role, the handler's own credentials */
   readonly credentials?: AwsCredentials;
   /** @default - the EKS client of the Lambda environment */
   readonly eks?: EKSClient;
   /** @default - the STS client of the Lambda environment (regional endpoint) */
   readonly sts?: STSClient;
+  /** Delay between tries while a new access entry propagates (401). @default 5000 */
+  readonly unauthorizedDelayMs?: number;
 }
 
 /** The endpoint and CA of the cluster: from the properties, else eks:DescribeCluster. */
@@ -183,11 +185,49 @@ export async function clusterAccessPoint(connection: ClusterConnection, eks: EKS
 
 /** Connects to the cluster of a resource's properties with an EKS token of its role. */
 export async function connect(connection: ClusterConnection, options: ConnectOptions): Promise<KubeApi> {
-  if (!connection.ClusterName || !connection.RoleArn) throw new Error('ClusterName and RoleArn are required');
-  const credentials = options.credentials ?? await assumeRole(connection.RoleArn, options.sts ?? new STSClient({ region: options.region }));
+  if (!connection.ClusterName) throw new Error('ClusterName is required');
+  const sts = options.sts ?? new STSClient({ region: options.region });
+  const credentials = options.credentials
+    ?? (connection.RoleArn ? await assumeRole(connection.RoleArn, sts) : await ownCredentials(sts));
   const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
-  const token = await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials });
-  return new HttpKubeApi({ endpoint: access.endpoint, token, certificateAuthority: access.certificateAuthority });
+  const api = async () => new HttpKubeApi({
+    endpoint: access.endpoint,
+    token: await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials }),
+    certificateAuthority: access.certificateAuthority,
+  });
+  // the handler's own access entry is created just before its first resource, and EKS
+  // takes a while to honour a new entry and its policy: wait for it rather than fail
+  return connection.RoleArn ? api() : waitUntilAuthorized(api, options.unauthorizedDelayMs);
+}
+
+/** The credentials of the handler's own execution role (the SDK's default chain, from the Lambda environment). */
+async function ownCredentials(sts: STSClient): Promise<AwsCredentials> {
+  const c = await sts.config.credentials();
+  return { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken };
+}
+
+/**
+ * A connection once the cluster lets the handler's own role list namespaces, which needs
+ * the cluster-admin access policy of its access entry: while the new entry or its policy
+ * association propagates, the API answers 401 or 403. Each try signs a new token (the
+ * API server caches the answer for a token, failures included, for about two minutes),
+ * and a request that fails to reach the server is tried again. At most `attempts` tries,
+ * `delayMs` apart (default 30 x 5 s: 150 s; see the time budget in kube.ts).
+ */
+export async function waitUntilAuthorized(connect: () => Promise<KubeApi>, delayMs = 5000, attempts = 30): Promise<KubeApi> {
+  let last = '';
+  for (let i = 1; ; i++) {
+    const api = await connect();
+    try {
+      const res = await api.request('GET', '/api/v1/namespaces?limit=1');
+      if (res.status !== 401 && res.status !== 403) return api;
+      last = `${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'}`;
+    } catch (e) {
+      last = (e as Error).message;
+    }
+    if (i >= attempts) throw new Error(`the cluster still refuses the handler's own role after ${attempts} tries ${delayMs / 1000} s apart (${last}); does its access entry exist with AmazonEKSClusterAdminPolicy?`);
+    await new Promise(r => setTimeout(r, delayMs));
+  }
 }
 
 /** Handles one event: connects to the cluster of its properties, then dispatches. */

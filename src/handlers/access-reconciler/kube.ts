@@ -162,10 +162,12 @@ export function collectionPath(obj: Parameters<typeof objectPath>[0]): string {
  *   the one attempt that is under way when the budget runs out (at most the request
  *   timeout, 30 s): 270 s;
  * - conflicts (`withRetries`, 40 attempts): at most 39 waits of at most 3 s: 117 s;
- * - `assumeRole` while IAM applies a trust policy: at most 11 waits of 5 s: 55 s.
+ * - `assumeRole` while IAM applies a trust policy: at most 11 waits of 5 s: 55 s; or,
+ *   without a role to assume (aws-eks-v2), `waitUntilAuthorized` while the handler's own
+ *   access entry propagates: at most 29 waits of 5 s plus 30 probes: about 150 s.
  *
- * 270 + 117 + 55 = 442 s of retrying in the worst case, which leaves more than two
- * minutes of the 600 s for the requests that succeed (a few dozen, each well under a
+ * 270 + 117 + 150 = 537 s of retrying in the worst case, which leaves a minute of the
+ * 600 s for the requests that succeed (a few dozen, each well under a
  * second on a healthy API server). The budget is shared by every request through one
  * wrapper, so it holds however many objects one invocation writes.
  */

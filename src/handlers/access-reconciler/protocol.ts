@@ -14,8 +14,12 @@ export const RBAC_RESOURCE_TYPE = 'Custom::CdkEksAccessRbac';
 /** How the handler reaches the cluster (properties of every reconciler resource). */
 export interface ClusterConnection {
   readonly ClusterName: string;
-  /** A role with cluster-admin (system:masters) that the handler assumes for its EKS token. */
-  readonly RoleArn: string;
+  /**
+   * A role with cluster admin (system:masters, or an access entry with
+   * AmazonEKSClusterAdminPolicy) that the handler assumes for its EKS token.
+   * @default - the handler signs its token as itself (its execution role has an access entry)
+   */
+  readonly RoleArn?: string;
   /** @default - looked up with eks:DescribeCluster */
   readonly Endpoint?: string;
   /** Base64 PEM, as EKS returns it. @default - looked up with eks:DescribeCluster */
