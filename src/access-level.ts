@@ -113,7 +113,9 @@ export class AccessLevel {
    *
    * As RBAC: a RoleBinding to the `admin` ClusterRole in `namespace` (created at deploy
    * time when absent, never deleted). As an access policy (API authentication mode, the
-   * default on aws-eks-v2): `AmazonEKSAdminPolicy` scoped to `namespace`.
+   * default on aws-eks-v2): `AmazonEKSAdminPolicy` scoped to `namespace`, with which the
+   * principal cannot create or change Roles and RoleBindings (Kubernetes' escalation check
+   * counts only RBAC permissions; warning `cdk-eks-access:adminPolicyCannotDelegate`).
    *
    * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
    * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,

@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { accessPolicyOf, mergeAssociations } from './access-entry/access-policies';
+import { accessPolicyOf, CLUSTER_ADMIN_POLICY, mergeAssociations } from './access-entry/access-policies';
 import { AccessEntryWriter } from './access-entry/writer';
 import { AccessLevel } from './access-level';
 import { AwsAuthModel } from './aws-auth/model';
@@ -15,13 +15,14 @@ import { AccessPrincipal } from './principal';
 import { BoundPrincipal } from './private/bound-principal';
 import { ClusterConstruct, sameCluster } from './private/cluster-identity';
 import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
-import { grantDescribeCluster } from './private/describe-cluster';
+import { consoleStatements, grantDescribeCluster } from './private/describe-cluster';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
 import { ReconcilerProvider } from './private/reconciler-provider';
 import { bootstrapsCreatorAdmin, existingAccessEntries, TargetCluster, targetOfV1, targetOfV2 } from './private/target-cluster';
 import { assertAccessEntryUsername, assertGroup, assertUsername, isNamespacePattern } from './private/validate';
 import { assignChunks } from './rbac/chunking';
+import { consoleAccess } from './rbac/console';
 import { KubeObject, objectKey } from './rbac/objects';
 
 const ID = 'CdkEksAccess';
@@ -47,8 +48,12 @@ function describeBound(b: BoundPrincipal): string {
   return Token.isUnresolved(b.mappedArn) && b.source !== undefined ? `${b.source.node.path} (ARN known at deploy time)` : b.mappedArn;
 }
 
-function sameOptions(a: ClusterAccessOptions, b: ClusterAccessOptions): boolean {
-  return a.builtInLevelBackend === b.builtInLevelBackend && a.createNamespaces === b.createNamespaces && a.reconcilerSubnets === b.reconcilerSubnets;
+/** Whether two sets of options mean the same for a cluster (defaults filled in, subnets compared by content). */
+function sameOptions(target: TargetCluster, a: ClusterAccessOptions, b: ClusterAccessOptions): boolean {
+  const backend = (o: ClusterAccessOptions) => o.builtInLevelBackend ?? (target.v2 ? BuiltInLevelBackend.ACCESS_POLICY : BuiltInLevelBackend.RBAC);
+  const subnets = (o: ClusterAccessOptions) => JSON.stringify(o.reconcilerSubnets === undefined ? null
+    : Stack.of(target.construct).resolve({ ...o.reconcilerSubnets, subnets: o.reconcilerSubnets.subnets?.map(s => s.subnetId) }));
+  return backend(a) === backend(b) && a.createNamespaces === b.createNamespaces && subnets(a) === subnets(b);
 }
 
 function describeOptions(o: ClusterAccessOptions): string {
@@ -110,13 +115,16 @@ export class ClusterAccess extends Construct {
    * @param options how grants are written, given on the first call (later calls may leave them out)
    */
   public static of(cluster: eks.ICluster, options?: ClusterAccessOptions): ClusterAccess {
-    if ((cluster as unknown) instanceof eksv2.Cluster || isV2Import(cluster)) {
-      throw new Error(`ClusterAccess.of(${cluster.node.path}): this is an aws-cdk-lib/aws-eks-v2 cluster; use ClusterAccess.ofV2(cluster).`);
-    }
-    if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
-      throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);
-    }
-    return ClusterAccess.obtain(targetOfV1(cluster), options, 'ClusterAccess.of');
+    return ClusterAccess.ofV1(cluster, options, 'ClusterAccess.of');
+  }
+
+  /**
+   * `of()`, naming the caller in messages (EksCluster passes its own props).
+   *
+   * @internal
+   */
+  public static _of(cluster: eks.ICluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
+    return ClusterAccess.ofV1(cluster, options, method);
   }
 
   /**
@@ -139,16 +147,26 @@ export class ClusterAccess extends Construct {
    */
   public static ofV2(cluster: eksv2.ICluster, options?: ClusterAccessOptions): ClusterAccess {
     if (!(cluster instanceof eksv2.Cluster) && !isV2Import(cluster)) {
-      throw new Error(`ClusterAccess.ofV2(${Construct.isConstruct(cluster) ? cluster.node.path : String(cluster)}): expected an aws-cdk-lib/aws-eks-v2 cluster (eksv2.Cluster or eksv2.Cluster.fromClusterAttributes); for aws-eks clusters use ClusterAccess.of().`);
+      throw new Error(`[${ERRORS.wrongClusterModule}] ClusterAccess.ofV2(${Construct.isConstruct(cluster) ? cluster.node.path : String(cluster)}): expected an aws-cdk-lib/aws-eks-v2 cluster (eksv2.Cluster or eksv2.Cluster.fromClusterAttributes); for aws-eks clusters use ClusterAccess.of().`);
     }
     return ClusterAccess.obtain(targetOfV2(cluster), options, 'ClusterAccess.ofV2');
+  }
+
+  private static ofV1(cluster: eks.ICluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
+    if ((cluster as unknown) instanceof eksv2.Cluster || isV2Import(cluster)) {
+      throw new Error(`[${ERRORS.wrongClusterModule}] ClusterAccess.of(${cluster.node.path}): this is an aws-cdk-lib/aws-eks-v2 cluster; use ClusterAccess.ofV2(cluster).`);
+    }
+    if (!Construct.isConstruct(cluster) || typeof (cluster as eks.ICluster).clusterName !== 'string') {
+      throw new Error(`ClusterAccess.of(${String(cluster)}): expected an aws-cdk-lib/aws-eks cluster (eks.Cluster, EksCluster.cluster, or eks.Cluster.fromClusterAttributes).`);
+    }
+    return ClusterAccess.obtain(targetOfV1(cluster), options, method);
   }
 
   private static obtain(target: TargetCluster, options: ClusterAccessOptions | undefined, method: string): ClusterAccess {
     const existing = target.construct.node.tryFindChild(ID);
     if (existing instanceof ClusterAccess) {
-      if (options !== undefined && !sameOptions(options, existing.options)) {
-        throw new Error(`${method}(${target.construct.node.path}): the access of this cluster was already created with other options (${describeOptions(existing.options)}); now ${describeOptions(options)}. A cluster has one ClusterAccess: pass the options on the first call only, or the same ones.`);
+      if (options !== undefined && !sameOptions(target, options, existing.options)) {
+        throw new Error(`[${ERRORS.optionsDiffer}] ${method}(${target.construct.node.path}): the access of this cluster was already created with other options (${describeOptions(existing.options)}); now ${describeOptions(options)}. A cluster has one ClusterAccess: pass the options on the first call only, or the same ones.`);
       }
       return existing;
     }
@@ -184,8 +202,11 @@ export class ClusterAccess extends Construct {
   private readonly bound: BoundPrincipal[] = [];
   /** merge key of the model -> the levels granted to that principal */
   private readonly levels = new Map<string, AccessLevel[]>();
+  private warnedAdminPolicy = false;
   /** merge keys of the principals that got eks:DescribeCluster */
   private readonly describing = new Set<string>();
+  /** merge keys of the principals that got the console's IAM actions */
+  private readonly consoleIam = new Set<string>();
   private readonly objects = new Map<string, KubeObject>();
   private readonly chunks = new Map<string, Chunk>();
   private readonly namespaces = new Set<string>();
@@ -203,7 +224,8 @@ export class ClusterAccess extends Construct {
     this.builtInLevelBackend = options.builtInLevelBackend ?? (target.v2 ? BuiltInLevelBackend.ACCESS_POLICY : BuiltInLevelBackend.RBAC);
     if (this.builtInLevelBackend === BuiltInLevelBackend.ACCESS_POLICY && !this.usesAccessEntries) {
       const mode = target.authenticationMode ?? 'unknown to the app (an imported cluster is written through aws-auth)';
-      throw new Error(`${method}(${target.construct.node.path}): builtInLevelBackend ACCESS_POLICY needs access entries, but the cluster's authentication mode is ${mode}. Use BuiltInLevelBackend.RBAC, or a cluster in the API or API_AND_CONFIG_MAP mode (defined in the app).`);
+      const where = method === 'EksCluster' ? `EksCluster ${target.construct.node.scope?.node.path}: EksClusterProps.builtInLevelBackend` : `${method}(${target.construct.node.path}): builtInLevelBackend`;
+      throw new Error(`[${ERRORS.accessPolicyNeedsAccessEntries}] ${where} ACCESS_POLICY needs access entries, but the cluster's authentication mode is ${mode}. Use BuiltInLevelBackend.RBAC, or a cluster in the API or API_AND_CONFIG_MAP mode (defined in the app).`);
     }
     if (options.reconcilerSubnets !== undefined && !target.v2) {
       throw new Error(`${method}(${target.construct.node.path}): reconcilerSubnets applies to aws-eks-v2 clusters only; on aws-eks clusters the reconciler runs where the cluster's kubectl handler runs (kubectlPrivateSubnets).`);
@@ -220,6 +242,9 @@ export class ClusterAccess extends Construct {
           .map(l => accessPolicyOf(l)!)),
         replacedGroups: key => new Set((this.levels.get(key) ?? []).filter(l => this.isPolicyBacked(l)).map(l => l.group)),
       });
+      // a principal gets a group only once its binding (and namespace) exist: the entries
+      // wait for the RBAC resources (no DependsOn while there are none)
+      this.accessEntries.dependOn(this.rbacScope);
     }
     if (target.v1 && !target.definedInApp) {
       Annotations.of(this).addWarningV2(WARNINGS.importedAuthenticationMode,
@@ -361,19 +386,41 @@ export class ClusterAccess extends Construct {
     const asRbac = !policyBacked || this.usesConfigMap;
     if (asRbac && isNamespacePattern(level.namespace)) {
       const why = policyBacked ? 'the cluster also reads aws-auth, which has no namespace patterns' : 'the level is written as RBAC (a RoleBinding needs one namespace)';
-      throw new Error(`${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
+      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
     }
 
+    if (isNamespacePattern(level.namespace)) {
+      const covered = BUILT_IN_NAMESPACES.filter(ns => ns.startsWith(level.namespace!.slice(0, -1)));
+      if (covered.length > 0) {
+        Annotations.of(this).addWarningV2(WARNINGS.namespacePatternCoversSystemNamespaces,
+          `${description}: the pattern ${show(level.namespace)} also covers ${covered.join(', ')}, which Kubernetes and EKS use themselves. Use a longer prefix if that is not intended.`);
+      }
+    }
+    if (policyBacked && level.name === 'namespace-admin' && !this.warnedAdminPolicy) {
+      this.warnedAdminPolicy = true;
+      Annotations.of(this).addWarningV2(WARNINGS.adminPolicyCannotDelegate,
+        `${description} is written as AmazonEKSAdminPolicy, with which the principal cannot create or change Roles and RoleBindings: Kubernetes lets a user write them only with their permissions held through RBAC or with the escalate and bind verbs, and access policies give neither (aws/containers-roadmap#2682). If namespace admins grant access to others, use builtInLevelBackend RBAC.`);
+    }
+    // console access: RBAC (always through the reconciler) for the level's scope; cluster
+    // admins can read everything already
+    if (options.consoleAccess && level.name === 'existing-groups') {
+      // its scope is whatever the outside bindings give: console RBAC derived here would read more
+      throw new Error(`[${ERRORS.consoleAccessForExistingGroups}] ${where}: ${description}: consoleAccess cannot be derived from ${level.toString()}, whose groups are bound outside the app (console access for the whole cluster would read more than they may). Bind the console's RBAC to those groups where they are bound, or grant a level with consoleAccess.`);
+    }
+    const console = options.consoleAccess && !level.isClusterAdmin ? consoleAccess(level.namespace) : undefined;
+    if (console && isNamespacePattern(level.namespace)) {
+      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: consoleAccess is written as RBAC (a RoleBinding in the level's namespace), which a namespace pattern ${show(level.namespace)} cannot have. Grant console access per namespace.`);
+    }
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
-    const groups = Array.from(new Set([...(asRbac ? level.groups : []), ...(options.groups ?? [])]));
+    const groups = Array.from(new Set([...(asRbac ? level.groups : []), ...(console?.groups ?? []), ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
       if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);
     }
     this.levels.set(bound.key, [...(this.levels.get(bound.key) ?? []), level]);
 
-    const objects = asRbac ? level._objects() : [];
+    const objects = [...(asRbac ? level._objects() : []), ...(console?.objects ?? [])];
     let added = false;
     for (const obj of objects) {
       const key = objectKey(obj);
@@ -383,12 +430,19 @@ export class ClusterAccess extends Construct {
       }
     }
     const createNamespace = asRbac ? (this.options.createNamespaces ?? true) : (this.options.createNamespaces ?? false);
-    if (level.namespace !== undefined && createNamespace && !isNamespacePattern(level.namespace)) this.ensureNamespace(level.namespace);
+    // a RoleBinding needs its namespace: console access in a namespace creates it (as RBAC levels do)
+    if (level.namespace !== undefined && (createNamespace || console) && !isNamespacePattern(level.namespace)) this.ensureNamespace(level.namespace);
     if (added) this.syncChunks();
 
     const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;
-    if (!this.describing.has(bound.key) && grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`)) {
+    const clusterRoles = this.target.v1 instanceof eks.Cluster ? [this.target.v1.adminRole, this.target.v1.role]
+      : this.target.v2 instanceof eksv2.Cluster ? [this.target.v2.role] : [];
+    const statements = options.consoleAccess && !this.consoleIam.has(bound.key)
+      ? consoleStatements(this.target.clusterArn, this.clusterName, Stack.of(this)) : [];
+    if (grantDescribeCluster(this, bound, this.target.clusterArn, options.describeCluster, `${where}: ${description}`, clusterRoles,
+      this.describing.has(bound.key), statements)) {
       this.describing.add(bound.key);
+      if (statements.length > 0) this.consoleIam.add(bound.key);
     }
     const grant = AccessGrant._create({
       principal,
@@ -425,6 +479,7 @@ export class ClusterAccess extends Construct {
       this.namespacesResource = this.reconciler.resource(this, 'Namespaces', NAMESPACES_RESOURCE_TYPE, {
         Namespaces: Lazy.list({ produce: () => Array.from(this.namespaces).sort() }),
       });
+      this.accessEntries?.dependOn(this.namespacesResource);
       for (const chunk of this.chunks.values()) chunk.construct.node.addDependency(this.namespacesResource);
     }
   }
@@ -461,7 +516,7 @@ export class ClusterAccess extends Construct {
   }
 
   private validate(): string[] {
-    const errors: string[] = this.validateOneWriter();
+    const errors: string[] = [...this.validateOneWriter(), ...this.validateHasAdmin()];
     if (this.bound.length === 0) return errors; // nothing granted: nothing of ours to check
     const stack = Stack.of(this);
     const resolvedKey = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
@@ -512,6 +567,26 @@ export class ClusterAccess extends Construct {
   }
 
   /**
+   * An aws-eks-v2 cluster defined in the app without the creator's bootstrap admin entry
+   * must get an admin from the app: a `clusterAdmin()` grant, or another access entry with
+   * `AmazonEKSClusterAdminPolicy` (aws-eks-v2's `mastersRole`, its kubectl provider, a
+   * `grantAccess`). Otherwise nobody could manage it (the reconciler's own entry is a
+   * Lambda's, not a person's).
+   */
+  private validateHasAdmin(): string[] {
+    if (!(this.target.v2 instanceof eksv2.Cluster) || bootstrapsCreatorAdmin(this.target) !== false) return [];
+    if (Array.from(this.levels.values()).some(levels => levels.some(l => l.isClusterAdmin))) return [];
+    const stack = Stack.of(this);
+    const name = JSON.stringify(stack.resolve(this.clusterName));
+    const otherAdmin = stack.node.findAll().some(c => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::EKS::AccessEntry'
+      && !c.node.scopes.includes(this)
+      && JSON.stringify(stack.resolve((c as eks.CfnAccessEntry).clusterName)) === name
+      && JSON.stringify(stack.resolve((c as eks.CfnAccessEntry).accessPolicies) ?? []).includes(CLUSTER_ADMIN_POLICY));
+    if (otherAdmin) return [];
+    return [`[${ERRORS.clusterWithoutAdmin}] the aws-eks-v2 cluster ${this.target.construct.node.path} has bootstrapClusterCreatorAdminPermissions false and no cluster admin: no grant of AccessLevel.clusterAdmin() and no other access entry with ${CLUSTER_ADMIN_POLICY}, so nobody could manage it. Grant an admin, e.g. access.grantRole(opsRole, AccessLevel.clusterAdmin()).`];
+  }
+
+  /**
    * A permission set granted by name (looked up at deploy time) and by role ARN would be
    * two entries for one role; only the account tells whether they are the same role.
    */
@@ -557,11 +632,13 @@ export class ClusterAccess extends Construct {
       }
     }
     // Entries EKS or aws-eks(-v2) create themselves: EKS allows one access entry per principal.
+    const reported = new Set<BoundPrincipal>();
     for (const t of existingAccessEntries(this.target)) {
-      const clash = this.bound.find(b => (t.role !== undefined && b.source === t.role)
+      const clash = this.bound.find(b => !reported.has(b) && ((t.role !== undefined && b.source === t.role)
         || (b.fullArn !== undefined && resolvedKey(b.fullArn) === resolvedKey(t.arn))
-        || resolvedKey(b.mappedArn) === resolvedKey(t.arn));
+        || resolvedKey(b.mappedArn) === resolvedKey(t.arn)));
       if (clash) {
+        reported.add(clash);
         errors.push(`[${ERRORS.principalHasAccessEntry}] ${describeBound(clash)} already has an access entry from ${t.what}; EKS allows one access entry per principal, so the deploy would fail with "ResourceInUseException: The specified access entry resource is already in use on this cluster". Remove the grant (that principal's access comes from the other entry).`);
       }
     }

@@ -367,7 +367,7 @@ export class EksCluster extends Construct {
     // path-less aws-auth entry (CONFIG_MAP), an access entry with
     // AmazonEKSClusterAdminPolicy (API), or both (API_AND_CONFIG_MAP).
     const accessOptions = props.builtInLevelBackend !== undefined ? { builtInLevelBackend: props.builtInLevelBackend } : undefined;
-    this.access = ClusterAccess.of(this.cluster, accessOptions);
+    this.access = ClusterAccess._of(this.cluster, accessOptions, 'EksCluster');
     this.access._grantAdmin(this, AccessPrincipal.fromRole(this.adminRole));
     if (authenticationMode !== eks.AuthenticationMode.CONFIG_MAP) {
       const back = authenticationMode === eks.AuthenticationMode.API ? 'CONFIG_MAP or API_AND_CONFIG_MAP' : 'CONFIG_MAP';

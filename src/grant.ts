@@ -36,6 +36,22 @@ export interface GrantOptions {
    * role fails the deploy) and for principals given by ARN
    */
   readonly describeCluster?: boolean;
+
+  /**
+   * Whether the principal may use the EKS console's Resources tab and Compute tab's nodes
+   * for what its level lets it read.
+   *
+   * Adds RBAC, written by the reconciler (a Lambda function; on a cluster that otherwise has
+   * access policies only, this brings it in): read (get, list) of nodes and namespaces
+   * cluster-wide, and read of the console's resource types (without Secrets) in the level's
+   * namespace, or cluster-wide for a cluster-wide level; nothing for `clusterAdmin()`. Where
+   * `describeCluster` applies, the role or user also gets the console's IAM actions (some,
+   * such as `eks:ListClusters`, cannot be limited to one cluster). A namespace pattern
+   * throws.
+   *
+   * @default false
+   */
+  readonly consoleAccess?: boolean;
 }
 
 /** What one grant produced. */

@@ -57,11 +57,19 @@ const POLICY_LACKS_EDIT = [
   'create serviceaccounts/token team-a',
   ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'].map(v => `${v} coordination.k8s.io/leases team-a`),
 ];
+/**
+ * Kubernetes lets a user write a Role or binding only with its permissions held through
+ * RBAC or with `escalate`/`bind`; access-policy permissions do not count and
+ * AmazonEKSAdminPolicy lacks both verbs (aws/containers-roadmap#2682), so a namespace admin
+ * through the policy cannot create or change Roles and RoleBindings.
+ */
+const POLICY_CANNOT_DELEGATE = ['create', 'update', 'patch']
+  .flatMap(v => [`${v} rbac.authorization.k8s.io/roles team-a`, `${v} rbac.authorization.k8s.io/rolebindings team-a`]);
 const DIFFERENCES: Record<string, string[]> = {
   'cluster-view': [],
   'namespace-view': [],
   'namespace-edit': POLICY_LACKS_EDIT,
-  'namespace-admin': POLICY_LACKS_EDIT,
+  'namespace-admin': [...POLICY_LACKS_EDIT, ...POLICY_CANNOT_DELEGATE],
   'cluster-admin': [],
 };
 
@@ -81,6 +89,16 @@ describe('access policies answer like the built-in ClusterRoles', () => {
     if (level !== 'cluster-admin') expect(Array.from(policy.values())).toContain(false);
   });
 
+  test('a namespace admin through the access policy may read and delete RoleBindings but not create them, and is told why', () => {
+    const ask = (verb: string, level = 'namespace-admin') => viaPolicies.canI({
+      principalArn: arnOf(level), verb, resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'team-a',
+    });
+    expect(['get', 'list', 'delete', 'create'].map(v => ask(v).allowed)).toEqual([true, true, true, false]);
+    expect(ask('create').reason).toMatch(/only with the permissions it grants held through RBAC.*bind verb, which the policy lacks/);
+    // the cluster-admin policy has every verb, escalate and bind included
+    expect(ask('create', 'cluster-admin').allowed).toBe(true);
+  });
+
   test('the answers name the access policy and its scope', () => {
     const answer = viaPolicies.canI({ principalArn: arnOf('namespace-view'), verb: 'list', resource: 'pods', namespace: 'team-a' });
     expect(answer.reason).toMatch(/has the access policy AmazonEKSViewPolicy \(namespace team-a scope\)/);
@@ -91,7 +109,9 @@ describe('access policies answer like the built-in ClusterRoles', () => {
   test('a namespace pattern matches by prefix', () => {
     const stack = testStack();
     const cluster = new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false });
-    ClusterAccess.ofV2(cluster).grant(AccessPrincipal.fromRoleArn(arnOf('dev')), AccessLevel.namespaceEdit('dev-*'));
+    const access = ClusterAccess.ofV2(cluster);
+    access.grant(AccessPrincipal.fromRoleArn(arnOf('admin')), AccessLevel.clusterAdmin());
+    access.grant(AccessPrincipal.fromRoleArn(arnOf('dev')), AccessLevel.namespaceEdit('dev-*'));
     const r = AccessReport.fromStack(stack);
     const can = (namespace: string) => r.canI({ principalArn: arnOf('dev'), verb: 'create', resource: 'deployments', apiGroup: 'apps', namespace }).allowed;
     expect([can('dev-a'), can('dev-'), can('dev'), can('prod-dev-a')]).toEqual([true, true, false, false]);

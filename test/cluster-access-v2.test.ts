@@ -10,8 +10,10 @@ import { awsAuth, rbacObjects, testCluster, testStack } from './util';
 const SSO = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01';
 const CUSTOM = AccessLevel.custom({ namespace: 'apps', rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] });
 
-function v2Cluster(stack: Stack, props: Partial<eksv2.ClusterProps> = {}): eksv2.Cluster {
-  return new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false, ...props });
+/** An aws-eks-v2 cluster without the creator's bootstrap admin, with an admin (aws-eks-v2's mastersRole) unless `admin` is false. */
+function v2Cluster(stack: Stack, props: Partial<eksv2.ClusterProps> = {}, admin = true): eksv2.Cluster {
+  const mastersRole = admin ? new iam.Role(stack, 'Masters', { assumedBy: new iam.AccountRootPrincipal() }) : undefined;
+  return new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false, mastersRole, ...props });
 }
 
 function policy(name: string) {
@@ -32,7 +34,7 @@ function count(template: Template, type: string): number {
 describe('aws-eks-v2 clusters', () => {
   test('built-in levels only: access policies, one entry per principal, no Lambda and no custom resource', () => {
     const stack = testStack();
-    const access = ClusterAccess.ofV2(v2Cluster(stack));
+    const access = ClusterAccess.ofV2(v2Cluster(stack, {}, false));
     const dev = new iam.Role(stack, 'Dev', { assumedBy: new iam.AccountRootPrincipal() });
     const grants = [
       access.grantRole(dev, AccessLevel.namespaceView('team-b')),
@@ -102,6 +104,11 @@ describe('aws-eks-v2 clusters', () => {
     }
     expect(template.findResources('Custom::CdkEksAccessNamespaces')[Object.keys(template.findResources('Custom::CdkEksAccessNamespaces'))[0]].Properties.Namespaces).toEqual(['apps']);
     expect(rbacObjects(template).map(o => `${o.kind}/${o.metadata.namespace}`)).toEqual(['Role/apps', 'RoleBinding/apps']);
+    // the principal's entry (which carries the group) waits for the binding and the namespace
+    const entryId = Object.entries(template.findResources('AWS::EKS::AccessEntry')).find(([, r]) => JSON.stringify(r.Properties) === JSON.stringify(entry))![0];
+    expect(template.toJSON().Resources[entryId].DependsOn).toEqual(expect.arrayContaining(Object.keys(custom)));
+    // and nothing waits for the principal's entry (no cycle; the reconciler uses its own)
+    for (const r of Object.values(custom)) expect(r.DependsOn).not.toContain(entryId);
     // no sts:AssumeRole: there is no kubectl role to assume
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('sts:AssumeRole');
     // the endpoint is public by default: the function runs outside any VPC
@@ -213,13 +220,71 @@ describe('aws-eks-v2 clusters', () => {
       const stack = testStack();
       const masters = new iam.Role(stack, 'Masters', { assumedBy: new iam.AccountRootPrincipal() });
       const nodeRole = new iam.Role(stack, 'NodeRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-      const cluster = v2Cluster(stack, { mastersRole: masters, compute: { nodeRole } });
+      const cluster = v2Cluster(stack, { mastersRole: masters, compute: { nodeRole } }, false);
       const access = ClusterAccess.ofV2(cluster);
       access.grantRole(masters, AccessLevel.clusterView());
       access.grantRole(nodeRole, AccessLevel.clusterView());
       access.grantRole(cluster.role, AccessLevel.clusterView());
       expect(() => Template.fromStack(stack)).toThrow(/Test\/NodeRole \(ARN known at deploy time\) already has an access entry from EKS Auto Mode's node role[^]*Test\/V2\/Role \(ARN known at deploy time\) already has an access entry from EKS Auto Mode's cluster role[^]*Test\/Masters \(ARN known at deploy time\) already has an access entry from cluster.grantAccess\(\)/);
     });
+  });
+});
+
+describe('review findings', () => {
+  test('M1: a public endpoint open to some CIDRs only puts the reconciler in the VPC (Lambda\'s addresses are not in the list)', () => {
+    const stack = testStack();
+    const cluster = v2Cluster(stack, { endpointAccess: eksv2.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom('203.0.113.0/24') });
+    ClusterAccess.ofV2(cluster).grantRole(new iam.Role(stack, 'Dev', { assumedBy: new iam.AccountRootPrincipal() }), CUSTOM);
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find(r => /^cdk-eks-access/.test(r.Properties.Description))!;
+    expect(fn.Properties.VpcConfig).toBeDefined();
+  });
+
+  test('M2: an aws-eks-v2 cluster without the bootstrap admin needs a cluster admin from the app', () => {
+    const none = testStack();
+    ClusterAccess.ofV2(v2Cluster(none, {}, false)).grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/dev'), AccessLevel.namespaceView('a'));
+    expect(() => Template.fromStack(none)).toThrow(/cdk-eks-access:clusterWithoutAdmin\] the aws-eks-v2 cluster Test\/V2 has bootstrapClusterCreatorAdminPermissions false and no cluster admin/);
+    const granted = testStack();
+    ClusterAccess.ofV2(v2Cluster(granted, {}, false)).grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/ops'), AccessLevel.clusterAdmin());
+    expect(() => Template.fromStack(granted)).not.toThrow();
+    const masters = testStack();
+    ClusterAccess.ofV2(v2Cluster(masters)).grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/dev'), AccessLevel.namespaceView('a'));
+    expect(() => Template.fromStack(masters)).not.toThrow();
+  });
+
+  test('M3: an access entry the app writes itself (aws-eks-v2 AccessEntry, raw CfnAccessEntry) for a granted principal is an error', () => {
+    const stack = testStack();
+    const cluster = v2Cluster(stack);
+    new eksv2.AccessEntry(stack, 'Own', { cluster, principal: 'arn:aws:iam::111122223333:role/own', accessPolicies: [] });
+    new eks.CfnAccessEntry(stack, 'Raw', { clusterName: cluster.clusterName, principalArn: 'arn:aws:iam::111122223333:role/raw' });
+    const access = ClusterAccess.ofV2(cluster);
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/own'), AccessLevel.clusterView());
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/raw'), AccessLevel.clusterView());
+    expect(() => Template.fromStack(stack)).toThrow(/role\/own already has an access entry from the access entry Test\/Own\/Resource[^]*role\/raw already has an access entry from the access entry Test\/Raw/);
+  });
+
+  test('M4: with bootstrapClusterCreatorAdminPermissions false, aws-eks\'s creation role has no entry and may be granted', () => {
+    const stack = testStack();
+    const cluster = testCluster(stack, { authenticationMode: eks.AuthenticationMode.API });
+    (cluster.cluster.node.findAll().find(c => (c as any).cfnResourceType === 'Custom::AWSCDK-EKS-Cluster') as any)._cfnProperties.Config.accessConfig.bootstrapClusterCreatorAdminPermissions = false;
+    cluster.grantRole(cluster.cluster.adminRole, AccessLevel.clusterAdmin());
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  test('L2: options that mean the same as the first ones are accepted', () => {
+    const stack = testStack();
+    const cluster = v2Cluster(stack);
+    const access = ClusterAccess.ofV2(cluster);
+    expect(ClusterAccess.ofV2(cluster, { builtInLevelBackend: BuiltInLevelBackend.ACCESS_POLICY })).toBe(access);
+    const v1 = testCluster(stack, {}, 'V1');
+    expect(ClusterAccess.of(v1.cluster, { builtInLevelBackend: BuiltInLevelBackend.RBAC })).toBe(v1.access);
+  });
+
+  test('L3: a pattern that covers a namespace of Kubernetes or EKS is warned about', () => {
+    const stack = testStack();
+    const access = ClusterAccess.ofV2(v2Cluster(stack));
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/dev'), AccessLevel.namespaceView('kube-*'));
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('also covers kube-system, kube-public, kube-node-lease'));
+    expect(warnings).toHaveLength(1);
   });
 });
 
@@ -261,6 +326,6 @@ describe('access policies on aws-eks clusters', () => {
   test('CONFIG_MAP with ACCESS_POLICY is refused with the reason', () => {
     const stack = testStack();
     expect(() => testCluster(stack, { builtInLevelBackend: BuiltInLevelBackend.ACCESS_POLICY }))
-      .toThrow(/ClusterAccess.of\(Test\/Cluster\/Cluster\): builtInLevelBackend ACCESS_POLICY needs access entries, but the cluster's authentication mode is CONFIG_MAP/);
+      .toThrow(/cdk-eks-access:accessPolicyNeedsAccessEntries\] EksCluster Test\/Cluster: EksClusterProps.builtInLevelBackend ACCESS_POLICY needs access entries, but the cluster's authentication mode is CONFIG_MAP/);
   });
 });

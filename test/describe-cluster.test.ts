@@ -89,6 +89,7 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     access.grantRole(iam.Role.fromRoleArn(stack, 'Asked', 'arn:aws:iam::111122223333:role/Asked'), AccessLevel.namespaceView('a'), { describeCluster: true });
     access.grantUser(iam.User.fromUserName(stack, 'Bob', 'bob'), AccessLevel.namespaceView('a'));
     access.grantSsoPermissionSet(SSO, AccessLevel.clusterView());
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/zz-admin'), AccessLevel.clusterAdmin());
     const text = AccessReport.fromStack(stack).toText();
     const section = text.slice(text.indexOf('kubectl access'));
     const block = (who: string) => section.slice(section.indexOf(`  ${who}\n`)).split('\n').slice(0, 3).join('\n');

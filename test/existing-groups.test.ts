@@ -74,11 +74,18 @@ describe('AccessLevel.existingGroups', () => {
     const access = ClusterAccess.ofV2(new eksv2.Cluster(stack, 'V2', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false }));
     access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev'), AccessLevel.existingGroups(['developers']));
     access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('team-a'));
+    access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Ops'), AccessLevel.clusterAdmin());
     const template = Template.fromStack(stack);
     const entry = Object.values(resourcesOf(template, 'AWS::EKS::AccessEntry')).find(e => e.Properties.PrincipalArn === 'arn:aws:iam::111122223333:role/Dev')!;
     expect(entry.Properties.KubernetesGroups).toEqual(['developers']);
     expect(entry.Properties.AccessPolicies).toHaveLength(1); // namespaceView('team-a') as AmazonEKSViewPolicy
     expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(0);
+  });
+
+  test('consoleAccess is refused: the groups\' scope is bound outside the app', () => {
+    const cluster = testCluster(testStack());
+    expect(() => cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev'), AccessLevel.existingGroups(['developers']), { consoleAccess: true }))
+      .toThrow(/\[cdk-eks-access:consoleAccessForExistingGroups\] .*consoleAccess cannot be derived from existing-groups\(developers\)/);
   });
 
   test('the report shows the groups as mapped, not bound by the app; canI says so', () => {

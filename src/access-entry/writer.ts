@@ -60,6 +60,15 @@ export class AccessEntryWriter {
     return this.slots.length;
   }
 
+  /**
+   * Makes every access entry (now and later) wait for `dependency`: CloudFormation creates
+   * or updates the entries only after it (a dependency on a construct covers every
+   * resource under it at synth).
+   */
+  public dependOn(dependency: Construct): void {
+    this.scope.node.addDependency(dependency);
+  }
+
   /** The access entries written so far. */
   public get entries(): eks.CfnAccessEntry[] {
     return [...this.slots];

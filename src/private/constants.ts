@@ -49,11 +49,19 @@ export const WARNINGS = {
   importedKubectlRoleTrust: 'cdk-eks-access:importedKubectlRoleTrust',
   importedAuthenticationMode: 'cdk-eks-access:importedClusterAuthenticationMode',
   bootstrapCreatorAdmin: 'cdk-eks-access:bootstrapClusterCreatorAdmin',
+  adminPolicyCannotDelegate: 'cdk-eks-access:adminPolicyCannotDelegate',
+  namespacePatternCoversSystemNamespaces: 'cdk-eks-access:namespacePatternCoversSystemNamespaces',
 };
 
 /** Stable ids of the library's synth errors (in the message, so users can search for them and tests can match them). */
 export const ERRORS = {
   twoWritersForOneCluster: 'cdk-eks-access:twoClusterAccessForOneCluster',
   principalHasAccessEntry: 'cdk-eks-access:principalAlreadyHasAccessEntry',
+  clusterWithoutAdmin: 'cdk-eks-access:clusterWithoutAdmin',
+  wrongClusterModule: 'cdk-eks-access:wrongClusterModule',
+  optionsDiffer: 'cdk-eks-access:clusterAccessOptionsDiffer',
+  accessPolicyNeedsAccessEntries: 'cdk-eks-access:accessPolicyNeedsAccessEntries',
+  namespacePatternAsRbac: 'cdk-eks-access:namespacePatternWrittenAsRbac',
   reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
+  consoleAccessForExistingGroups: 'cdk-eks-access:consoleAccessForExistingGroups',
 };

@@ -67,12 +67,31 @@ export function bootstrapsCreatorAdmin(target: TargetCluster): boolean | undefin
   return literal(config?.bootstrapClusterCreatorAdminPermissions) ?? true;
 }
 
-/** Whether the endpoint of an aws-eks-v2 cluster defined in the app is public; undefined when unknown. */
+/**
+ * Whether a function outside the VPC can reach the endpoint of an aws-eks-v2 cluster
+ * defined in the app: the endpoint is public and open to every address (a public endpoint
+ * restricted to some CIDRs would not let Lambda's addresses in). Undefined when unknown.
+ */
 export function endpointIsPublic(target: TargetCluster): boolean | undefined {
   const cfn = cfnClusterOf(target);
   if (!cfn) return undefined;
-  const config = Stack.of(cfn).resolve(cfn.resourcesVpcConfig) as { endpointPublicAccess?: boolean } | undefined;
-  return literal(config?.endpointPublicAccess) ?? true;
+  const config = Stack.of(cfn).resolve(cfn.resourcesVpcConfig) as { endpointPublicAccess?: boolean; publicAccessCidrs?: unknown } | undefined;
+  const cidrs = config?.publicAccessCidrs;
+  const open = cidrs === undefined || (Array.isArray(cidrs) && (cidrs.length === 0 || cidrs.includes('0.0.0.0/0')));
+  return (literal(config?.endpointPublicAccess) ?? true) && open;
+}
+
+/** Whether EKS gives aws-eks's creation role (its `adminRole`) a bootstrap cluster-admin access entry. */
+export function v1BootstrapsCreatorAdmin(cluster: eks.Cluster): boolean {
+  const resource = cluster.node.findAll().find(c => (c as { cfnResourceType?: string }).cfnResourceType === 'Custom::AWSCDK-EKS-Cluster');
+  const properties = (resource as unknown as { _cfnProperties?: { Config?: any } } | undefined)?._cfnProperties;
+  const config = properties ? Stack.of(cluster).resolve(properties.Config) : undefined;
+  return literal(config?.accessConfig?.bootstrapClusterCreatorAdminPermissions) !== false;
+}
+
+/** Whether a construct is one of this library's (its access entries, its reconciler's). */
+function isOurs(c: IConstruct): boolean {
+  return c.node.scopes.some(s => s.node.id === 'CdkEksAccess');
 }
 
 /** A principal that EKS or aws-eks(-v2) gives an access entry itself. */
@@ -103,7 +122,7 @@ export function existingAccessEntries(target: TargetCluster): ExistingAccessEntr
       out.push({ what: `Fargate profile ${c.node.path}`, role: c.podExecutionRole, arn: c.podExecutionRole.roleArn });
     }
   }
-  if (target.v1 instanceof eks.Cluster && target.authenticationMode !== eks.AuthenticationMode.CONFIG_MAP) {
+  if (target.v1 instanceof eks.Cluster && target.authenticationMode !== eks.AuthenticationMode.CONFIG_MAP && v1BootstrapsCreatorAdmin(target.v1)) {
     // aws-eks creates the cluster with this role; EKS gives its creator an access entry
     out.push({ what: `the cluster creator (aws-eks's adminRole of ${target.v1.node.path}, which EKS gives an access entry with cluster admin)`, role: target.v1.adminRole, arn: target.v1.adminRole.roleArn });
   }
@@ -119,6 +138,14 @@ export function existingAccessEntries(target: TargetCluster): ExistingAccessEntr
   const rendered = (target.construct as unknown as { accessEntries?: Map<unknown, unknown> }).accessEntries;
   for (const key of rendered instanceof Map ? rendered.keys() : []) {
     if (typeof key === 'string') out.push({ what: `cluster.grantAccess() of ${target.v2 ? 'aws-eks-v2' : 'aws-eks'} (or its mastersRole or kubectl provider, which it grants that way)`, arn: key });
+  }
+  // any other AWS::EKS::AccessEntry of the stack for this cluster (an L2 AccessEntry, a raw CfnAccessEntry)
+  const clusterName = JSON.stringify(stack.resolve(target.clusterName));
+  for (const c of stack.node.findAll()) {
+    if ((c as { cfnResourceType?: string }).cfnResourceType !== 'AWS::EKS::AccessEntry' || isOurs(c)) continue;
+    const entry = c as unknown as eks.CfnAccessEntry;
+    if (JSON.stringify(stack.resolve(entry.clusterName)) !== clusterName) continue;
+    out.push({ what: `the access entry ${c.node.path}`, arn: entry.principalArn });
   }
   return out;
 }

@@ -40,6 +40,18 @@ function roleRules(objects: KubeObject[], binding: KubeObject): { rules: RbacRul
 }
 
 /**
+ * The verb that lets a user write RBAC objects without holding their permissions:
+ * `escalate` for Roles and ClusterRoles, `bind` for bindings (Kubernetes' RBAC escalation
+ * prevention). Undefined for other questions.
+ */
+function escalationVerb(q: Question): string | undefined {
+  if ((q.apiGroup ?? '') !== 'rbac.authorization.k8s.io' || !['create', 'update', 'patch'].includes(q.verb)) return undefined;
+  if (q.resource === 'roles' || q.resource === 'clusterroles') return 'escalate';
+  if (q.resource === 'rolebindings' || q.resource === 'clusterrolebindings') return 'bind';
+  return undefined;
+}
+
+/**
  * The groups EKS gives a principal: those of its access entry when the mode reads access
  * entries and it has one (access entries take precedence over aws-auth entries for the
  * same principal, EKS User Guide, "Migrating existing aws-auth ConfigMap entries to
@@ -147,6 +159,14 @@ export function canI(cluster: ParsedCluster, q: Question): Answer {
   for (const perm of accessPolicyPermissions(cluster, p)) {
     if (!scopeOk(perm.scope)) continue;
     const index = perm.rules.findIndex(r => ruleAllows(r, q));
+    const escalation = escalationVerb(q);
+    if (index >= 0 && escalation !== undefined && !perm.rules.some(r => ruleAllows(r, { ...q, verb: escalation }))) {
+      return {
+        allowed: false,
+        principal: p,
+        reason: `${p.display} has the access policy ${perm.role}, whose rule ${index} allows ${q.verb} ${q.resource}, but Kubernetes lets a user write a Role or binding only with the permissions it grants held through RBAC (access policies do not count) or with the ${escalation} verb, which the policy lacks (aws/containers-roadmap#2682)`,
+      };
+    }
     if (index >= 0) {
       return {
         allowed: true,

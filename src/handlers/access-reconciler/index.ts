@@ -214,10 +214,10 @@ async function ownCredentials(sts: STSClient): Promise<AwsCredentials> {
  * and a request that fails to reach the server is tried again. At most `attempts` tries,
  * `delayMs` apart (default 30 x 5 s: 150 s; see the time budget in kube.ts).
  */
-export async function waitUntilAuthorized(connect: () => Promise<KubeApi>, delayMs = 5000, attempts = 30): Promise<KubeApi> {
+export async function waitUntilAuthorized(open: () => Promise<KubeApi>, delayMs = 5000, attempts = 30): Promise<KubeApi> {
   let last = '';
   for (let i = 1; ; i++) {
-    const api = await connect();
+    const api = await open();
     try {
       const res = await api.request('GET', '/api/v1/namespaces?limit=1');
       if (res.status !== 401 && res.status !== 403) return api;
