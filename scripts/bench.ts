@@ -80,7 +80,9 @@ function runV2Case(kind: 'library' | 'baseline', n: number): Result {
   const start = process.hrtime.bigint();
   const app = new App({ outdir, builtinCloudFormationValidation: false, treeMetadata: false });
   const stack = new Stack(app, 'Bench');
-  const cluster = new eksv2.Cluster(stack, 'Cluster', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false });
+  // the same explicit admin on both sides (aws-eks-v2's mastersRole)
+  const mastersRole = new iam.Role(stack, 'Admin', { assumedBy: new iam.AccountRootPrincipal() });
+  const cluster = new eksv2.Cluster(stack, 'Cluster', { version: eksv2.KubernetesVersion.V1_35, bootstrapClusterCreatorAdminPermissions: false, mastersRole });
   const specs = builtInGrants(n);
   if (kind === 'library') {
     const access = ClusterAccess.ofV2(cluster);

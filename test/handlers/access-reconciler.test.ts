@@ -409,6 +409,46 @@ describe('RBAC objects and namespaces', () => {
   });
 
   test.each([
+    ['other subjects', (o: any) => ({ ...o, subjects: [{ ...o.subjects[0], name: 'other-group' }] })],
+    ['another roleRef (immutable: the binding is replaced both ways)', (o: any) => ({ ...o, roleRef: { ...o.roleRef, name: 'view' } })],
+  ])('the rollback of a move between chunks with %s puts back the old chunk\'s content (review M3; failed before)', async (_what, change) => {
+    // GIVEN chunk Rbac0 holds the binding
+    await createNamespace();
+    const a = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
+
+    // WHEN an update moves it, changed, to a new chunk (Rbac0 goes only in the cleanup after a
+    // successful update), a later resource fails, and the rollback's cleanup deletes the new chunk
+    const moved = change(EDIT);
+    const b = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [moved] }, { LogicalResourceId: 'RbacChunk0' }), api(kube), FAST);
+    expect(kube.get(bindingPath(EDIT.metadata.name)).roleRef).toEqual(moved.roleRef);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [moved] }, { LogicalResourceId: 'RbacChunk0', PhysicalResourceId: b.PhysicalResourceId }),
+      api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' });
+
+    // THEN the binding is Rbac0's again, as Rbac0 wrote it
+    const live = kube.get(bindingPath(EDIT.metadata.name));
+    expect({ roleRef: live.roleRef, subjects: live.subjects }).toEqual({ roleRef: EDIT.roleRef, subjects: EDIT.subjects });
+    expect(Object.keys(live.metadata.annotations)).toEqual([ownerKey({ id: a.PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac0' })]);
+  });
+
+  test('content put back on a rollback is not a stale owner\'s: a move between chunks without a change keeps the content', async () => {
+    // GIVEN Rbac0 wrote the binding over Rbac1's content, then Rbac1 let go
+    await createNamespace();
+    const other = { ...EDIT, subjects: [{ ...EDIT.subjects[0], name: 'other-group' }] };
+    const one = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [other] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST);
+    const zero = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [other] }, { LogicalResourceId: 'Rbac1', PhysicalResourceId: one.PhysicalResourceId }), api(kube), FAST);
+
+    // WHEN it moves unchanged to Rbac2 and Rbac0 lets go
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac2' }), api(kube), FAST);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [] }, {
+      LogicalResourceId: 'Rbac0', PhysicalResourceId: zero.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT] },
+    }), api(kube), FAST);
+
+    // THEN it keeps the content both wrote, not Rbac1's long gone one
+    expect(kube.get(bindingPath(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
+  });
+
+  test.each([
     ['the cleanup of a rollback', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', true],
     ['a delete whose kind is unknown', undefined, true],
     ['a real stack delete', 'DELETE_IN_PROGRESS', false],

@@ -382,3 +382,88 @@ test('an earlier stack of the same name: its record is taken back together with 
   expect(resolve(DEV.rolearn)).toBeUndefined();
   expect(resolve(ADMIN.rolearn)).toBeUndefined();
 });
+
+describe('review findings, part 2 (each failed before its fix)', () => {
+  test('a refusal after the create\'s write landed (answer lost, a conflicting entry added meanwhile) still takes that write back (L1)', async () => {
+    // GIVEN aws-auth with a node role; the create's PUT lands, someone maps the same ARN by hand, the answer is lost
+    putData({ mapRoles: YAML.stringify([NODE]) });
+    const hand = `- rolearn: ${ADMIN.rolearn}\n  username: by-hand\n  groups:\n    - hand-made\n`;
+    const real = api(kube);
+    let lost = false;
+    const flaky: KubeApi = {
+      request: async (method, path, body) => {
+        const res = await real.request(method, path, body);
+        if (method === 'PUT' && !lost) {
+          lost = true;
+          const cm = kube.get(AWS_AUTH_PATH);
+          kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: cm.data.mapRoles + hand } });
+          throw new Error('socket hang up');
+        }
+        return res;
+      },
+    };
+
+    // WHEN the create is retried, re-reads and refuses (two entries for its ARN)
+    await expect(dispatch(awsAuthEvent('Create', [NODE, ADMIN]), flaky, FAST)).rejects.toThrow(FailSafeError);
+
+    // THEN (no Delete follows a failed create) its entry is gone, the hand-made one and the node role stay
+    expect(resolve(ADMIN.rolearn)).toEqual({ username: 'by-hand', groups: ['hand-made'] });
+    expect(awsAuthOf(kube).mapRoles).toEqual([NODE, { rolearn: ADMIN.rolearn, username: 'by-hand', groups: ['hand-made'] }]);
+  });
+});
+
+test('the rollback of a replacement brings back the replaced instance\'s revoked taken-over entries: granted again with the status unknown, one stays taken over (L3; failed before)', async () => {
+  // GIVEN DEV taken over from aws-eks, then revoked by an update
+  const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+  const UPDATING = { stackStatus: async () => 'UPDATE_IN_PROGRESS' };
+  kubectlApplyAwsEks(label, [ADMIN, DEV]);
+  const v1 = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', { MapRoles: [ADMIN, DEV], MapUsers: [], LegacyPruneLabel: label }), api(kube), FAST);
+  await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId: v1.PhysicalResourceId }), api(kube), FAST, UPDATING);
+  const revoked = recordOf(kube).current.revoked;
+  expect(revoked?.map(c => [c.arn, c.how])).toEqual([[DEV.rolearn, 'takenOver']]);
+
+  // WHEN a replacement (new logical id) is created and rolled back (its cleanup deletes it)
+  const v2 = await dispatch(awsAuthEvent('Create', [ADMIN], [], { LogicalResourceId: 'AwsAuthV2' }), api(kube), FAST, UPDATING);
+  await dispatch(awsAuthEvent('Delete', [ADMIN], [], { LogicalResourceId: 'AwsAuthV2', PhysicalResourceId: v2.PhysicalResourceId }), api(kube), FAST, CLEANUP);
+
+  // THEN the replaced instance is current again with what it had revoked
+  expect(recordOf(kube).current.id).toBe(v1.PhysicalResourceId);
+  expect(recordOf(kube).current.revoked).toEqual(revoked);
+  // and an update granting DEV again that may be a rollback (status unknown) keeps it taken over:
+  // a delete whose kind is unknown then keeps it
+  await dispatch(awsAuthEvent('Update', [ADMIN, DEV], [], { PhysicalResourceId: v1.PhysicalResourceId }), api(kube), FAST);
+  await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: v1.PhysicalResourceId }), api(kube), FAST);
+  expect(resolve(DEV.rolearn)).toEqual({ username: DEV.username, groups: DEV.groups });
+});
+
+describe('the first release\'s record (ARNs only) on upgrade', () => {
+  const V1_ID = 'first-release-physical-id';
+  function firstRelease(mapRoles: object[]) {
+    putData({ mapRoles: YAML.stringify(mapRoles) }, {
+      annotations: { [`owner.cdk-eks-access.io/${V1_ID}`]: JSON.stringify({ stack: STACK_A, logicalId: 'AwsAuth', mapRoles: [ADMIN.rolearn, DEV.rolearn], mapUsers: [], adopted: [] }) },
+    });
+  }
+  const upgrade = (mapRoles: object[]) => awsAuthEvent('Update', mapRoles, [], { PhysicalResourceId: V1_ID, OldResourceProperties: { ...CONNECTION, MapRoles: [ADMIN, DEV], MapUsers: [] } });
+
+  test('an entry it wrote and someone changed since is theirs: a revocation leaves it (L5; failed before)', async () => {
+    const changed = { ...DEV, username: 'by-hand', groups: ['hand-made'] };
+    firstRelease([ADMIN, changed]);
+    await dispatch(upgrade([ADMIN]), api(kube), FAST);
+    expect(resolve(DEV.rolearn)).toEqual({ username: 'by-hand', groups: ['hand-made'] });
+    expect(resolve(ADMIN.rolearn)).toEqual({ username: ADMIN.username, groups: ADMIN.groups });
+  });
+
+  test('an entry it wrote, unchanged, goes with its revocation', async () => {
+    firstRelease([ADMIN, DEV]);
+    await dispatch(upgrade([ADMIN]), api(kube), FAST);
+    expect(resolve(DEV.rolearn)).toBeUndefined();
+  });
+
+  test('the stack\'s delete of that instance removes its unchanged entries only (L5; failed before)', async () => {
+    const changed = { ...DEV, username: 'by-hand', groups: ['hand-made'] };
+    firstRelease([ADMIN, changed]);
+    await dispatch(awsAuthEvent('Delete', [ADMIN, DEV], [], { PhysicalResourceId: V1_ID }), api(kube), FAST, STACK_DELETE);
+    expect(resolve(DEV.rolearn)).toEqual({ username: 'by-hand', groups: ['hand-made'] });
+    expect(resolve(ADMIN.rolearn)).toBeUndefined();
+  });
+});

@@ -93,6 +93,8 @@ interface StoredPrevious {
   readonly differs: Claim[];
   /** ARNs that `current` claims and it did not. */
   readonly absent: string[];
+  /** Its `revoked` (comes back with it). */
+  readonly revoked?: Claim[];
 }
 
 function encodePrevious(previous: Generation, current: Generation): StoredPrevious {
@@ -103,6 +105,7 @@ function encodePrevious(previous: Generation, current: Generation): StoredPrevio
     logicalId: previous.logicalId,
     differs: previous.claims.filter(c => now.get(keyOf(c.arn)) !== JSON.stringify(c)),
     absent: current.claims.filter(c => !had.has(keyOf(c.arn))).map(c => c.arn),
+    ...(previous.revoked?.length ? { revoked: previous.revoked } : {}),
   };
 }
 
@@ -110,7 +113,8 @@ function decodePrevious(stored: StoredPrevious, current: Generation): Generation
   const absent = new Set(stored.absent.map(keyOf));
   const differs = new Map(stored.differs.map(c => [keyOf(c.arn), c]));
   const claims = current.claims.filter(c => !absent.has(keyOf(c.arn)) && !differs.has(keyOf(c.arn)));
-  return { id: stored.id, logicalId: stored.logicalId, claims: [...claims, ...stored.differs] };
+  const revoked = stored.revoked ? { revoked: stored.revoked } : {};
+  return { id: stored.id, logicalId: stored.logicalId, claims: [...claims, ...stored.differs], ...revoked };
 }
 
 /** The owner's entries, for a Create or an Update. */
@@ -148,6 +152,14 @@ export interface AwsAuthRequest {
   readonly rollback?: boolean;
   /** For a Delete: true when the stack itself is deleted (`DELETE_IN_PROGRESS`). */
   readonly stackDeleting?: boolean;
+  /**
+   * The entries of the resource's properties before this request (an Update's old
+   * properties, a Delete's properties): what the reconciler's first release wrote for the
+   * ARNs its record lists (it recorded ARNs only), when the event is for the instance that
+   * wrote that record. Such an entry is removed only while it still has those values;
+   * without them (a Create absorbing such a record), by its ARN.
+   */
+  readonly previousEntries?: AwsAuthDesired;
 }
 
 /**
@@ -191,13 +203,21 @@ function entryJson(section: Section, c: { arn: string; username: string; groups:
   return JSON.stringify({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
 }
 
-/** A record of the reconciler's first release (one annotation per physical id), read as a generation. */
-function legacyRecordGeneration(id: string, value: any): Generation {
+/**
+ * A record of the reconciler's first release (one annotation per physical id), read as a
+ * generation. That release recorded ARNs only: the values it wrote are those of the
+ * entries its properties declared (`known`), when the event carries them; otherwise they
+ * stay unknown ('' username).
+ */
+function legacyRecordGeneration(id: string, value: any, properties: { id: string; entries: AwsAuthDesired } | undefined): Generation {
+  const known = properties?.id === id ? properties.entries : undefined;
   const adopted = new Set<string>((value.adopted ?? []).map((a: string) => keyOf(a)));
   const claims: Claim[] = [];
   for (const section of SECTIONS) {
     for (const arn of value[section] ?? []) {
-      claims.push({ section, arn, username: '', groups: [], how: adopted.has(keyOf(arn)) ? 'adopted' : 'created' });
+      const e = (known?.[section] ?? []).find(x => typeof x[ARN_KEY[section]] === 'string' && keyOf(x[ARN_KEY[section]]!) === keyOf(arn));
+      const values = e && typeof e.username === 'string' && Array.isArray(e.groups) ? { username: e.username, groups: e.groups.map(String) } : { username: '', groups: [] };
+      claims.push({ section, arn, ...values, how: adopted.has(keyOf(arn)) ? 'adopted' : 'created' });
     }
   }
   return { id, logicalId: String(value.logicalId ?? ''), claims };
@@ -209,11 +229,17 @@ interface Records {
   stale: string[];
   /** Other stacks' claims: lower-case ARN -> who. */
   others: Map<string, string>;
+  /**
+   * `mine.current` is a deleted stack's instance (an earlier stack of the same name): its
+   * entries are this stack's to take back, but it is no instance of this stack, so never
+   * `previous` (a rollback's cleanup would bring it back).
+   */
+  inherited?: boolean;
 }
 
-function readRecords(annotations: Record<string, string>, stack: string): Records {
+function readRecords(annotations: Record<string, string>, stack: string, known?: { id: string; entries: AwsAuthDesired }): Records {
   const result: Records = { stale: [], others: new Map() };
-  const absorbed: Generation[] = [];
+  const absorbed: Array<{ gen: Generation; inherited: boolean }> = [];
   const myKey = recordKey(stack);
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
@@ -234,7 +260,7 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
     const recordStack = String(parsed?.stack ?? '');
     const gens: Generation[] = v2
       ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
-      : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed)];
+      : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed, known)];
     if (recordStack !== stack && !isPredecessor(stack, recordStack)) {
       for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
       continue;
@@ -245,10 +271,13 @@ function readRecords(annotations: Record<string, string>, stack: string): Record
       // the first release's records of this stack, or a deleted stack's of the same name:
       // their entries are this stack's to take back
       result.stale.push(key);
-      absorbed.push(gens[0]);
+      absorbed.push({ gen: gens[0], inherited: recordStack !== stack });
     }
   }
-  for (const gen of absorbed) {
+  // this stack's own instances first: the first release's record names one
+  absorbed.sort((a, b) => Number(a.inherited) - Number(b.inherited));
+  if (!result.mine && absorbed.length > 0) result.inherited = absorbed[0].inherited;
+  for (const { gen } of absorbed) {
     const base = result.mine?.current ?? gen;
     result.mine = { ...(result.mine ?? { v: 2, stack }), current: { ...base, claims: [...(result.mine?.current.claims ?? []), ...gen.claims] } };
   }
@@ -306,7 +335,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const { owner } = request;
   const annotations = { ...(existing?.metadata.annotations ?? {}) };
   const labels = { ...(existing?.metadata.labels ?? {}) };
-  const records = readRecords(annotations, owner.stack);
+  const records = readRecords(annotations, owner.stack, request.previousEntries && { id: owner.id, entries: request.previousEntries });
   const mine = records.mine;
 
   // Which generation is now current, what it held (claims), and what it must hold (target).
@@ -316,6 +345,8 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   let currentAfter: { id: string; logicalId: string } | undefined;
   let releaseTakenOver: boolean;
   let legacy: Array<{ section: Section; arn: string }> = [];
+  /** A Create of the logical id whose earlier attempt (a create whose answer was lost, so a failed one) wrote last. */
+  let retriesFailedCreate = false;
   if (request.requestType === 'Delete') {
     if (!mine) return undefined;
     if (mine.current.id !== owner.id) {
@@ -329,7 +360,13 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
         currentAfter = undefined;
         releaseTakenOver = true;
       } else {
-        if (mine.previous?.id !== owner.id || !existing) return undefined;
+        // The replaced instance's Delete drops `previous`. So does the Delete of an instance the
+        // record does not know, unless it is known to undo: CloudFormation had that instance
+        // until now (a live one was replaced, and the cleanup after the update deletes it), so
+        // `previous` never was the stack's (a replacing create whose answer was lost and whose
+        // cleanup could not reach the cluster, which the current instance then replaced): a
+        // later Delete of the current instance must not bring it back.
+        if (!existing || !mine.previous || (mine.previous.id !== owner.id && request.stackDelete === false)) return undefined;
         const { previous: _dropped, ...rest } = mine;
         for (const key of records.stale) delete annotations[key];
         return withAnnotations(existing, { ...annotations, [recordKey(owner.stack)]: JSON.stringify(rest) });
@@ -357,12 +394,19 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }));
     if (mine && (mine.current.id === owner.id || mine.current.logicalId === owner.logicalId)) {
       // this instance, or an earlier attempt of the same resource (a create whose answer was lost)
+      retriesFailedCreate = request.requestType === 'Create' && mine.current.id !== owner.id;
       held = mine.current.claims;
       keepPrevious = request.requestType === 'Update' ? undefined : mine.previous;
     } else if (mine) {
-      // a new logical id replaces the current instance: what it held is handed on
+      // a Create under a new logical id replaces the current instance: what it held is handed
+      // on, and it stays `previous` until CloudFormation deletes one of the two. An Update of
+      // another logical id finds a current instance that CloudFormation does not have (a
+      // replacing create whose write landed, whose answer was lost and whose own cleanup
+      // could not reach the cluster; a live replacement would have removed this logical id
+      // from the stack): its writes are taken back as this instance's, and it is dropped,
+      // or a later Delete of this instance would bring it back as `previous`
       held = mine.current.claims;
-      keepPrevious = mine.current;
+      keepPrevious = request.requestType === 'Create' && !records.inherited ? mine.current : undefined;
     } else {
       held = [];
     }
@@ -382,7 +426,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   // aws-eks's entries of this stack, as they are now: taken over
   for (const l of legacy) {
     const item = exactItems(plans[l.section], l.arn)[0];
-    if (item && !heldByKey.has(keyOf(l.arn))) {
+    const prior = heldByKey.get(keyOf(l.arn));
+    // a claim aws-eks's apply has since overwritten (a rollback re-applied its manifest after a
+    // create of this resource that could not take its writes back) is aws-eks's entry as it is now
+    if (item && (!prior || (prior.how !== 'adopted' && !sameValues(item, prior)))) {
       // a node role is EKS's too (it writes managed node groups' roles itself): adopted, never removed
       const how: How = item.username === NODE_USERNAME ? 'adopted' : 'takenOver';
       heldByKey.set(keyOf(l.arn), { section: l.section, arn: l.arn, username: item.username, groups: item.groups, how });
@@ -399,7 +446,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const claims: Claim[] = [];
   const wanted = new Set<string>();
   const unreleased: Claim[] = [];
-  const revoked = new Map<string, Claim>((mine && request.requestType !== 'Delete' ? mine.current.revoked ?? [] : []).map(c => [keyOf(c.arn), c]));
+  // taken-over entries revoked so far, of the generation that is current after this request
+  // (a Delete that brings `previous` back: previous's)
+  const revokedBefore = request.requestType !== 'Delete' ? mine?.current.revoked : currentAfter === mine?.previous ? mine?.previous?.revoked : undefined;
+  const revoked = new Map<string, Claim>((revokedBefore ?? []).map(c => [keyOf(c.arn), c]));
   for (const t of target) {
     const key = keyOf(t.arn);
     if (wanted.has(key)) throw new FailSafeError(`this stack declares ${t.arn} twice; nothing was written.`);
@@ -438,8 +488,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
     if (!item) {
       plan.append.push(entryJson(t.section, t));
-      // `previous` coming back: as it held it; a rollback granting a revoked taken-over entry again: taken over
-      const was = t.how ? t as Claim : request.requestType === 'Update' && request.rollback !== false ? revoked.get(key) : undefined;
+      // `previous` coming back: as it held it; a rollback granting a revoked taken-over entry again,
+      // or a create granting one that an earlier, failed attempt of it revoked: taken over
+      const undoes = (request.requestType === 'Update' && request.rollback !== false) || retriesFailedCreate;
+      const was = t.how ? t as Claim : undoes ? revoked.get(key) : undefined;
       const how: How = was?.how === 'takenOver' ? 'takenOver' : 'created';
       claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how, ...(how === 'takenOver' && was?.original !== undefined ? { original: was.original } : {}) });
       revoked.delete(key);
@@ -463,6 +515,13 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'adopted' });
   }
   if (problems.length > 0) throw new FailSafeError(`${problems.join(' ')} Nothing was written.`);
+  if (request.requestType === 'Delete') {
+    // `previous` coming back could not get a taken-over entry back (someone else's entry matches
+    // its ARN now): it stays known as taken over, so that a rollback granting it again (the one
+    // of the update that replaced `previous` cannot, but a later one) keeps it so
+    const restored = new Set(claims.map(c => keyOf(c.arn)));
+    for (const t of target) if (t.how === 'takenOver' && !restored.has(keyOf(t.arn))) revoked.set(keyOf(t.arn), t as Claim);
+  }
 
   // what this stack held and no longer wants
   for (const [key, c] of heldByKey) {
@@ -492,7 +551,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   if (unreleased.length > 0) {
     console.error(`aws-auth: ${unreleased.map(c => c.arn).join(', ')} could not be removed (their section does not parse); still recorded as this stack's`);
     claims.push(...unreleased);
-    currentAfter ??= mine!.current;
+    if (!currentAfter) {
+      currentAfter = mine!.current;
+      for (const c of mine!.current.revoked ?? []) revoked.set(keyOf(c.arn), c);
+    }
   }
   if (currentAfter) {
     const current: Generation = {

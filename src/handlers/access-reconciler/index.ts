@@ -5,7 +5,7 @@ import { createHash } from 'crypto';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
+import { AwsAuthDesired, AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
 import { HttpKubeApi, KubeApi, RetryOptions, withTransientRetries } from './kube';
 import { ensureNamespaces, reconcileObjects } from './objects';
 import {
@@ -75,6 +75,10 @@ function isRevocation(status: string | undefined): boolean | undefined {
   return status === 'DELETE_IN_PROGRESS' || status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS';
 }
 
+function entriesOf(p: AwsAuthProperties | undefined): AwsAuthDesired | undefined {
+  return p ? { mapRoles: Array.isArray(p.MapRoles) ? p.MapRoles : [], mapUsers: Array.isArray(p.MapUsers) ? p.MapUsers : [] } : undefined;
+}
+
 /** Handles one event against an API that is already connected. */
 export async function dispatch(event: Event, connected: KubeApi, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
   // 429s, 5xx and dropped connections are re-sent (every write is conditional, so a re-sent
@@ -102,13 +106,16 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         stackDelete,
         rollback,
         stackDeleting: event.RequestType === 'Delete' && status === 'DELETE_IN_PROGRESS',
+        previousEntries: entriesOf(event.RequestType === 'Delete' ? p : event.RequestType === 'Update' && !replacing ? old as AwsAuthProperties : undefined),
       };
       try {
         await reconcileAwsAuth(api, request, retry);
       } catch (e) {
-        // a write may have landed before the error (a lost answer): the provider framework
+        // a write may have landed before the error (a lost answer; also before a refusal, when
+        // the retry re-read an aws-auth that someone changed meanwhile): the provider framework
         // never sends a Delete for a failed Create, so take this instance's entries back now
-        if (creating && !(e instanceof FailSafeError)) {
+        // (a no-op when nothing of this instance landed)
+        if (creating) {
           await reconcileAwsAuth(api, { owner, requestType: 'Delete', legacyPruneLabel: p.LegacyPruneLabel, stackDelete: false }, retry)
             .catch(cleanup => console.error(`cleanup after the failed create: ${(cleanup as Error).message}`));
         }

@@ -41,6 +41,15 @@ interface OwnerValue {
   readonly takenOver?: boolean;
   /** The content (everything but metadata and status) before this stack changed it, as canonical JSON. */
   readonly original?: string;
+  /**
+   * The content another owner (a sibling chunk the object moves from, or a stale owner)
+   * had given the object when this owner first wrote over it, as canonical JSON: put back
+   * when this owner lets go while that owner still holds the object (the rollback of a
+   * move between chunks deletes the new chunk; the old one, never updated, keeps its claim
+   * and must get its content back). `by`: the owner annotations that held it then; once
+   * none of them is left, it is dropped.
+   */
+  readonly replaced?: { readonly content: string; readonly by: string[] };
 }
 
 function ownerValue(owner: Owner, extra: Partial<OwnerValue> = {}): string {
@@ -70,6 +79,11 @@ function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): st
       return (o?.stack === owner.stack && o?.logicalId === owner.logicalId) || isPredecessor(owner.stack, String(o?.stack ?? ''));
     })
     .map(([k]) => k);
+}
+
+/** `replaced`, while an owner that held the object then still holds it. */
+function stillHeld(replaced: OwnerValue['replaced'], others: string[]): OwnerValue['replaced'] {
+  return replaced?.by?.some(k => others.includes(k)) ? replaced : undefined;
 }
 
 /** Everything of an object but its metadata and status: what the reconciler compares and writes. */
@@ -110,7 +124,12 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     const sibling = owners.map(k => readOwner(liveAnnotations[k])).find(o => o?.stack === owner.stack && o.takenOver);
     const takenOver = mineBefore?.takenOver ?? (owners.length === 0 || sibling !== undefined);
     const original = mineBefore?.original ?? sibling?.original ?? (takenOver && content(live) !== content(obj) ? content(live) : undefined);
-    const value = ownerValue(owner, { ...(takenOver ? { takenOver } : {}), ...(original !== undefined ? { original } : {}) });
+    const others = owners.filter(k => !mineKeys.includes(k));
+    const replaced = mineBefore !== undefined ? stillHeld(mineBefore.replaced, others)
+      : others.length > 0 && content(live) !== content(obj) ? { content: content(live), by: others } : undefined;
+    const value = ownerValue(owner, {
+      ...(takenOver ? { takenOver } : {}), ...(original !== undefined ? { original } : {}), ...(replaced !== undefined ? { replaced } : {}),
+    });
     const annotations: Record<string, string> = { ...liveAnnotations };
     for (const k of mineKeys) delete annotations[k];
     annotations[ownerKey(owner)] = value;
@@ -118,21 +137,30 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     const sameLabels = Object.entries(labels).every(([k, v]) => live.metadata.labels?.[k] === v);
     if (sameAnnotations && sameLabels && content(live) === content(obj)) return;
     const metadata = { ...live.metadata, labels: { ...(live.metadata.labels ?? {}), ...labels }, annotations };
-    if (live.roleRef && canonicalJson(live.roleRef) !== canonicalJson(obj.roleRef)) {
-      // roleRef cannot change: replace the binding (with a precondition, so a racing writer retries)
-      const del = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
-      if (del.status === 409 || del.status === 404) throw new Retry('changed while replacing');
-      if (del.status < 200 || del.status >= 300) throw new KubeError(del.status, 'DELETE', path, del.body);
-      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, ...fresh } = metadata;
-      const res = await api.request('POST', collectionPath(obj), { ...obj, metadata: fresh });
-      if (res.status === 409) throw new Retry('created concurrently');
-      if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'POST', collectionPath(obj), res.body);
-      return;
-    }
-    const res = await api.request('PUT', path, { ...obj, metadata });
-    if (res.status === 409) throw new Retry('updated concurrently');
-    if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'PUT', path, res.body);
+    await writeOver(api, obj, live, { ...obj, metadata });
   });
+}
+
+/**
+ * Writes `body` over `live` (read with its resourceVersion): a PUT, or, for a binding
+ * whose roleRef changes (immutable in Kubernetes), a delete and a create (with a
+ * precondition, so a racing writer retries).
+ */
+async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: KubeObject): Promise<void> {
+  const path = objectPath(obj);
+  if (live.roleRef && canonicalJson(live.roleRef) !== canonicalJson(body.roleRef)) {
+    const del = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
+    if (del.status === 409 || del.status === 404) throw new Retry('changed while replacing');
+    if (del.status < 200 || del.status >= 300) throw new KubeError(del.status, 'DELETE', path, del.body);
+    const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, managedFields: _mf, ...fresh } = body.metadata;
+    const res = await api.request('POST', collectionPath(obj), { ...body, metadata: fresh });
+    if (res.status === 409) throw new Retry('created concurrently');
+    if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'POST', collectionPath(obj), res.body);
+    return;
+  }
+  const res = await api.request('PUT', path, body);
+  if (res.status === 409) throw new Retry('updated concurrently');
+  if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'PUT', path, res.body);
 }
 
 /**
@@ -157,12 +185,10 @@ export async function releaseObject(api: KubeApi, owner: Owner, obj: KubeObject,
     const keep = others.length > 0 || (mine.takenOver === true && !removeTakenOver);
     if (keep) {
       let body: KubeObject = { ...live, metadata: { ...live.metadata, annotations } };
-      if (others.length === 0 && mine.original !== undefined && content(live) === content(obj)) {
-        body = { ...JSON.parse(mine.original), metadata: body.metadata };
-      }
-      const res = await api.request('PUT', path, body);
-      if (res.status === 409) throw new Retry('updated concurrently');
-      if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'PUT', path, res.body);
+      // what this owner wrote goes back to what it replaced, unless someone wrote since
+      const before = others.length === 0 ? mine.original : stillHeld(mine.replaced, others)?.content;
+      if (before !== undefined && content(live) === content(obj)) body = { ...JSON.parse(before), metadata: body.metadata };
+      await writeOver(api, obj, live, body);
       return;
     }
     const res = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
