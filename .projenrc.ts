@@ -24,8 +24,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   // kubectl layers are used internally (never in the public API), so plain dependencies.
   deps: ['@aws-cdk/lambda-layer-kubectl-v28', '@aws-cdk/lambda-layer-kubectl-v36'],
+  // yaml (ISC, no dependencies of its own): the command line reads aws-auth with the
+  // reconciler's reader, so the published package needs it; jsii requires non-jsii
+  // dependencies to be bundled into the tarball.
+  bundledDeps: ['yaml@^2'],
   devDeps: [
-    'aws-cdk@^2.1100.0', 'yaml@^2', 'cdk-nag@^3', 'fast-check@^4',
+    'aws-cdk@^2.1100.0', 'cdk-nag@^3', 'fast-check@^4',
     // kubernetes-models 5.x requires Node >= 22; 4.5.1 is the newest whose engines include Node 20 (CI's Node)
     'kubernetes-models@4.5.1',
     'esbuild@^0.28', '@aws-sdk/client-iam@^3', '@aws-sdk/client-sts@^3', '@aws-sdk/client-eks@^3', '@aws-sdk/client-cloudformation@^3',
@@ -126,12 +130,20 @@ const installTest = project.addTask('test:install', {
 });
 project.packageTask.spawn(installTest);
 
+// README "Adopting an existing cluster", end to end: import the sample aws-auth, compare with
+// what the example app has pasted, synthesize it, plan against the sample (and a changed one).
+project.addTask('test:adopt', {
+  description: 'Run the adoption flow of README (import, paste, synth, plan) on examples/adopt/aws-auth.yaml',
+  exec: 'bash scripts/adopt-test.sh',
+});
+
 // The whole test suite: unit tests, eslint, then examples synthesized and linted.
 project.testTask.spawn(project.tasks.tryFind('check:docs')!);
 project.testTask.spawn(project.tasks.tryFind('synth:examples')!);
 project.testTask.spawn(project.tasks.tryFind('synth:scenarios')!);
 project.testTask.spawn(project.tasks.tryFind('lint:templates')!);
 project.testTask.spawn(project.tasks.tryFind('validate:k8s')!);
+project.testTask.spawn(project.tasks.tryFind('test:adopt')!);
 
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/scripts/');

@@ -52,6 +52,18 @@ if (!cdkJson.app.includes('ts-node')) throw new Error(`unexpected app command in
 fs.writeFileSync('cdk.json', JSON.stringify(cdkJson, null, 2) + '\n');
 EOF
 
+start=$SECONDS
+npm install --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null
+npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tarball" >/dev/null
+installed=$((SECONDS - start))
+
+# The command line from the package (yaml is bundled in): import the sample aws-auth of
+# README's "Adopting an existing cluster"; its statements are pasted into the stack below,
+# so the synth type-checks them against the installed package.
+imported=$(npx --no-install cdk-eks-access import "$root/examples/adopt/aws-auth.yaml" 2>"$tmp/import.err") \
+  || { cat "$tmp/import.err" >&2; echo "install-test: cdk-eks-access import failed" >&2; exit 1; }
+grep -q 'AccessLevel.clusterAdmin()' <<<"$imported" || { echo "install-test: import printed no grants: $imported" >&2; exit 1; }
+
 # The stack: README's quick start plus a grant.
 stack_class=$(sed -n 's/^export class \([A-Za-z0-9_]*\) extends cdk.Stack.*/\1/p' "$stack_file")
 cat > "$stack_file" <<EOF
@@ -59,7 +71,7 @@ import * as cdk from 'aws-cdk-lib/core';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { AccessLevel, EksCluster } from 'cdk-eks-access';
+import { AccessLevel, AccessPrincipal, EksCluster } from 'cdk-eks-access';
 
 export class $stack_class extends cdk.Stack {
   constructor(scope: Construct, id: string, props?: cdk.StackProps) {
@@ -72,14 +84,12 @@ export class $stack_class extends cdk.Stack {
     cluster.grantSsoPermissionSet(
       'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01',
       AccessLevel.namespaceView('team-a'));
+    // cdk-eks-access import examples/adopt/aws-auth.yaml
+$imported
   }
 }
 EOF
 
-start=$SECONDS
-npm install --prefer-offline --no-audit --no-fund --loglevel=error >/dev/null
-npm install --prefer-offline --no-audit --no-fund --loglevel=error "$tarball" >/dev/null
-installed=$((SECONDS - start))
 start=$SECONDS
 "$root/node_modules/.bin/cdk" synth --quiet --no-notices >/dev/null
 synthesized=$((SECONDS - start))
@@ -89,4 +99,12 @@ grep -q 'Custom::CdkEksAccessAwsAuth' "$template" \
   || { echo "install-test: no Custom::CdkEksAccessAwsAuth in $template" >&2; exit 1; }
 grep -q 'AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01' "$template" \
   || { echo "install-test: the grant is missing from $template" >&2; exit 1; }
-echo "install-test: $(basename "$tarball") installed into a cdk init app ($(basename "$bin_file"), $(basename "$stack_file")) in ${installed} s, synthesized with the aws-cdk CLI in ${synthesized} s"
+# plan from the package: the sample's entries adopted, the app's own added
+status=0
+npx --no-install cdk-eks-access plan --aws-auth "$root/examples/adopt/aws-auth.yaml" cdk.out >"$tmp/plan.txt" 2>&1 || status=$?
+[ "$status" -eq 0 ] || { cat "$tmp/plan.txt" >&2; echo "install-test: cdk-eks-access plan exited $status" >&2; exit 1; }
+grep -q '^= adopt   mapRoles arn:aws:iam::111122223333:role/PlatformOps:' "$tmp/plan.txt" \
+  && grep -q '^+ add     mapRoles arn:aws:iam::111122223333:role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01:' "$tmp/plan.txt" \
+  || { cat "$tmp/plan.txt" >&2; echo "install-test: plan did not adopt the imported entries and add the app's grant" >&2; exit 1; }
+
+echo "install-test: $(basename "$tarball") installed into a cdk init app ($(basename "$bin_file"), $(basename "$stack_file")) in ${installed} s, synthesized with the aws-cdk CLI in ${synthesized} s; its cdk-eks-access import and plan ran"

@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { LIBRARY_PREFIX } from './private/constants';
 import { show } from './private/errors';
 import { canonicalJson, sha256Hex } from './private/hash';
-import { assertNamespace, assertNamespaceScope } from './private/validate';
+import { assertGroup, assertNamespace, assertNamespaceScope } from './private/validate';
 import { clusterRole, clusterRoleBinding, KubeObject, RbacRule, role, roleBinding } from './rbac/objects';
 
 /**
@@ -76,11 +76,12 @@ const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 
  * - `namespaceEdit(ns)`: built-in `edit` inside `ns` (no RBAC changes).
  * - `namespaceView(ns)`: built-in `view` inside `ns` (no Secrets).
  * - `custom({ namespace?, rules })`: exactly the given rules.
+ * - `existingGroups(groups)`: only the given groups, bound outside the app (no RBAC).
  *
- * The built-in levels (all but `custom()`) are written either as Kubernetes groups and
- * RBAC, or as EKS access policies on the principal's access entry (see
- * `ClusterAccessOptions.builtInLevelBackend`). As RBAC, each level except `clusterAdmin()`
- * maps its principals to a Kubernetes group the
+ * The built-in levels (all but `custom()` and `existingGroups()`) are written either as
+ * Kubernetes groups and RBAC, or as EKS access policies on the principal's access entry
+ * (see `ClusterAccessOptions.builtInLevelBackend`). As RBAC, each level except
+ * `clusterAdmin()` and `existingGroups()` maps its principals to a Kubernetes group the
  * library derives (e.g. `cdk-eks-access:team-a:view`) and binds that group once, however
  * many principals share the level.
  */
@@ -90,7 +91,7 @@ export class AccessLevel {
    * (cluster scope) in access entries. Generates no RBAC objects.
    */
   public static clusterAdmin(): AccessLevel {
-    return new AccessLevel('cluster-admin', undefined, 'system:masters', undefined, () => []);
+    return new AccessLevel('cluster-admin', undefined, ['system:masters'], undefined, () => []);
   }
 
   /**
@@ -102,7 +103,7 @@ export class AccessLevel {
    */
   public static clusterView(): AccessLevel {
     const group = `${LIBRARY_PREFIX}:cluster-view`;
-    return new AccessLevel('cluster-view', undefined, group, undefined, () => [
+    return new AccessLevel('cluster-view', undefined, [group], undefined, () => [
       clusterRoleBinding(`${LIBRARY_PREFIX}:cluster-view`, 'view', group),
     ]);
   }
@@ -183,20 +184,50 @@ export class AccessLevel {
     const name = `${LIBRARY_PREFIX}:custom-${digest}`;
     const group = `${LIBRARY_PREFIX}:${scope}:custom-${digest}`;
     const ns = options.namespace;
-    return new AccessLevel('custom', ns, group, rules, () => ns !== undefined
+    return new AccessLevel('custom', ns, [group], rules, () => ns !== undefined
       ? [role(ns, name, rules), roleBinding(ns, name, 'Role', name, group)]
       : [clusterRole(name, rules), clusterRoleBinding(name, name, group)]);
+  }
+
+  /**
+   * Maps principals to Kubernetes groups that are bound outside this app (RoleBindings
+   * or ClusterRoleBindings applied by hand, by eksctl or by another tool), and generates
+   * no RBAC objects and no namespace.
+   *
+   * For adopting a cluster whose aws-auth already maps principals to such groups
+   * (`cdk-eks-access import` writes it), and for groups another app binds. What the
+   * principals may do depends on those bindings, which the library neither checks nor
+   * keeps: the access report shows the groups as mapped but not bound by the app.
+   * In access entries the groups are the entry's `kubernetesGroups`.
+   *
+   * Throws, naming the group, if `groups` is empty, a group is a token, empty, contains
+   * whitespace, is `system:masters` (use `clusterAdmin()`) or starts with a reserved prefix
+   * (`system:`, `eks:`, `aws:`, `amazon:`, `iam:`).
+   *
+   * @param groups the Kubernetes groups, at least one. Duplicates are merged, the order is kept.
+   */
+  public static existingGroups(groups: string[]): AccessLevel {
+    const context = 'AccessLevel.existingGroups()';
+    if (!Array.isArray(groups) || groups.length === 0) {
+      throw new Error(`${context}: groups is empty. Name at least one group that is bound outside this app, e.g. AccessLevel.existingGroups(['platform:readers']).`);
+    }
+    for (const group of groups) assertGroup(group, context);
+    const unique = Array.from(new Set(groups));
+    return new AccessLevel('existing-groups', undefined, unique, undefined, () => []);
   }
 
   private static builtIn(clusterRoleName: 'admin' | 'edit' | 'view', namespace: string, context: string): AccessLevel {
     assertNamespaceScope(namespace, context);
     const group = `${LIBRARY_PREFIX}:${namespace}:${clusterRoleName}`;
-    return new AccessLevel(`namespace-${clusterRoleName}`, namespace, group, undefined, () => [
+    return new AccessLevel(`namespace-${clusterRoleName}`, namespace, [group], undefined, () => [
       roleBinding(namespace, `${LIBRARY_PREFIX}:${clusterRoleName}`, 'ClusterRole', clusterRoleName, group),
     ]);
   }
 
-  /** The level's name: `cluster-admin`, `cluster-view`, `namespace-admin`, `namespace-edit`, `namespace-view` or `custom`. */
+  /**
+   * The level's name: `cluster-admin`, `cluster-view`, `namespace-admin`, `namespace-edit`,
+   * `namespace-view`, `custom` or `existing-groups`.
+   */
   public readonly name: string;
 
   /**
@@ -206,8 +237,18 @@ export class AccessLevel {
    */
   public readonly namespace?: string;
 
-  /** The Kubernetes group principals of this level are mapped to (`system:masters` for cluster admin). */
+  /**
+   * The Kubernetes group principals of this level are mapped to.
+   *
+   * `system:masters` for cluster admin; for `existingGroups()` the first of its groups.
+   */
   public readonly group: string;
+
+  /**
+   * Every Kubernetes group principals of this level are mapped to: `[group]` for every
+   * level except `existingGroups()`, which maps several.
+   */
+  public readonly groups: string[];
 
   /**
    * The normalized rules of a custom level.
@@ -218,10 +259,11 @@ export class AccessLevel {
 
   private readonly render: () => KubeObject[];
 
-  private constructor(name: string, namespace: string | undefined, group: string, rules: RbacRule[] | undefined, render: () => KubeObject[]) {
+  private constructor(name: string, namespace: string | undefined, groups: string[], rules: RbacRule[] | undefined, render: () => KubeObject[]) {
     this.name = name;
     this.namespace = namespace;
-    this.group = group;
+    this.groups = [...groups];
+    this.group = this.groups[0];
     this.rules = rules?.map(r => ({ ...r }));
     this.render = render;
   }
@@ -233,6 +275,7 @@ export class AccessLevel {
 
   /** A short description such as `namespace-view(team-a)`, for messages. */
   public toString(): string {
+    if (this.name === 'existing-groups') return `${this.name}(${this.groups.join(',')})`;
     return this.namespace !== undefined ? `${this.name}(${this.namespace})` : this.name;
   }
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stack } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { canI as evaluate, expandUsername, findPrincipal } from './report/evaluate';
 import { findings as check } from './report/findings';
@@ -105,7 +105,14 @@ export class AccessReport {
    * @param stack a stack of an app that has not been synthesized yet, or has been synthesized with it
    */
   public static fromStack(stack: Stack): AccessReport {
-    return new AccessReport(parseTemplate(stack.stackName, Template.fromStack(stack).toJSON()));
+    // in-process templates carry no aws:cdk:path metadata: the constructs give the paths
+    const paths = new Map<string, string>();
+    for (const c of stack.node.findAll()) {
+      if (CfnResource.isCfnResource(c) && Stack.of(c) === stack && (c.cfnResourceType === 'AWS::IAM::Role' || c.cfnResourceType === 'AWS::IAM::User')) {
+        paths.set(stack.resolve(c.logicalId), c.node.path.replace(/\/Resource$/, ''));
+      }
+    }
+    return new AccessReport(parseTemplate(stack.stackName, Template.fromStack(stack).toJSON(), paths));
   }
 
   /**

@@ -403,13 +403,17 @@ export class ClusterAccess extends Construct {
     }
     // console access: RBAC (always through the reconciler) for the level's scope; cluster
     // admins can read everything already
+    if (options.consoleAccess && level.name === 'existing-groups') {
+      // its scope is whatever the outside bindings give: console RBAC derived here would read more
+      throw new Error(`[${ERRORS.consoleAccessForExistingGroups}] ${where}: ${description}: consoleAccess cannot be derived from ${level.toString()}, whose groups are bound outside the app (console access for the whole cluster would read more than they may). Bind the console's RBAC to those groups where they are bound, or grant a level with consoleAccess.`);
+    }
     const console = options.consoleAccess && !level.isClusterAdmin ? consoleAccess(level.namespace) : undefined;
     if (console && isNamespacePattern(level.namespace)) {
       throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: consoleAccess is written as RBAC (a RoleBinding in the level's namespace), which a namespace pattern ${show(level.namespace)} cannot have. Grant console access per namespace.`);
     }
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
-    const groups = Array.from(new Set([...(asRbac ? [level.group] : []), ...(console?.groups ?? []), ...(options.groups ?? [])]));
+    const groups = Array.from(new Set([...(asRbac ? level.groups : []), ...(console?.groups ?? []), ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
       if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
       this.bound.push(bound);

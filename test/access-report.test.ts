@@ -107,7 +107,7 @@ function assemblyOf(build: (app: App) => void): string {
 }
 
 function cli(...args: string[]) {
-  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.exitCode = require('./src/report/cli').main(process.argv.slice(1))", ...args],
+  const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', "process.exitCode = require('./src/cli').main(process.argv.slice(1))", ...args],
     { cwd: path.join(__dirname, '..'), encoding: 'utf8', env: { ...process.env, TS_NODE_PROJECT: 'test/tsconfig.json' } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
@@ -209,4 +209,33 @@ test('the SSO readers cannot read Secrets', () => {
   });
   expect(answer.allowed).toBe(false);
   expect(report.canI({ ...answer, principalArn: 'arn:aws:iam::111122223333:role/ci', verb: 'patch', resource: 'deployments', apiGroup: 'apps', namespace: 'apps' }).allowed).toBe(true);
+});
+
+describe('roles and users created in the app', () => {
+  test('read by construct path (or their literal name), never as an unresolved token', () => {
+    const stack = testStack();
+    const cluster = testCluster(stack);
+    cluster.grantRole(new iam.Role(stack, 'Deployer', { assumedBy: new iam.AccountRootPrincipal() }), AccessLevel.namespaceEdit('apps'));
+    cluster.grantRole(new iam.Role(stack, 'Named', { roleName: 'ci-named', assumedBy: new iam.AccountRootPrincipal() }), AccessLevel.namespaceView('apps'));
+    const text = AccessReport.fromStack(stack).toText();
+    expect(text).toMatch(/arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/<Test\/Deployer> +role:<Test\/Deployer>:\{\{SessionName\}\}/);
+    expect(text).toMatch(/arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/ci-named +role:ci-named:\{\{SessionName\}\}/);
+    expect(text).toMatch(/role\/<Test\/Cluster\/AdminRole>/); // the EksCluster's admin role
+    // no logical-id token for a principal (the cluster's name below is the cluster's own)
+    expect(text.split('kubectl access')[0]).not.toMatch(/\$\{(?!AWS::)[^}]*\}/);
+    expect(text).toMatch(/^ +aws eks update-kubeconfig .* --role-arn arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:role\/<Test\/Deployer>$/m);
+  });
+
+  test('from a cloud assembly: the aws:cdk:path metadata cdk synth writes', () => {
+    const dir = assemblyOf(app => {
+      const stack = new Stack(app, 'Meta');
+      testCluster(stack).grantRole(new iam.Role(stack, 'Deployer', { assumedBy: new iam.AccountRootPrincipal() }), AccessLevel.namespaceEdit('apps'));
+    });
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const file = path.join(dir, manifest.artifacts.Meta.properties.templateFile);
+    const template = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const [id, res] of Object.entries<any>(template.Resources)) if (id.startsWith('Deployer')) res.Metadata = { 'aws:cdk:path': 'Meta/Deployer/Resource' };
+    fs.writeFileSync(file, JSON.stringify(template));
+    expect(AccessReport.fromAssemblyDirectory(dir).toText()).toMatch(/role\/<Meta\/Deployer> +role:<Meta\/Deployer>:\{\{SessionName\}\}/);
+  });
 });

@@ -95,7 +95,8 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     const block = (who: string) => section.slice(section.indexOf(`  ${who}\n`)).split('\n').slice(0, 3).join('\n');
     const base = 'aws eks update-kubeconfig --name ${V2EFE0F493} --region ${AWS::Region}';
     const statement = '{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"${V2EFE0F493.Arn}"}';
-    expect(block('${Dev4FA30A25.Arn}')).toBe(`  \${Dev4FA30A25.Arn}\n    ${base} --role-arn \${Dev4FA30A25.Arn}\n  arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/bob`);
+    // a role created in the app reads by its construct path (its ARN is known at deploy time)
+    expect(block('<ARN of Test/Dev>')).toBe(`  <ARN of Test/Dev>\n    ${base} --role-arn <ARN of Test/Dev>\n  arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/bob`);
     expect(block('arn:aws:iam::111122223333:role/Asked')).toBe(`  arn:aws:iam::111122223333:role/Asked\n    ${base} --role-arn arn:aws:iam::111122223333:role/Asked\n  ${SSO}`);
     expect(block('arn:aws:iam::111122223333:role/x/Imported')).toBe(`  arn:aws:iam::111122223333:role/x/Imported\n    ${base} --role-arn arn:aws:iam::111122223333:role/x/Imported\n    needs on the role: ${statement}`);
     expect(block('arn:${AWS::Partition}:iam::${AWS::AccountId}:user/bob')).toBe(`  arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/bob\n    ${base}\n    needs on the user: ${statement}`);

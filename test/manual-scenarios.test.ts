@@ -19,12 +19,13 @@ describe('examples/app-manual-scenarios.ts', () => {
     expect(can(platformAdmins, 'delete', 'nodes')).toBe(true);
     expect(report.canI({ principalArn: platformAdmins, verb: 'delete', resource: 'nodes' }).reason).toMatch(/cluster admin/);
     // the break-glass role's pathed ARN is mapped path-less: an assumed session of it is admin
-    expect(JSON.stringify(report.toJson())).toContain(`role/\${${id('BreakGlass')}}`);
+    // (the report shows a role created in the app by its construct path)
+    expect(JSON.stringify(report.toJson())).toContain('role/<EksAccessManualScenarios/BreakGlass>');
   });
 
   test('dave administers payments only, and sees nodes in the console', () => {
-    const dave = `\${${id('Dave')}.Arn}`;
-    expect(report.toJson()).toContain(dave);
+    const dave = `\${${id('Dave')}.Arn}`; // canI takes the template's form of the ARN
+    expect(report.toJson()).toContain('<ARN of EksAccessManualScenarios/Dave>');
     expect(can(dave, 'delete', 'deployments', 'payments', 'apps')).toBe(true);
     expect(can(dave, 'get', 'secrets', 'payments')).toBe(true);
     expect(can(dave, 'list', 'nodes')).toBe(true);

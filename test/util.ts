@@ -91,7 +91,7 @@ function flatEntry(entry: any): AwsAuthEntry {
     ...(entry.rolearn !== undefined ? { rolearn: flatten(entry.rolearn) } : {}),
     ...(entry.userarn !== undefined ? { userarn: flatten(entry.userarn) } : {}),
     username: flatten(entry.username),
-    groups: (entry.groups as unknown[]).map(flatten),
+    groups: (entry.groups as unknown[]).map(g => flatten(g)),
   };
 }
 

@@ -63,4 +63,5 @@ export const ERRORS = {
   accessPolicyNeedsAccessEntries: 'cdk-eks-access:accessPolicyNeedsAccessEntries',
   namespacePatternAsRbac: 'cdk-eks-access:namespacePatternWrittenAsRbac',
   reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
+  consoleAccessForExistingGroups: 'cdk-eks-access:consoleAccessForExistingGroups',
 };

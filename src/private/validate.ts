@@ -56,7 +56,7 @@ export function assertGroup(group: string, context: string): void {
   if (group.length === 0) throw new Error(`${context}: the group "" is empty. Remove it or name the group.`);
   if (/\s/.test(group)) throw new Error(`${context}: the group ${show(group)} contains whitespace. Remove it.`);
   if (group === 'system:masters') {
-    throw new Error(`${context}: the group "system:masters" cannot be passed in GrantOptions.groups. Use AccessLevel.clusterAdmin() to grant cluster admin explicitly.`);
+    throw new Error(`${context}: the group "system:masters" cannot be passed in GrantOptions.groups or AccessLevel.existingGroups(). Use AccessLevel.clusterAdmin() to grant cluster admin explicitly.`);
   }
   const prefix = reservedPrefix(group);
   if (prefix) {

@@ -188,7 +188,16 @@ export function canI(cluster: ParsedCluster, q: Question): Answer {
   }
   const where = q.namespace !== undefined ? `in namespace ${q.namespace}` : 'cluster-wide';
   const policies = p.accessPolicies.length > 0 ? ` and no access policy (${p.accessPolicies.map(a => a.policy).join(', ')})` : '';
-  return { allowed: false, principal: p, reason: `no binding of ${p.display}'s groups (${effectiveGroups(cluster, p).join(', ') || 'none'})${policies} allows ${q.verb} ${q.apiGroup ? q.apiGroup + '/' : ''}${q.resource}${q.name ? ' ' + q.name : ''} ${where}` };
+  // groups no binding of the app names (AccessLevel.existingGroups(), GrantOptions.groups): bound outside it, unseen here
+  const groups = effectiveGroups(cluster, p);
+  const bound = new Set(permissionsOf(cluster, p).map(perm => perm.group));
+  const outside = groups.filter(g => !bound.has(g) && !g.startsWith('system:'));
+  const unseen = outside.length > 0 ? `; ${outside.join(', ')} ${outside.length === 1 ? 'is' : 'are'} bound outside this app (if at all), which this report cannot see` : '';
+  return {
+    allowed: false,
+    principal: p,
+    reason: `no binding of ${p.display}'s groups (${groups.join(', ') || 'none'})${policies} allows ${q.verb} ${q.apiGroup ? q.apiGroup + '/' : ''}${q.resource}${q.name ? ' ' + q.name : ''} ${where}${unseen}`,
+  };
 }
 
 /**

@@ -5,8 +5,13 @@ export type Backend = 'aws-auth' | 'access-entry';
 
 /** One IAM principal of a cluster, from aws-auth and/or access entries. */
 export interface ParsedPrincipal {
-  /** The ARN as written (path-less in aws-auth; with path in access entries). */
+  /**
+   * The ARN as written (path-less in aws-auth; with path in access entries), a role or user
+   * of the app by its name or construct path (`<Stack/Deployer>`).
+   */
   arn: string;
+  /** The same ARN as the template writes it (`${LogicalId}` for a role or user of the template), for matching its references. */
+  templateArn: string;
   /** Lower-case identity aws-iam-authenticator matches on (path-less role ARN, user ARN with path). */
   identity: string;
   /** A readable name: the ARN, or `sso:<name>` for a permission set looked up by name. */
@@ -48,17 +53,45 @@ export interface ParsedCluster {
   objects: KubeObject[];
 }
 
-/** Renders a CloudFormation value as a string: Fn::Join over literals, refs as ${X}, attributes as ${X.Attr}. */
-export function render(value: unknown): string {
+/**
+ * Renders a CloudFormation value as a string: Fn::Join over literals, refs as ${X},
+ * attributes as ${X.Attr}. `names` replaces a `Ref` to X (key `X`) or an attribute
+ * (key `X.Attr`) by a readable text: the name or construct path of a role created in the app.
+ */
+export function render(value: unknown, names?: ReadonlyMap<string, string>): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   const v = value as Record<string, any>;
-  if (v && v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(render).join(v['Fn::Join'][0]);
-  if (v && v.Ref) return `\${${v.Ref}}`;
-  if (v && v['Fn::GetAtt']) return `\${${(v['Fn::GetAtt'] as string[]).join('.')}}`;
-  if (v && v['Fn::ImportValue']) return `\${Import:${render(v['Fn::ImportValue'])}}`;
+  if (v && v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(x => render(x, names)).join(v['Fn::Join'][0]);
+  if (v && v.Ref) return names?.get(v.Ref) ?? `\${${v.Ref}}`;
+  if (v && v['Fn::GetAtt']) {
+    const key = (v['Fn::GetAtt'] as string[]).join('.');
+    return names?.get(key) ?? `\${${key}}`;
+  }
+  if (v && v['Fn::ImportValue']) return `\${Import:${render(v['Fn::ImportValue'], names)}}`;
   if (v && v['Fn::Sub']) return String(v['Fn::Sub']);
   return JSON.stringify(value);
+}
+
+/**
+ * How a role or user created in the app reads (a `Ref` is its name, `Fn::GetAtt …Arn` its
+ * ARN): its literal name when the template sets one, else its construct path
+ * (`aws:cdk:path` metadata, without `/Resource`), else its logical id, in angle brackets
+ * (`<EksAccessExample/Deployer>`, known at deploy time).
+ */
+export function readableNames(resources: Record<string, any>, paths?: ReadonlyMap<string, string>): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const [id, res] of Object.entries(resources)) {
+    const type = res?.Type;
+    if (type !== 'AWS::IAM::Role' && type !== 'AWS::IAM::User') continue;
+    const literal = res.Properties?.[type === 'AWS::IAM::Role' ? 'RoleName' : 'UserName'];
+    const cdkPath = res.Metadata?.['aws:cdk:path'] ?? paths?.get(id);
+    const name = typeof literal === 'string' ? literal
+      : `<${typeof cdkPath === 'string' ? cdkPath.replace(/\/Resource$/, '') : id}>`;
+    names.set(id, name);
+    names.set(`${id}.Arn`, typeof literal === 'string' ? `<ARN of ${literal}>` : `<ARN of ${name.slice(1, -1)}>`);
+  }
+  return names;
 }
 
 const SSO_ROLE_NAME = /^AWSReservedSSO_([\w+=,.@-]{1,32})_[0-9a-fA-F]{16}$/;
@@ -96,7 +129,7 @@ function markDescribeCluster(resources: Record<string, any>, clusters: Map<strin
     if (res.Type !== 'AWS::IAM::Policy') continue;
     for (const st of res.Properties?.PolicyDocument?.Statement ?? []) {
       if (st.Effect !== 'Allow' || ![st.Action].flat().some((a: unknown) => a === 'eks:DescribeCluster' || a === 'eks:*' || a === '*')) continue;
-      const targets = [st.Resource].flat().map(render);
+      const targets = [st.Resource].flat().map(t => render(t));
       for (const [id, cluster] of clusters) {
         if (!targets.some(t => t === '*' || t === cluster.arn || t.includes(`\${${id}`))) continue;
         for (const ref of [...(res.Properties.Roles ?? []), ...(res.Properties.Users ?? [])]) {
@@ -104,8 +137,8 @@ function markDescribeCluster(resources: Record<string, any>, clusters: Map<strin
           const byRef = /^\$\{([^.}]+)\}$/.exec(r)?.[1];
           for (const p of cluster.principals) {
             const match = byRef !== undefined
-              ? p.arn.includes(`\${${byRef}}`) || p.arn.includes(`\${${byRef}.Arn}`)
-              : new RegExp(`:(role|user)/(.*/)?${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i').test(p.arn);
+              ? p.templateArn.includes(`\${${byRef}}`) || p.templateArn.includes(`\${${byRef}.Arn}`)
+              : new RegExp(`:(role|user)/(.*/)?${r.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'i').test(p.templateArn);
             if (match) p.describeCluster = true;
           }
         }
@@ -114,8 +147,11 @@ function markDescribeCluster(resources: Record<string, any>, clusters: Map<strin
   }
 }
 
-/** Every EKS cluster in one template, with its principals and Kubernetes objects. */
-export function parseTemplate(stackName: string, template: any): ParsedCluster[] {
+/**
+ * Every EKS cluster in one template, with its principals and Kubernetes objects.
+ * `paths`: construct paths by logical id, for templates without `aws:cdk:path` metadata.
+ */
+export function parseTemplate(stackName: string, template: any, paths?: ReadonlyMap<string, string>): ParsedCluster[] {
   const resources: Record<string, any> = template?.Resources ?? {};
   const clusters = new Map<string, ParsedCluster>();
   for (const [id, res] of Object.entries(resources)) {
@@ -138,17 +174,20 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
   for (const [id, res] of Object.entries(resources)) {
     if (res.Type === 'Custom::CdkEksAccessSsoRole') ssoByName.set(id, res.Properties?.PermissionSetName);
   }
+  const names = readableNames(resources, paths);
   const clusterOf = (props: any) => clusters.get(props?.ClusterName?.Ref);
-  const principalOf = (cluster: ParsedCluster, arn: string): ParsedPrincipal => {
+  // `arn` is rendered with logical ids (unique: what principals are told apart by), `shown` with readable names
+  const principalOf = (cluster: ParsedCluster, arn: string, shown: string): ParsedPrincipal => {
     const byName = /^\$\{([^.}]+)\.(?:PathlessArn|Arn)\}$/.exec(arn);
     const setName = byName ? ssoByName.get(byName[1]) : undefined;
     const identity = setName !== undefined ? `sso-permission-set:${setName.toLowerCase()}` : identityOf(arn);
     let p = cluster.principals.find(x => x.identity === identity);
     if (!p) {
       p = {
-        arn,
+        arn: shown,
+        templateArn: arn,
         identity,
-        display: setName !== undefined ? `sso:${setName}` : arn,
+        display: setName !== undefined ? `sso:${setName}` : shown,
         permissionSetName: setName ?? permissionSetOf(arn),
         username: '',
         groups: [],
@@ -162,12 +201,19 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
     }
     return p;
   };
-  const addEntry = (cluster: ParsedCluster, backend: Backend, arn: string, username: string, groups: string[], adminPolicy = false) => {
+  const addEntry = (cluster: ParsedCluster, backend: Backend, arnValue: unknown, usernameValue: unknown, groups: string[], adminPolicy = false) => {
+    const arn = render(arnValue);
+    const shown = render(arnValue, names);
+    const username = usernameValue === undefined ? shown : render(usernameValue, names);
     cluster.raw.push({ backend, arn, username, groups });
-    const p = principalOf(cluster, arn);
+    const p = principalOf(cluster, arn, shown);
     if (!p.backends.includes(backend)) p.backends.push(backend);
     if (backend === 'access-entry' || p.username === '') p.username = username;
-    if (backend === 'access-entry') p.arn = arn; // the full ARN is the more precise one
+    if (backend === 'access-entry') {
+      // the full ARN is the more precise one
+      p.arn = shown;
+      p.templateArn = arn;
+    }
     p.groups = Array.from(new Set([...p.groups, ...groups])).sort();
     p.clusterAdminPolicy = p.clusterAdminPolicy || adminPolicy;
     if (backend === 'access-entry') p.accessEntryGroups = Array.from(new Set([...p.accessEntryGroups, ...groups])).sort();
@@ -181,27 +227,25 @@ export function parseTemplate(stackName: string, template: any): ParsedCluster[]
       const objects: KubeObject[] = JSON.parse(render(res.Properties.Manifest));
       for (const obj of objects) {
         if (obj?.kind === 'ConfigMap' && obj.metadata?.name === 'aws-auth' && obj.metadata?.namespace === 'kube-system') {
-          for (const e of parseList(obj.data?.mapRoles)) addEntry(cluster, 'aws-auth', e.rolearn, e.username ?? e.rolearn, e.groups ?? []);
-          for (const e of parseList(obj.data?.mapUsers)) addEntry(cluster, 'aws-auth', e.userarn, e.username ?? e.userarn, e.groups ?? []);
+          for (const e of parseList(obj.data?.mapRoles)) addEntry(cluster, 'aws-auth', e.rolearn, e.username, e.groups ?? []);
+          for (const e of parseList(obj.data?.mapUsers)) addEntry(cluster, 'aws-auth', e.userarn, e.username, e.groups ?? []);
         } else if (obj?.kind !== 'ConfigMap') {
           cluster.objects.push(obj);
         }
       }
     } else if (res.Type === 'Custom::CdkEksAccessAwsAuth') {
       // the library's reconciler: entries inline, values may be intrinsics
-      const str = (v: unknown) => (v === undefined ? undefined : render(v));
-      for (const e of res.Properties.MapRoles ?? []) addEntry(cluster, 'aws-auth', render(e.rolearn), str(e.username) ?? render(e.rolearn), (e.groups ?? []).map(render));
-      for (const e of res.Properties.MapUsers ?? []) addEntry(cluster, 'aws-auth', render(e.userarn), str(e.username) ?? render(e.userarn), (e.groups ?? []).map(render));
+      for (const e of res.Properties.MapRoles ?? []) addEntry(cluster, 'aws-auth', e.rolearn, e.username, (e.groups ?? []).map((g: unknown) => render(g)));
+      for (const e of res.Properties.MapUsers ?? []) addEntry(cluster, 'aws-auth', e.userarn, e.username, (e.groups ?? []).map((g: unknown) => render(g)));
     } else if (res.Type === 'Custom::CdkEksAccessRbac') {
       cluster.objects.push(...(res.Properties.Objects ?? []));
     } else if (res.Type === 'AWS::EKS::AccessEntry') {
       const p = res.Properties;
       const admin = (p.AccessPolicies ?? []).some((a: any) => render(a.PolicyArn).endsWith('cluster-access-policy/AmazonEKSClusterAdminPolicy') && a.AccessScope?.Type === 'cluster');
-      const arn = render(p.PrincipalArn);
-      const principal = addEntry(cluster, 'access-entry', arn, p.Username !== undefined ? render(p.Username) : arn, (p.KubernetesGroups ?? []).map(render), admin);
+      const principal = addEntry(cluster, 'access-entry', p.PrincipalArn, p.Username, (p.KubernetesGroups ?? []).map((g: unknown) => render(g)), admin);
       for (const a of p.AccessPolicies ?? []) {
         const policy = render(a.PolicyArn).split('cluster-access-policy/')[1] ?? render(a.PolicyArn);
-        const namespaces = a.AccessScope?.Type === 'namespace' ? (a.AccessScope.Namespaces ?? []).map(render) : undefined;
+        const namespaces = a.AccessScope?.Type === 'namespace' ? (a.AccessScope.Namespaces ?? []).map((n: unknown) => render(n)) : undefined;
         principal.accessPolicies.push(namespaces ? { policy, namespaces } : { policy });
       }
     }

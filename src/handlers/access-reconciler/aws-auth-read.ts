@@ -1,5 +1,5 @@
-// yaml is bundled into the handler at build time (esbuild), so it is a devDependency.
-// eslint-disable-next-line import/no-extraneous-dependencies
+// yaml is bundled into the handler at build time (esbuild), and a dependency of the
+// package for the command line, which reads aws-auth with this file.
 import * as YAML from 'yaml';
 
 /**
