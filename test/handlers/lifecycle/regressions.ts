@@ -330,4 +330,44 @@ export const OPEN_GAPS: Array<{ readonly name: string; readonly scenario: Scenar
       ],
     },
   },
+  {
+    // rbac (seed 42 with LIFECYCLE_RUNS=300; fails the same before branch issue-12-g, which changed no handler code):
+    // a create of a new chunk logical id (RbacChunk0) applies the team-a binding, its answer is lost and its own
+    // cleanup cannot reach the cluster: the binding keeps a claim under RbacChunk0 beside Rbac0's. A later version
+    // creates RbacChunk0 again, without that binding, and the cleanup's Delete of Rbac0 releases Rbac0's claim: the
+    // stale claim's logical id is listed now (the new, live RbacChunk0), so the resource list cannot release it
+    // (owners are keyed by stack and logical id, so the live chunk and the lost create are one owner), and the new
+    // create never visits an object outside its properties, so it does not take that claim back either (README:
+    // "a chunk created under it later takes the claim back" holds only when that chunk declares the object). The
+    // revoked binding stays. Not fixed on issue-12-g (out of its scope and time): candidates are a Create of a chunk
+    // releasing every labelled object that carries its own owner annotation and is not in its properties (a LIST of
+    // the four RBAC kinds by label), or claims carrying the physical id, judged against ListStackResources'.
+    name: 'a stale chunk claim under a logical id that a later chunk without the object reuses keeps a revoked binding',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a']] } }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a'], [1, 'view:team-b']], rbacRenamed: true }, resourcesKnown: true, faults: [{ invocation: 2, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ failAt: 0, resourcesKnown: true, foreign: ['sso-dev'] }),
+        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] }, resourcesKnown: true }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'view:team-b']], rbacRenamed: true }, resourcesKnown: true }),
+        deploy(),
+      ],
+    },
+  },
+  {
+    // the same, shorter (no refused aws-auth update in between)
+    name: 'a stale chunk claim under a reused logical id, shorter',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a']] } }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a'], [1, 'view:team-b']], rbacRenamed: true }, resourcesKnown: true, faults: [{ invocation: 2, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'view:team-b']], rbacRenamed: true }, resourcesKnown: true }),
+        deploy(),
+      ],
+    },
+  },
 ];
