@@ -370,4 +370,26 @@ export const OPEN_GAPS: Array<{ readonly name: string; readonly scenario: Scenar
       ],
     },
   },
+  {
+    // rbac (seed 123 with LIFECYCLE_RUNS=300; fails the same before branch issue-12-g, which changed no handler code):
+    // the stack's version drops its only chunk (Rbac0 deleted); the next version creates Rbac0 again, its POST of the
+    // binding lands, its answer is lost and its own cleanup cannot reach the cluster (a stale claim under Rbac0, which
+    // the rollback removed from the stack); the deploy after fails before any RBAC resource: the binding the last
+    // successful version does not declare stays. This is the README's known gap "nothing revokes an object no chunk
+    // has": no handler is invoked after the stale create, so no handler change can release it at that step (the
+    // next create of Rbac0 takes it back if it declares it; if not, see the entries above). The oracle excuses
+    // stale claims only once an operation ran without the resource list, and this sequence had the list throughout:
+    // an oracle/README mismatch, left visible for a decision (excuse it, or have some event release such claims).
+    name: 'a stale chunk claim from a lost create of a chunk no later version has keeps its binding',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'view:team-b']] } }),
+        deploy(),
+        deploy({ version: { ...EMPTY, grants: [[0, 'view:team-b']] }, resourcesKnown: true, faults: [{ invocation: 2, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ failAt: 0, resourcesKnown: true }),
+      ],
+    },
+  },
 ];
