@@ -467,3 +467,69 @@ describe('the first release\'s record (ARNs only) on upgrade', () => {
     expect(resolve(ADMIN.rolearn)).toBeUndefined();
   });
 });
+
+describe('known gaps, pinned (README "The reconciler", known gaps)', () => {
+  /**
+   * Open gap (lifecycle OPEN_GAPS, seed 1201): a taken-over entry revoked by a replacing create whose
+   * write landed, whose answer was lost and whose own cleanup could not reach the cluster. The stack's
+   * delete with the status unknown then deletes the replaced (live) instance: the same event, over the
+   * same aws-auth, as the cleanup after that replacement had succeeded, where the entry must stay
+   * removed (a version revoked its system:masters). The handler cannot tell them apart, and leaves it
+   * removed in both; a real stack delete (status known) removes taken-over entries too.
+   */
+  test('a lost replacing create that revoked a taken-over entry leaves aws-auth as its success would, so the stack\'s delete (status unknown) keeps it revoked', async () => {
+    const label = 'aws.cdk.eks/prune-c87eb7afb345d1d3add5eca5571e7ab0368c1eefa7';
+    const devAdmin = { ...DEV, groups: ['system:masters'] };
+    const oldProps = { ...CONNECTION, MapRoles: [ADMIN, devAdmin], MapUsers: [], LegacyPruneLabel: label };
+    const newProps = { ...CONNECTION, MapRoles: [ADMIN], MapUsers: [], LegacyPruneLabel: label };
+    /** aws-eks's manifest wrote ADMIN and Dev; AwsAuthV2 takes them over; AwsAuth replaces it, revoking Dev (lost or not). */
+    const upToReplacement = async (lost: boolean) => {
+      kubectlApplyAwsEks(label, [ADMIN, devAdmin]);
+      const v2 = await dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Create', oldProps, { LogicalResourceId: 'AwsAuthV2', RequestId: 'create-v2' }), api(kube), FAST);
+      expect(recordOf(kube).current.claims.map(c => c.how)).toEqual(['takenOver', 'takenOver']);
+      const replacing = event(AWS_AUTH_RESOURCE_TYPE, 'Create', newProps, { RequestId: 'create-replacing' });
+      if (lost) {
+        kube.hooks.failAfterWrite = () => true; // the PUT lands and answers 500, then the connection is down
+        await expect(dispatch(replacing, droppingAfter(api(kube), 2), { ...FAST, attempts: 1 })).rejects.toThrow();
+        kube.hooks.failAfterWrite = undefined;
+      } else {
+        await dispatch(replacing, api(kube), FAST);
+      }
+      const cm = kube.get(AWS_AUTH_PATH);
+      return { v2, state: JSON.stringify({ data: cm.data, labels: cm.metadata.labels, annotations: cm.metadata.annotations }) };
+    };
+    const deleteV2 = (v2: { PhysicalResourceId: string }) =>
+      dispatch(event(AWS_AUTH_RESOURCE_TYPE, 'Delete', oldProps, { LogicalResourceId: 'AwsAuthV2', PhysicalResourceId: v2.PhysicalResourceId }), api(kube), FAST);
+
+    // the replacement succeeded; the cleanup after it deletes the replaced instance, status unknown
+    const lostKube = kube;
+    kube = await startFakeKube();
+    try {
+      const succeeded = await upToReplacement(false);
+      await deleteV2(succeeded.v2);
+      expect(resolve(DEV.rolearn)).toBeUndefined(); // revoked by a successful version: must stay so
+      expect(resolve(ADMIN.rolearn)).toEqual({ username: ADMIN.username, groups: ADMIN.groups });
+
+      // the replacement was lost with its cleanup (CloudFormation still has AwsAuthV2)
+      await kube.close();
+      kube = lostKube;
+      const lost = await upToReplacement(true);
+      expect(lost.state).toBe(succeeded.state); // byte for byte what the success left
+      expect(lost.v2).toEqual(succeeded.v2);
+
+      // WHEN the stack's delete (status unknown) deletes AwsAuthV2: the same event over the same aws-auth
+      await deleteV2(lost.v2);
+
+      // THEN the same outcome: Dev stays removed (the oracle's rule for an unknown status wants it kept: the open gap),
+      // and the lost instance's entries stay under the stack's record (the inherent, excused gap)
+      expect(resolve(DEV.rolearn)).toBeUndefined();
+      expect(resolve(ADMIN.rolearn)).toEqual({ username: ADMIN.username, groups: ADMIN.groups });
+      expect(recordOf(kube).current.logicalId).toBe('AwsAuth');
+    } finally {
+      if (kube !== lostKube) {
+        await kube.close();
+        kube = lostKube;
+      }
+    }
+  });
+});
