@@ -54,20 +54,23 @@ export interface GrantOptions {
   readonly consoleAccess?: boolean;
 }
 
+/** What ClusterAccess knows about a grant when it creates its AccessGrant (internal). */
+interface GrantProps {
+  principal: AccessPrincipal;
+  level: AccessLevel;
+  mappedArn: string;
+  groups: string[];
+  kubernetesObjects: Array<Record<string, any>>;
+  accessPolicy?: string;
+  describeCluster: boolean;
+  username: () => string;
+  description: string;
+}
+
 /** What one grant produced. */
 export class AccessGrant {
   /** @internal */
-  public static _create(props: {
-    principal: AccessPrincipal;
-    level: AccessLevel;
-    mappedArn: string;
-    groups: string[];
-    kubernetesObjects: Array<Record<string, any>>;
-    accessPolicy?: string;
-    describeCluster: boolean;
-    username: () => string;
-    description: string;
-  }): AccessGrant {
+  public static _create(props: GrantProps): AccessGrant {
     return new AccessGrant(props);
   }
 
@@ -113,17 +116,7 @@ export class AccessGrant {
 
   private readonly usernameOf: () => string;
 
-  private constructor(props: {
-    principal: AccessPrincipal;
-    level: AccessLevel;
-    mappedArn: string;
-    groups: string[];
-    kubernetesObjects: Array<Record<string, any>>;
-    accessPolicy?: string;
-    describeCluster: boolean;
-    username: () => string;
-    description: string;
-  }) {
+  private constructor(props: GrantProps) {
     this.principal = props.principal;
     this.level = props.level;
     this.mappedArn = props.mappedArn;
