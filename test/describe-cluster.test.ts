@@ -88,6 +88,7 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     access.grantRole(iam.Role.fromRoleArn(stack, 'Imported', 'arn:aws:iam::111122223333:role/x/Imported'), AccessLevel.namespaceView('a'));
     access.grantRole(iam.Role.fromRoleArn(stack, 'Asked', 'arn:aws:iam::111122223333:role/Asked'), AccessLevel.namespaceView('a'), { describeCluster: true });
     access.grantUser(iam.User.fromUserName(stack, 'Bob', 'bob'), AccessLevel.namespaceView('a'));
+    access.grantUser(new iam.User(stack, 'Eve'), AccessLevel.namespaceView('a'));
     access.grantSsoPermissionSet(SSO, AccessLevel.clusterView());
     access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/zz-admin'), AccessLevel.clusterAdmin());
     const text = AccessReport.fromStack(stack).toText();
@@ -96,10 +97,14 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     const base = 'aws eks update-kubeconfig --name ${V2EFE0F493} --region ${AWS::Region}';
     const statement = '{"Effect":"Allow","Action":"eks:DescribeCluster","Resource":"${V2EFE0F493.Arn}"}';
     // a role created in the app reads by its construct path (its ARN is known at deploy time)
-    expect(block('<ARN of Test/Dev>')).toBe(`  <ARN of Test/Dev>\n    ${base} --role-arn <ARN of Test/Dev>\n  arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/bob`);
+    expect(block('<ARN of Test/Dev>')).toBe(`  <ARN of Test/Dev>\n    ${base} --role-arn <ARN of Test/Dev>\n  <ARN of Test/Eve>`);
     expect(block('arn:aws:iam::111122223333:role/Asked')).toBe(`  arn:aws:iam::111122223333:role/Asked\n    ${base} --role-arn arn:aws:iam::111122223333:role/Asked\n  ${SSO}`);
     expect(block('arn:aws:iam::111122223333:role/x/Imported')).toBe(`  arn:aws:iam::111122223333:role/x/Imported\n    ${base} --role-arn arn:aws:iam::111122223333:role/x/Imported\n    needs on the role: ${statement}`);
     expect(block('arn:${AWS::Partition}:iam::${AWS::AccountId}:user/bob')).toBe(`  arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/bob\n    ${base}\n    needs on the user: ${statement}`);
     expect(block(SSO)).toBe(`  ${SSO}\n    ${base} --profile <your profile of permission set ViewOnlyAccess>\n    needs in permission set ViewOnlyAccess (IAM Identity Center): ${statement}`);
+      // a user created in the app: no role to assume (before: --role-arn with the user's ARN)
+    const eve = section.split('\n').findIndex(l => l.includes('Test/Eve'));
+    expect(eve).toBeGreaterThan(0);
+    expect(section.split('\n')[eve + 1]).toBe(`    ${base}`);
   });
 });

@@ -12,6 +12,8 @@ export interface ParsedPrincipal {
   arn: string;
   /** The same ARN as the template writes it (`${LogicalId}` for a role or user of the template), for matching its references. */
   templateArn: string;
+  /** Whether the principal is an IAM user (its ARN, or the template's resource behind its ARN, says so). */
+  isUser: boolean;
   /** Lower-case identity aws-iam-authenticator matches on (path-less role ARN, user ARN with path). */
   identity: string;
   /** A readable name: the ARN, or `sso:<name>` for a permission set looked up by name. */
@@ -186,6 +188,7 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
       p = {
         arn: shown,
         templateArn: arn,
+        isUser: /:user\//.test(arn) || resources[/^\$\{([^.}]+)(?:\.Arn)?\}$/.exec(arn)?.[1] ?? '']?.Type === 'AWS::IAM::User',
         identity,
         display: setName !== undefined ? `sso:${setName}` : shown,
         permissionSetName: setName ?? permissionSetOf(arn),

@@ -48,7 +48,7 @@ export function kubectlAccess(c: ParsedCluster): string[] {
   const statement = JSON.stringify({ Effect: 'Allow', Action: 'eks:DescribeCluster', Resource: c.arn });
   for (const p of c.principals) {
     const base = `aws eks update-kubeconfig --name ${c.name} --region \${AWS::Region}`;
-    const isUser = /:user\//.test(p.arn);
+    const isUser = p.isUser;
     const command = p.permissionSetName !== undefined ? `${base} --profile <your profile of permission set ${p.permissionSetName}>`
       : isUser ? base : `${base} --role-arn ${p.arn}`;
     out.push(`  ${p.display}`, `    ${command}`);
