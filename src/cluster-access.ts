@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { accessPolicyOf, CLUSTER_ADMIN_POLICY, mergeAssociations } from './access-entry/access-policies';
+import { accessPolicyOf, mergeAssociations } from './access-entry/access-policies';
 import { AccessEntryWriter } from './access-entry/writer';
 import { AccessLevel } from './access-level';
 import { AwsAuthModel } from './aws-auth/model';
@@ -12,14 +12,15 @@ import { BuiltInLevelBackend, ClusterAccessOptions } from './cluster-access-opti
 import { AccessGrant, GrantOptions } from './grant';
 import { NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from './handlers/access-reconciler/protocol';
 import { AccessPrincipal } from './principal';
+import { validateAccess } from './private/access-validation';
 import { BoundPrincipal } from './private/bound-principal';
 import { ClusterConstruct, sameCluster } from './private/cluster-identity';
-import { BUILT_IN_NAMESPACES, ERRORS, MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES, MAX_STACK_RESOURCES, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
+import { BUILT_IN_NAMESPACES, ERRORS, RBAC_CHUNK_TARGET_BYTES, WARNINGS } from './private/constants';
 import { consoleStatements, grantDescribeCluster } from './private/describe-cluster';
 import { show } from './private/errors';
 import { stackPartition } from './private/partition';
 import { ReconcilerProvider } from './private/reconciler-provider';
-import { bootstrapsCreatorAdmin, existingAccessEntries, TargetCluster, targetOfV1, targetOfV2 } from './private/target-cluster';
+import { bootstrapsCreatorAdmin, TargetCluster, targetOfV1, targetOfV2 } from './private/target-cluster';
 import { assertAccessEntryUsername, assertGroup, assertUsername, isNamespacePattern } from './private/validate';
 import { assignChunks } from './rbac/chunking';
 import { consoleAccess } from './rbac/console';
@@ -41,11 +42,6 @@ const V2_CLUSTER_BASE: Function | undefined = (() => {
 /** Whether a construct is an aws-eks-v2 cluster imported with `eksv2.Cluster.fromClusterAttributes`. */
 function isV2Import(cluster: unknown): boolean {
   return V2_CLUSTER_BASE !== undefined && cluster instanceof V2_CLUSTER_BASE && !(cluster instanceof eksv2.Cluster);
-}
-
-/** A principal for messages: its ARN, or the construct path of a role or user whose ARN is a token. */
-function describeBound(b: BoundPrincipal): string {
-  return Token.isUnresolved(b.mappedArn) && b.source !== undefined ? `${b.source.node.path} (ARN known at deploy time)` : b.mappedArn;
 }
 
 /** Whether two sets of options mean the same for a cluster (defaults filled in, subnets compared by content). */
@@ -516,36 +512,22 @@ export class ClusterAccess extends Construct {
   }
 
   private validate(): string[] {
-    const errors: string[] = [...this.validateOneWriter(), ...this.validateHasAdmin()];
-    if (this.bound.length === 0) return errors; // nothing granted: nothing of ours to check
-    const stack = Stack.of(this);
-    const resolvedKey = (arn: string) => JSON.stringify(stack.resolve(arn)).toLowerCase();
-
-    // One entry per principal: two expressions that resolve to the same ARN would be two.
-    const ours = new Map<string, BoundPrincipal>();
-    for (const b of this.bound) {
-      const key = resolvedKey(b.mappedArn);
-      const other = ours.get(key);
-      if (other) {
-        errors.push(`${b.mappedArn} is granted through two different expressions (${show(stack.resolve(other.mappedArn))}); they would become two entries for one role or user (aws-iam-authenticator keeps only one; EKS refuses a second access entry). Grant it through one AccessPrincipal.`);
-      }
-      ours.set(key, b);
-    }
-    errors.push(...this.validateSsoByName());
-    if (this.usesConfigMap) errors.push(...this.validateAwsAuth(resolvedKey));
-    if (this.usesAccessEntries) errors.push(...this.validateAccessEntries(resolvedKey));
-
-    // Every custom resource we add must stay under the size limit.
-    const resources: CfnResource[] = [this.namespacesResource, this.writer?.resource, ...Array.from(this.chunks.values()).map(c => c.construct)]
-      .filter((r): r is CustomResource => r !== undefined)
-      .map(r => r.node.defaultChild as CfnResource);
-    for (const resource of resources) {
-      const bytes = Buffer.byteLength(JSON.stringify(stack.resolve((resource as any)._toCloudFormation())), 'utf8');
-      if (bytes > MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES) {
-        errors.push(`the custom resource ${resource.node.path} would be ${bytes} bytes in the template, over the ${MAX_CUSTOM_RESOURCE_PROPERTIES_BYTES}-byte limit that keeps its UPDATE event under Lambda's 262,144-byte limit. Reduce the number of principals of this cluster (e.g. grant teams through one SSO permission set or one role each); grants of one cluster cannot be split across stacks yet.`);
-      }
-    }
-    return errors;
+    return [
+      ...this.validateOneWriter(),
+      ...validateAccess({
+        scope: this,
+        target: this.target,
+        clusterName: this.clusterName,
+        bound: this.bound,
+        levels: this.levels,
+        model: this.model,
+        absorbedMappings: this.writer ? () => this.writer!.absorbedMappings() : undefined,
+        accessEntryCount: this.accessEntries?.count,
+        customResources: [this.namespacesResource, this.writer?.resource, ...Array.from(this.chunks.values()).map(ch => ch.construct)]
+          .filter((r): r is CustomResource => r !== undefined)
+          .map(r => r.node.defaultChild as CfnResource),
+      }),
+    ];
   }
 
   /**
@@ -566,87 +548,4 @@ export class ClusterAccess extends Construct {
     return [`[${ERRORS.twoWritersForOneCluster}] ${this.node.path} and ${first.node.path} both write the access of the cluster ${show(name)} (the constructs ${mine.node.path} and ${first.target.construct.node.path} name the same cluster), so two writers would write its access (aws-auth, access entries, RBAC) and neither would see the other's grants. Use one ClusterAccess per cluster: import the cluster once (or use the construct that creates it) and pass that one construct to ClusterAccess.of() or ofV2().`];
   }
 
-  /**
-   * An aws-eks-v2 cluster defined in the app without the creator's bootstrap admin entry
-   * must get an admin from the app: a `clusterAdmin()` grant, or another access entry with
-   * `AmazonEKSClusterAdminPolicy` (aws-eks-v2's `mastersRole`, its kubectl provider, a
-   * `grantAccess`). Otherwise nobody could manage it (the reconciler's own entry is a
-   * Lambda's, not a person's).
-   */
-  private validateHasAdmin(): string[] {
-    if (!(this.target.v2 instanceof eksv2.Cluster) || bootstrapsCreatorAdmin(this.target) !== false) return [];
-    if (Array.from(this.levels.values()).some(levels => levels.some(l => l.isClusterAdmin))) return [];
-    const stack = Stack.of(this);
-    const name = JSON.stringify(stack.resolve(this.clusterName));
-    const otherAdmin = stack.node.findAll().some(c => (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::EKS::AccessEntry'
-      && !c.node.scopes.includes(this)
-      && JSON.stringify(stack.resolve((c as eks.CfnAccessEntry).clusterName)) === name
-      && JSON.stringify(stack.resolve((c as eks.CfnAccessEntry).accessPolicies) ?? []).includes(CLUSTER_ADMIN_POLICY));
-    if (otherAdmin) return [];
-    return [`[${ERRORS.clusterWithoutAdmin}] the aws-eks-v2 cluster ${this.target.construct.node.path} has bootstrapClusterCreatorAdminPermissions false and no cluster admin: no grant of AccessLevel.clusterAdmin() and no other access entry with ${CLUSTER_ADMIN_POLICY}, so nobody could manage it. Grant an admin, e.g. access.grantRole(opsRole, AccessLevel.clusterAdmin()).`];
-  }
-
-  /**
-   * A permission set granted by name (looked up at deploy time) and by role ARN would be
-   * two entries for one role; only the account tells whether they are the same role.
-   */
-  private validateSsoByName(): string[] {
-    const errors: string[] = [];
-    const stackAccount = Stack.of(this).account;
-    for (const byName of this.bound.filter(b => b.byName)) {
-      for (const literal of this.bound.filter(b => !b.byName && b.permissionSetName?.toLowerCase() === byName.permissionSetName!.toLowerCase())) {
-        const account = Token.isUnresolved(literal.mappedArn) ? undefined : literal.mappedArn.split(':')[4];
-        const message = `permission set ${show(byName.permissionSetName)} is granted both by name and by role ARN (${literal.mappedArn})`;
-        if (!Token.isUnresolved(stackAccount) && account !== undefined && account !== stackAccount) continue; // another account's role
-        if (Token.isUnresolved(stackAccount)) {
-          Annotations.of(this).addWarningV2(WARNINGS.ssoByNameAndArn, `${message}; if the stack deploys to account ${account}, they are the same role and aws-auth would get two entries for it. Grant it one way (by name survives re-provisioning).`);
-        } else {
-          errors.push(`${message} in account ${account}: that is the same role, and it would get two entries. Grant it one way: by name (survives re-provisioning) or by ARN.`);
-        }
-      }
-    }
-    return errors;
-  }
-
-  private validateAwsAuth(resolvedKey: (arn: string) => string): string[] {
-    const errors: string[] = [];
-    for (const foreign of this.writer!.absorbedMappings()) {
-      const clash = this.bound.find(b => (b.source !== undefined && b.source === foreign.identity)
-        || resolvedKey(b.mappedArn) === resolvedKey(foreign.arn));
-      if (clash) {
-        errors.push(`${foreign.identity.node.path} (${clash.mappedArn}) is already mapped in aws-auth by aws-eks (a node group, Fargate profile, mastersRole or awsAuth.addRoleMapping call); granting it too would create a second entry for the same ARN, and aws-iam-authenticator keeps only one of them, dropping groups. Remove the grant, or map it only through cdk-eks-access.`);
-      }
-    }
-    return errors;
-  }
-
-  private validateAccessEntries(resolvedKey: (arn: string) => string): string[] {
-    const errors: string[] = [];
-    const stack = Stack.of(this);
-    for (const entry of this.model.all()) {
-      if (entry.fullArn === undefined) {
-        errors.push(`${entry.arn} has no known full ARN, and access entries (AuthenticationMode ${this.target.authenticationMode}) need the principal's real ARN with its IAM path, which cannot be rebuilt. For an IAM Identity Center role, give the role ARN as IAM shows it (…:role/aws-reserved/sso.amazonaws.com/<region>/AWSReservedSSO_<set>_<hex>); for AccessPrincipal.fromRoleName(), use AccessPrincipal.fromRoleArn() with the full ARN.`);
-      }
-      if (entry.conflictingFullArns.length > 0) {
-        errors.push(`${entry.arn} is granted with different IAM paths (${entry.conflictingFullArns.join(', ')}); a role or user has one path, and its access entry needs the right one. Use the ARN as IAM shows it in every grant.`);
-      }
-    }
-    // Entries EKS or aws-eks(-v2) create themselves: EKS allows one access entry per principal.
-    const reported = new Set<BoundPrincipal>();
-    for (const t of existingAccessEntries(this.target)) {
-      const clash = this.bound.find(b => !reported.has(b) && ((t.role !== undefined && b.source === t.role)
-        || (b.fullArn !== undefined && resolvedKey(b.fullArn) === resolvedKey(t.arn))
-        || resolvedKey(b.mappedArn) === resolvedKey(t.arn)));
-      if (clash) {
-        reported.add(clash);
-        errors.push(`[${ERRORS.principalHasAccessEntry}] ${describeBound(clash)} already has an access entry from ${t.what}; EKS allows one access entry per principal, so the deploy would fail with "ResourceInUseException: The specified access entry resource is already in use on this cluster". Remove the grant (that principal's access comes from the other entry).`);
-      }
-    }
-    // CloudFormation allows 500 resources per stack; each principal is one access entry.
-    const count = stack.node.findAll().filter(c => CfnResource.isCfnResource(c) && Stack.of(c) === stack).length;
-    if (count > MAX_STACK_RESOURCES) {
-      errors.push(`the stack ${stack.stackName} would have ${count} resources, over CloudFormation's ${MAX_STACK_RESOURCES}; ${this.accessEntries!.count} of them are access entries (one per principal). Grant groups of people through shared roles or SSO permission sets, or move other resources out of this stack; grants of one cluster cannot be split across stacks yet.`);
-    }
-    return errors;
-  }
 }

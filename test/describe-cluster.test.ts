@@ -102,7 +102,7 @@ describe('the IAM half of a grant: eks:DescribeCluster', () => {
     expect(block('arn:aws:iam::111122223333:role/x/Imported')).toBe(`  arn:aws:iam::111122223333:role/x/Imported\n    ${base} --role-arn arn:aws:iam::111122223333:role/x/Imported\n    needs on the role: ${statement}`);
     expect(block('arn:${AWS::Partition}:iam::${AWS::AccountId}:user/bob')).toBe(`  arn:\${AWS::Partition}:iam::\${AWS::AccountId}:user/bob\n    ${base}\n    needs on the user: ${statement}`);
     expect(block(SSO)).toBe(`  ${SSO}\n    ${base} --profile <your profile of permission set ViewOnlyAccess>\n    needs in permission set ViewOnlyAccess (IAM Identity Center): ${statement}`);
-      // a user created in the app: no role to assume (before: --role-arn with the user's ARN)
+    // a user created in the app: no role to assume (before: --role-arn with the user's ARN)
     const eve = section.split('\n').findIndex(l => l.includes('Test/Eve'));
     expect(eve).toBeGreaterThan(0);
     expect(section.split('\n')[eve + 1]).toBe(`    ${base}`);
