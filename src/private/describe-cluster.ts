@@ -68,7 +68,6 @@ export function grantDescribeCluster(
   return true;
 }
 
-/** aws-cdk-lib's `ImmutableRole` (not exported): `addToPrincipalPolicy` on it reports success and drops the statement. */
 /**
  * The IAM actions the EKS console needs to show a cluster's Kubernetes resources and
  * nodes, from the EKS User Guide, "View Kubernetes resources in the AWS Management
@@ -94,6 +93,7 @@ export function consoleStatements(clusterArn: string, clusterName: string, stack
   ];
 }
 
+/** aws-cdk-lib's `ImmutableRole` (not exported): `addToPrincipalPolicy` on it reports success and drops the statement. */
 function isImmutableImport(x: unknown): boolean {
   return (x as { constructor?: { PROPERTY_INJECTION_ID?: string } }).constructor?.PROPERTY_INJECTION_ID === 'aws-cdk-lib.aws-iam.ImmutableRole';
 }
