@@ -383,9 +383,10 @@ describe('RBAC objects and namespaces', () => {
     const foreign = binding('cdk-eks-access:team-a:edit-by-hand', 'someone', {});
     kube.put(bindingPath(foreign.metadata.name), foreign);
     const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
-    expect(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations).toEqual({
-      [ownerKey({ id: PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac' })]: JSON.stringify({ stack: STACK_A, logicalId: 'Rbac' }),
-    });
+    const annotations = kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations;
+    expect(Object.keys(annotations)).toEqual([ownerKey({ id: PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac' })]);
+    // the owner, and a digest of what it wrote (for a later sweep of a stale claim)
+    expect(JSON.parse(Object.values(annotations)[0] as string)).toEqual({ stack: STACK_A, logicalId: 'Rbac', wrote: expect.stringMatching(/^[0-9a-f]{16}$/) });
 
     // WHEN: the edit grant is revoked
     await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
@@ -445,6 +446,41 @@ describe('RBAC objects and namespaces', () => {
     }), api(kube), FAST);
 
     // THEN it keeps the content both wrote, not Rbac1's long gone one
+    expect(kube.get(bindingPath(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
+  });
+
+  test('an object deleted between its read and its write (e.g. by another chunk\'s sweep) is created again, not a failed deploy (failed before)', async () => {
+    await createNamespace();
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
+    let deleted = false;
+    kube.hooks.beforeWrite = (method, path) => {
+      if (method === 'PUT' && path === bindingPath(EDIT.metadata.name) && !deleted) {
+        deleted = true;
+        kube.store.delete(path);
+      }
+    };
+    const one = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST);
+    kube.hooks.beforeWrite = undefined;
+    expect(deleted).toBe(true);
+    expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([ownerKey({ id: one.PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac1' })]);
+  });
+
+  test('a revocation does not put back content that an owner that stays now declares (found with the sweep; failed before)', async () => {
+    // GIVEN Rbac0 wrote the binding over Rbac1's content; Rbac1 then declares Rbac0's content (no write: it is there)
+    await createNamespace();
+    const other = { ...EDIT, subjects: [{ ...EDIT.subjects[0], name: 'other-group' }] };
+    const one = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [other] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST);
+    const zero = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [EDIT] }, {
+      LogicalResourceId: 'Rbac1', PhysicalResourceId: one.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [other] },
+    }), api(kube), FAST);
+
+    // WHEN Rbac0 lets go
+    await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [] }, {
+      LogicalResourceId: 'Rbac0', PhysicalResourceId: zero.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT] },
+    }), api(kube), FAST);
+
+    // THEN the binding is as Rbac1 declares it now, not as Rbac1 once wrote it
     expect(kube.get(bindingPath(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
   });
 
@@ -565,6 +601,70 @@ describe('RBAC objects and namespaces', () => {
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId }), api(kube), FAST,
         { stackStatus: async () => 'DELETE_IN_PROGRESS', stackResources: async () => [resource('Rbac', 'DELETE_IN_PROGRESS')] });
       expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([ownerKey({ id: other.PhysicalResourceId, stack: STACK_B, logicalId: 'RbacStale' })]);
+    });
+
+    test('the next create of the stale logical id without the object releases its claim: the binding goes (lifecycle seed 42; failed before)', async () => {
+      await createNamespace();
+      await lostCreate();
+      // no stack resources needed: a create of a logical id meets only claims of instances CloudFormation never had
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+      expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
+    });
+
+    test('any RBAC event of the stack releases the claim when CloudFormation does not list its logical id, on objects it does not hold (lifecycle seed 123; failed before)', async () => {
+      await createNamespace();
+      await lostCreate();
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST,
+        { stackResources: async () => [resource('Rbac', 'CREATE_IN_PROGRESS')] });
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+    });
+
+    test.each([
+      ['CloudFormation lists the logical id', { stackResources: async () => [resource('Rbac', 'CREATE_IN_PROGRESS'), resource('RbacStale', 'CREATE_IN_PROGRESS')] }],
+      ['the stack\'s resources are unknown', {}],
+    ])('a sweep keeps the claim of another logical id when %s', async (_what, context: DispatchContext) => {
+      await createNamespace();
+      await lostCreate();
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST, context);
+      expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([staleKey]);
+    });
+
+    test('a sweep undoes a stale claim on an object the first release applied: kept, with its content put back', async () => {
+      await createNamespace();
+      const first = { ...EDIT, subjects: [{ kind: 'Group', name: 'old-group', apiGroup: 'rbac.authorization.k8s.io' }] };
+      kube.put(bindingPath(EDIT.metadata.name), first);
+      await lostCreate();
+      expect(kube.get(bindingPath(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
+      const live = kube.get(bindingPath(EDIT.metadata.name));
+      expect(live.subjects).toEqual(first.subjects);
+      expect(live.metadata.annotations ?? {}).toEqual({});
+    });
+
+    test('a sweep leaves an object that changed after it was listed (for a later event); the event succeeds', async () => {
+      await createNamespace();
+      await lostCreate();
+      kube.hooks.beforeWrite = (method, path) => {
+        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name)) kube.put(path, kube.get(path));
+      };
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
+      kube.hooks.beforeWrite = undefined;
+      expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([staleKey]);
+      expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
+    });
+
+    test('a sweep that cannot list the library\'s objects does not fail the event', async () => {
+      await createNamespace();
+      await lostCreate();
+      const real = api(kube);
+      const noList = {
+        request: async (m: any, p: string, b?: unknown) => p.includes('?labelSelector=')
+          ? { status: 403, body: { kind: 'Status', code: 403, message: 'forbidden' } } : real.request(m, p, b),
+      };
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), noList, FAST);
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeDefined();
+      expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
     });
 
     test('the stack\'s delete takes the binding when the stale owner is not listed (failed before)', async () => {

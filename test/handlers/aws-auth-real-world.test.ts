@@ -470,7 +470,7 @@ describe('the first release\'s record (ARNs only) on upgrade', () => {
 
 describe('known gaps, pinned (README "The reconciler", known gaps)', () => {
   /**
-   * Open gap (lifecycle OPEN_GAPS, seed 1201): a taken-over entry revoked by a replacing create whose
+   * Known gap (lifecycle REGRESSIONS, seed 1201, excused and counted there): a taken-over entry revoked by a replacing create whose
    * write landed, whose answer was lost and whose own cleanup could not reach the cluster. The stack's
    * delete with the status unknown then deletes the replaced (live) instance: the same event, over the
    * same aws-auth, as the cleanup after that replacement had succeeded, where the entry must stay

@@ -44,6 +44,34 @@ export interface FakeKube {
 
 const NAMESPACED = /^\/(?:api\/v1|apis\/rbac\.authorization\.k8s\.io\/v1)\/namespaces\/([^/]+)\/(configmaps|roles|rolebindings)(?:\/([^/]+))?$/;
 const CLUSTER = /^\/(?:api\/v1\/(namespaces)|apis\/rbac\.authorization\.k8s\.io\/v1\/(clusterroles|clusterrolebindings))(?:\/([^/]+))?$/;
+/** A list of a namespaced kind across all namespaces (GET only). */
+const ALL_NAMESPACES = /^\/(api\/v1|apis\/rbac\.authorization\.k8s\.io\/v1)\/(configmaps|roles|rolebindings)$/;
+
+/**
+ * The objects a `labelSelector` query selects: equality requirements (`k=v`, `k==v`) joined
+ * by commas; any other form is answered 400, so a handler using one is caught here.
+ */
+function selects(selector: string | null, obj: any): boolean | 'unsupported' {
+  if (selector === null) return true;
+  for (const req of selector.split(',')) {
+    const m = /^([^=!]+)==?([^=!]*)$/.exec(req.trim());
+    if (!m) return 'unsupported';
+    if (obj.metadata?.labels?.[m[1]] !== m[2]) return false;
+  }
+  return true;
+}
+
+/** A list as the API server answers it: `<Kind>List`, items without `apiVersion` and `kind`. */
+function listOf(path: string, items: any[], version: number) {
+  const apiVersion = path.startsWith('/api/v1') ? 'v1' : 'rbac.authorization.k8s.io/v1';
+  const kind = items[0]?.kind ?? 'List';
+  return {
+    kind: `${kind}List`,
+    apiVersion,
+    metadata: { resourceVersion: String(version) },
+    items: items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
+  };
+}
 
 function status(code: number, reason: string, message: string) {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code };
@@ -85,7 +113,19 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     close: () => new Promise(resolve => server.close(() => resolve())),
   };
 
-  async function handle(method: string, path: string, body: any): Promise<[number, any]> {
+  async function handle(method: string, path: string, body: any, query: URLSearchParams): Promise<[number, any]> {
+    const all = ALL_NAMESPACES.exec(path);
+    if (all && method !== 'GET') return [405, status(405, 'MethodNotAllowed', `${method} on a list across namespaces`)];
+    const selector = query.get('labelSelector');
+    const select = (items: any[]): [number, any] => {
+      if (selects(selector, {}) === 'unsupported') return [400, status(400, 'BadRequest', `label selector not supported by the fake: ${selector}`)];
+      const picked = items.filter(o => selects(selector, o) === true);
+      return [200, listOf(path, picked, version)];
+    };
+    if (all) {
+      const collection = `/${all[1]}/namespaces/`;
+      return select(Array.from(store.entries()).filter(([k]) => k.startsWith(collection) && k.split('/').slice(-2, -1)[0] === all[2]).map(([, v]) => v));
+    }
     const ns = NAMESPACED.exec(path);
     const cl = CLUSTER.exec(path);
     if (!ns && !cl) return [404, status(404, 'NotFound', `no route ${path}`)];
@@ -104,8 +144,7 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     }
     if (!name && method === 'GET') {
       // a list: the objects directly under the collection
-      const items = Array.from(store.entries()).filter(([k]) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes('/')).map(([, v]) => v);
-      return [200, { kind: 'List', apiVersion: 'v1', metadata: { resourceVersion: String(version) }, items }];
+      return select(Array.from(store.entries()).filter(([k]) => k.startsWith(`${path}/`) && !k.slice(path.length + 1).includes('/')).map(([, v]) => v));
     }
     if (!name) return [405, status(405, 'MethodNotAllowed', `${method} on a collection`)];
     const current = store.get(path);
@@ -140,7 +179,8 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     req.on('end', async () => {
       const text = Buffer.concat(chunks).toString('utf8');
       const method = req.method ?? 'GET';
-      const path = (req.url ?? '/').split('?')[0];
+      const [path, search] = (req.url ?? '/').split('?');
+      const query = new URLSearchParams(search ?? '');
       const fault = fake.faults.shift();
       if (fault && 'destroy' in fault) {
         log.push({ method, path, status: 0 });
@@ -159,7 +199,7 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       try {
         const authError = checkEksToken(req.headers.authorization);
         if (authError) result = [401, status(401, 'Unauthorized', authError)];
-        else result = await handle(method, path, text ? JSON.parse(text) : undefined);
+        else result = await handle(method, path, text ? JSON.parse(text) : undefined, query);
       } catch (e) {
         result = [500, status(500, 'InternalError', String(e))];
       }

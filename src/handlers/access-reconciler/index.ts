@@ -59,8 +59,9 @@ export interface DispatchContext {
    * every page), in any status; undefined when they cannot be read. An RBAC object's
    * claim of this stack under a logical id that is not listed (and is not the event's) is
    * an owner CloudFormation will never update or delete (a create whose answer was lost
-   * and whose own cleanup could not reach the cluster): a revocation releases it. Read
-   * only when such a claim is seen, and after the object is read.
+   * and whose own cleanup could not reach the cluster): a revocation, and the sweep that
+   * ends every RBAC event (`sweepStaleClaims`), release it. Read only when such a claim
+   * is seen, and after the object is read.
    * @default - unknown: such claims are kept
    */
   readonly stackResources?: () => Promise<StackResource[] | undefined>;
@@ -142,10 +143,12 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
       const listing = context.stackResources ? new StackListing(context.stackResources) : undefined;
       if (event.RequestType === 'Delete') {
         // what the library's first release applied stays unless the stack itself is deleted
-        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver: stackDelete === true, listing });
+        const removeTakenOver = stackDelete === true;
+        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver, listing, sweep: { removeTakenOver } });
       } else {
         const previous = creating ? [] : ((old as RbacProperties | undefined)?.Objects ?? []);
-        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing });
+        // own claims outside the properties are an instance CloudFormation never had: undone
+        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing, sweep: { removeTakenOver: false } });
       }
       break;
     }

@@ -50,6 +50,17 @@ interface OwnerValue {
    * none of them is left, it is dropped.
    */
   readonly replaced?: { readonly content: string; readonly by: string[] };
+  /**
+   * A digest of the content this owner wrote: tells a sweep (which does not know the
+   * owner's properties) whether the object still holds what the owner wrote, so it may
+   * put back `original` or `replaced`. Absent on claims written before it existed.
+   */
+  readonly wrote?: string;
+}
+
+/** The digest of a content (`OwnerValue.wrote`). */
+function digest(c: string): string {
+  return createHash('sha256').update(c).digest('hex').slice(0, 16);
 }
 
 function ownerValue(owner: Owner, extra: Partial<OwnerValue> = {}): string {
@@ -171,7 +182,8 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     const got = await api.request('GET', path);
     const labels = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
     if (got.status === 404) {
-      const body = { ...obj, metadata: { ...obj.metadata, labels, annotations: { [ownerKey(owner)]: ownerValue(owner) } } };
+      const annotations = { [ownerKey(owner)]: ownerValue(owner, { wrote: digest(content(obj)) }) };
+      const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
       if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'POST', collectionPath(obj), res.body);
@@ -195,7 +207,10 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
     const replaced = mineBefore !== undefined ? stillHeld(mineBefore.replaced, others)
       : others.length > 0 && content(live) !== content(obj) ? { content: content(live), by: others } : undefined;
     const value = ownerValue(owner, {
-      ...(takenOver ? { takenOver } : {}), ...(original !== undefined ? { original } : {}), ...(replaced !== undefined ? { replaced } : {}),
+      ...(takenOver ? { takenOver } : {}),
+      ...(original !== undefined ? { original } : {}),
+      ...(replaced !== undefined ? { replaced } : {}),
+      wrote: digest(content(obj)),
     });
     const annotations: Record<string, string> = { ...liveAnnotations };
     for (const k of mineKeys) delete annotations[k];
@@ -227,6 +242,8 @@ async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: 
   }
   const res = await api.request('PUT', path, body);
   if (res.status === 409) throw new Retry('updated concurrently');
+  // deleted since it was read (another chunk's sweep of a stale claim, someone else): read again
+  if (res.status === 404) throw new Retry('deleted concurrently');
   if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'PUT', path, res.body);
 }
 
@@ -257,22 +274,113 @@ export async function releaseObject(
       console.log(`${describe(obj)}: released the claim of ${readOwner(annotations[k])?.logicalId}, which the stack no longer has`);
       delete annotations[k];
     }
-    const others = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
-    // taken over from the first release: only a new version or a real stack delete removes it
-    const keep = others.length > 0 || (mine.takenOver === true && !removeTakenOver);
-    if (keep) {
-      let body: KubeObject = { ...live, metadata: { ...live.metadata, annotations } };
-      // what this owner wrote goes back to what it replaced, unless someone wrote since
-      const before = others.length === 0 ? mine.original : stillHeld(mine.replaced, others)?.content;
-      if (before !== undefined && content(live) === content(obj)) body = { ...JSON.parse(before), metadata: body.metadata };
-      await writeOver(api, obj, live, body);
-      return;
-    }
-    const res = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
-    if (res.status === 404) return;
-    if (res.status === 409) throw new Retry('updated concurrently');
-    if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'DELETE', path, res.body);
+    await letGo(api, live, annotations, mine, removeTakenOver, content(live) === content(obj));
   });
+}
+
+/**
+ * Writes `live` without the claims already removed from `annotations` (a copy): deleted
+ * when no claim is left, unless it was taken over (`mine.takenOver`) and `removeTakenOver`
+ * is false; else kept, and put back to what the released owner replaced when it still
+ * holds what that owner wrote (`unchanged`). Conditional on `live`'s resourceVersion: a
+ * concurrent change throws `Retry`.
+ */
+async function letGo(
+  api: KubeApi, live: KubeObject, annotations: Record<string, string>, mine: Partial<OwnerValue>, removeTakenOver: boolean, unchanged: boolean,
+): Promise<void> {
+  const path = objectPath(live);
+  const others = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
+  // taken over from the first release: only a new version or a real stack delete removes it
+  const keep = others.length > 0 || (mine.takenOver === true && !removeTakenOver);
+  if (keep) {
+    let body: KubeObject = { ...live, metadata: { ...live.metadata, annotations } };
+    // what this owner wrote goes back to what it replaced, unless someone wrote since, or
+    // an owner that stays has written this very content (it declares it now)
+    const now = digest(content(live));
+    const wantedByOthers = others.some(k => readOwner(annotations[k])?.wrote === now);
+    const before = others.length === 0 ? mine.original : stillHeld(mine.replaced, others)?.content;
+    if (before !== undefined && unchanged && !wantedByOthers) body = { ...JSON.parse(before), metadata: body.metadata };
+    await writeOver(api, live, live, body);
+    return;
+  }
+  const res = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
+  if (res.status === 404) return;
+  if (res.status === 409) throw new Retry('updated concurrently');
+  if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'DELETE', path, res.body);
+}
+
+/** The API version of the kinds an RBAC resource holds. */
+const RBAC_API_VERSION = 'rbac.authorization.k8s.io/v1';
+/** The kinds an RBAC resource holds (see `objectPath`), by their collection names. */
+const RBAC_KINDS: ReadonlyArray<readonly [kind: string, collection: string]> = [
+  ['Role', 'roles'], ['RoleBinding', 'rolebindings'], ['ClusterRole', 'clusterroles'], ['ClusterRoleBinding', 'clusterrolebindings'],
+];
+
+/**
+ * Every object of the RBAC kinds that carries the library's managed-by label, cluster-wide
+ * (one LIST per kind with a label selector; the API server filters). A list's items carry
+ * no `apiVersion` and `kind` in Kubernetes: they are set here from the list asked for.
+ */
+async function listLabelled(api: KubeApi): Promise<KubeObject[]> {
+  const selector = encodeURIComponent(`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`);
+  const out: KubeObject[] = [];
+  for (const [kind, collection] of RBAC_KINDS) {
+    const path = `/apis/${RBAC_API_VERSION}/${collection}?labelSelector=${selector}`;
+    const res = await api.request('GET', path);
+    if (res.status !== 200) throw new KubeError(res.status, 'GET', path, res.body);
+    for (const item of (res.body as { items?: KubeObject[] })?.items ?? []) out.push({ ...item, apiVersion: RBAC_API_VERSION, kind });
+  }
+  return out;
+}
+
+/**
+ * Releases the claims no event of CloudFormation will ever release, on the library's
+ * objects (all of the RBAC kinds with its label, listed cluster-wide):
+ * - claims of this stack under a logical id CloudFormation does not list (needs `listing`),
+ *   on any object but those `released` (the event released them, and such claims with them);
+ * - `owner`'s own claim on an object outside `applied` and `released`: left by an earlier
+ *   instance of this logical id that CloudFormation never had (a create whose answer was
+ *   lost and whose own cleanup could not reach the cluster), since the instance
+ *   CloudFormation has applies, updates and deletes exactly its properties.
+ * A released claim is undone as its owner's failed create would have done (objects taken
+ * over stay, what the owner replaced goes back when the object still holds what it wrote),
+ * except that `owner`'s own claims follow `removeTakenOver`. Each write is conditional on
+ * the version listed; an object changed since is left for the next event. Best effort:
+ * errors are logged, never thrown (a sweep must not fail a deploy, a rollback or a delete).
+ */
+export async function sweepStaleClaims(
+  api: KubeApi, owner: Owner, applied: ReadonlySet<string>, released: ReadonlySet<string>,
+  options: { readonly removeTakenOver: boolean; readonly listing?: StackListing },
+): Promise<void> {
+  let objects: KubeObject[];
+  try {
+    objects = await listLabelled(api);
+  } catch (e) {
+    console.error(`the sweep for stale claims could not list the library's objects: ${(e as Error).message}`);
+    return;
+  }
+  const seen = options.listing?.mark() ?? 0;
+  for (const live of objects) {
+    const id = identity(live);
+    if (released.has(id)) continue;
+    const annotations: Record<string, string> = { ...(live.metadata?.annotations ?? {}) };
+    const own = myAnnotationKeys(owner, annotations);
+    const mineKeys = applied.has(id) ? [] : own;
+    const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX) && !own.includes(k));
+    const gone = await goneClaims(owner, annotations, claims, options.listing, seen);
+    if (mineKeys.length === 0 && gone.length === 0) continue;
+    const stale = [...mineKeys, ...gone];
+    const mine = readOwner(annotations[stale[0]]) ?? {};
+    for (const k of stale) delete annotations[k];
+    const names = stale.map(k => readOwner(live.metadata.annotations[k])?.logicalId ?? k).join(', ');
+    try {
+      await letGo(api, live, annotations, mine, mineKeys.length > 0 && options.removeTakenOver,
+        mine.wrote !== undefined && mine.wrote === digest(content(live)));
+      console.log(`${describe(live)}: released the stale claim of ${names}`);
+    } catch (e) {
+      console.error(`${describe(live)}: the stale claim of ${names} stays for a later event (${(e as Error).message})`);
+    }
+  }
 }
 
 /** Runs `fn` over `items` with at most `limit` at a time; the first error wins (after the rest settle). */
@@ -307,6 +415,12 @@ export async function reconcileObjects(
     removeTakenOver?: boolean;
     /** The stack's resources, to release claims of logical ids the stack no longer has. @default - unknown: such claims keep their objects */
     listing?: StackListing;
+    /**
+     * Afterwards, release stale claims on the objects not visited (`sweepStaleClaims`);
+     * `removeTakenOver` applies to the owner's own stale claims.
+     * @default - no sweep
+     */
+    sweep?: { readonly removeTakenOver: boolean };
   } = {},
 ): Promise<void> {
   const limit = options.concurrency ?? 8;
@@ -323,6 +437,10 @@ export async function reconcileObjects(
   const keep = new Set(desired.map(identity));
   const released = previous.filter(o => !keep.has(identity(o)));
   await forEachLimited(released, limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true, options.listing));
+  if (options.sweep) {
+    const releasedIds = new Set(released.map(identity));
+    await sweepStaleClaims(api, owner, keep, releasedIds, { removeTakenOver: options.sweep.removeTakenOver, listing: options.listing });
+  }
 }
 
 /** Creates the namespaces that are absent (labelled as the library's); never changes or deletes one. */

@@ -92,7 +92,7 @@ export interface Stats {
   knownGaps: number;
   /** Reads of the stack's resource list by the handler (it reads it only when it sees a claim of another logical id of the stack). */
   listings: number;
-  /** Objects a stale owner held that were judged gone after a revocation (see Oracle.staleReleased). */
+  /** Stale claims an RBAC event released, judged from then on like any other (see Oracle.staleReleased). */
   staleReleased: number;
 }
 export const STATS: Stats = {
@@ -243,6 +243,8 @@ export class World {
    * may stay (inherent: README "The reconciler", known gaps).
    */
   private lostAwsAuthCreate: string | undefined;
+  /** The ARNs (lower-cased) that the lost create of `lostAwsAuthCreate` declared. */
+  private lostAwsAuthDeclared = new Set<string>();
   private invocation = 0;
   private request = 0;
   private readonly api: KubeApi;
@@ -478,6 +480,19 @@ export class World {
         outcome = { ok: false, physicalId: requestType === 'Create' ? CREATE_FAILED_MARKER : physicalId!, error: e as Error };
       }
       if (api.injected) STATS.faults++;
+      if (outcome.ok && decl.type === RBAC_RESOURCE_TYPE && !(api.injected && (fault!.kind === 'down' || fault!.kind === 'lost-then-down'))) {
+        // every RBAC event that completes sweeps (README, "The reconciler"): its own logical
+        // id's stale claims, and, with the stack's resources, those of logical ids not listed
+        for (const [k, lids] of Array.from(this.oracle.staleOwned)) {
+          for (const lid of Array.from(lids)) {
+            if (lid === decl.logicalId || (this.resourcesKnown && !this.listed.has(lid))) {
+              lids.delete(lid);
+              this.oracle.staleReleased++;
+            }
+          }
+          if (lids.size === 0) this.oracle.staleOwned.delete(k);
+        }
+      }
       if (outcome.ok && decl.type === AWS_AUTH_RESOURCE_TYPE && (requestType === 'Update' || (requestType === 'Create' && decl.logicalId === this.lostAwsAuthCreate)
         || (requestType === 'Delete' && this.status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'))) {
         this.lostAwsAuthCreate = undefined;
@@ -494,11 +509,15 @@ export class World {
         // follows a failed create: the rollback cannot restore this operation's writes; the next
         // successful operation must (checked then)
         this.unreachableCleanup = true;
-        if (decl.type === AWS_AUTH_RESOURCE_TYPE) this.lostAwsAuthCreate = decl.logicalId;
+        if (decl.type === AWS_AUTH_RESOURCE_TYPE) {
+          this.lostAwsAuthCreate = decl.logicalId;
+          const declared = [...decl.props.MapRoles ?? [], ...decl.props.MapUsers ?? []];
+          this.lostAwsAuthDeclared = new Set(declared.map((e: any) => String(e.rolearn ?? e.userarn).toLowerCase()));
+        }
         if (decl.type === RBAC_RESOURCE_TYPE) {
           for (const o of decl.props.Objects ?? []) {
-            this.oracle.staleOwned.add(objectKey(o));
-            if (!this.resourcesKnown) this.oracle.staleExcused.add(objectKey(o));
+            const k = objectKey(o);
+            this.oracle.staleOwned.set(k, new Set([...this.oracle.staleOwned.get(k) ?? [], decl.logicalId]));
           }
         }
       } else if (!outcome.ok && api.injected && fault!.kind !== 'down' && fault!.kind !== 'lost-then-down') {
@@ -550,8 +569,6 @@ export class World {
     this.statusKnown = op.statusKnown;
     this.resourcesKnown = op.resourcesKnown ?? false;
     this.oracle.statusKnown = op.statusKnown;
-    // without the list, a stale owner's objects may stay (a known gap): from now on excused
-    if (!this.resourcesKnown) for (const k of this.oracle.staleOwned) this.oracle.staleExcused.add(k);
     if (op.kind === 'delete') return this.deleteStack();
     return this.deploy(version!, op);
   }
@@ -758,6 +775,7 @@ export class World {
     this.listed.clear();
     // inherent with the status unknown: the Delete of the replaced instance cannot be told from the cleanup after a successful replacement
     this.oracle.lostCreateExcused = !this.statusKnown && this.lostAwsAuthCreate !== undefined;
+    this.oracle.lostCreateDeclared = this.lostAwsAuthDeclared;
     this.oracle.expectDeleted(this.view, this.lastGood, this.statusKnown, `after the stack's delete (status ${this.statusKnown ? 'known' : 'unknown'})`);
     this.lastGood = undefined;
   }

@@ -97,17 +97,13 @@ export class Oracle {
   /**
    * Known gaps, accepted and counted (README, "The reconciler"): RBAC objects that a chunk
    * applied in a create whose answer was lost and whose own cleanup could not reach the
-   * cluster (that owner is never deleted, and under another logical id it keeps them), and
-   * objects taken over from the first release that a chunk let go of while the stack's
-   * status was unknown (kept, ownerless).
+   * cluster (stale claims, by object, with the chunks' logical ids), until an RBAC event
+   * releases that claim (the model clears the entry then: see `World.deliver`); and objects
+   * taken over from the first release that a chunk let go of while the stack's status was
+   * unknown (kept, ownerless).
    */
-  public readonly staleOwned = new Set<string>();
-  /**
-   * Of `staleOwned`, the objects excused: only while an operation since the stale create ran
-   * without the stack's resource list (with it, a revocation releases the stale owner's claim).
-   */
-  public readonly staleExcused = new Set<string>();
-  /** Objects a stale owner held (`staleOwned`, not excused) that a revocation was judged to have removed. */
+  public readonly staleOwned = new Map<string, Set<string>>();
+  /** Stale claims an RBAC event released (and judged from then on like any other). */
   public staleReleased = 0;
   public knownGaps = 0;
   /**
@@ -117,6 +113,13 @@ export class Oracle {
    * cleanup that must keep or hand back, so entries the stack wrote may stay (a known gap).
    */
   public lostCreateExcused = false;
+  /**
+   * The ARNs (lower-cased) that lost create declared. A taken-over entry it did not declare
+   * was revoked by it; at a stack's delete with the status unknown that removal stays: the
+   * event, aws-auth and record are those of the cleanup after a successful replacement that
+   * revoked it, where it must stay removed (a known gap, not a choice: see regressions.ts).
+   */
+  public lostCreateDeclared = new Set<string>();
 
   constructor(private readonly nodeGroups: NodeGroup[]) {}
 
@@ -261,9 +264,8 @@ export class Oracle {
       if (w && objectContent(live) !== objectContent(w)) this.fail('rbac', where, `${k} is ${live ? objectContent(live) : 'absent'}, the version declares ${objectContent(w)}`);
       // a version revoked what was taken over, and it went: granted again later, it is the stack's own
       if (!w && rec.cls === 'taken-over' && !live) rec.cls = 'own';
-      if (!w && rec.claimed && !live && this.staleOwned.has(k) && !this.staleExcused.has(k)) this.staleReleased++;
       if (!w && rec.claimed && live && live.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access') {
-        if ((rec.cls === 'taken-over' && (rec.orphaned || !this.statusKnown)) || this.staleExcused.has(k)) {
+        if ((rec.cls === 'taken-over' && (rec.orphaned || !this.statusKnown)) || this.staleOwned.has(k)) {
           rec.orphaned = true;
           this.knownGaps++;
           continue;
@@ -300,7 +302,13 @@ export class Oracle {
         if (this.conflicted.has(rec.arn.toLowerCase())) continue;
         const e = lastDeclared.get(k);
         const got = resolve(state, rec.arn);
-        if (e && !sameIdentity(got, identityOf(e)) && !sameIdentity(got, rec.values[0])) this.fail('taken-over', where, `taken-over ${rec.arn} should stay (stack status unknown) but resolves to ${JSON.stringify(got)}`);
+        if (e && !sameIdentity(got, identityOf(e)) && !sameIdentity(got, rec.values[0])) {
+          if (this.lostCreateExcused && got === undefined && !this.lostCreateDeclared.has(rec.arn.toLowerCase())) {
+            this.knownGaps++;
+            continue;
+          }
+          this.fail('taken-over', where, `taken-over ${rec.arn} should stay (stack status unknown) but resolves to ${JSON.stringify(got)}`);
+        }
       }
     }
     const lastObjects = new Set(lastVersion.rbac.flatMap(c => c.objects.map(objectKey)));
@@ -308,7 +316,7 @@ export class Oracle {
       const live = cluster.get(rec.path);
       const mine = live?.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'cdk-eks-access';
       if (!rec.claimed) continue;
-      if (live && mine && (rec.orphaned || this.staleExcused.has(k))) {
+      if (live && mine && (rec.orphaned || this.staleOwned.has(k))) {
         this.knownGaps++;
         continue;
       }
