@@ -11,6 +11,13 @@ const EMPTY: VersionSpec = { grants: [], awsAuthLogicalId: 'AwsAuth', rbacChunks
 const deploy = (extra: Partial<OpSpec> = {}): OpSpec => ({ kind: 'deploy', version: EMPTY, statusKnown: false, faults: [], repeat: [], foreign: [], ...extra });
 const del = (extra: Partial<OpSpec> = {}): OpSpec => ({ kind: 'delete', statusKnown: false, faults: [], repeat: [], foreign: [], ...extra });
 
+/** Seed 1201's start: AwsAuthV2 takes Dev over; a failed deploy; a replacing create revokes Dev, lost, its cleanup unreachable. */
+const TAKEN_OVER_THEN_LOST_REVOCATION: OpSpec[] = [
+  deploy({ version: { ...EMPTY, grants: [[0, 'admin']], awsAuthLogicalId: 'AwsAuthV2' } }),
+  deploy({ failAt: 0 }),
+  deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
+];
+
 export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scenario; readonly knownGap?: boolean }> = [
   {
     // admin-lost / declared: the rollback re-applies aws-eks's aws-auth (label + last-applied again),
@@ -350,13 +357,7 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     scenario: {
       start: 'previous-release',
       nodeGroups: [],
-      ops: [
-        deploy({ version: { ...EMPTY, grants: [[0, 'admin']], awsAuthLogicalId: 'AwsAuthV2' } }),
-        deploy({ failAt: 0 }),
-        deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
-        deploy({ version: { ...EMPTY, grants: [[4, 'admin']] }, foreign: ['sso-dev'] }),
-        del(),
-      ],
+      ops: [...TAKEN_OVER_THEN_LOST_REVOCATION, deploy({ version: { ...EMPTY, grants: [[4, 'admin']] }, foreign: ['sso-dev'] }), del()],
     },
   },
   {
@@ -364,16 +365,7 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     // stack's delete with the status unknown; same reason, same outcome
     name: 'a taken-over entry revoked by a lost replacing create, then the stack\'s delete with the status unknown (stays revoked)',
     knownGap: true,
-    scenario: {
-      start: 'previous-release',
-      nodeGroups: [],
-      ops: [
-        deploy({ version: { ...EMPTY, grants: [[0, 'admin']], awsAuthLogicalId: 'AwsAuthV2' } }),
-        deploy({ failAt: 0 }),
-        deploy({ faults: [{ invocation: 0, kind: 'lost-then-down', at: 0 }] }),
-        del(),
-      ],
-    },
+    scenario: { start: 'previous-release', nodeGroups: [], ops: [...TAKEN_OVER_THEN_LOST_REVOCATION, del()] },
   },
 ];
 
