@@ -4,7 +4,7 @@ import { FakeKube, startFakeKube } from './fake-kube';
 import { AWS_AUTH_PATH, FailSafeError, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
 import { DispatchContext, dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi } from '../../src/handlers/access-reconciler/kube';
-import { ownerKey } from '../../src/handlers/access-reconciler/objects';
+import { GONE_CLAIM_MIN_AGE_MS, ownerKey } from '../../src/handlers/access-reconciler/objects';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 
 /** aws-auth as eksctl and EKS write it: YAML, node role first, plus a hand-added entry. */
@@ -386,7 +386,9 @@ describe('RBAC objects and namespaces', () => {
     const annotations = kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations;
     expect(Object.keys(annotations)).toEqual([ownerKey({ id: PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac' })]);
     // the owner, and a digest of what it wrote (for a later sweep of a stale claim)
-    expect(JSON.parse(Object.values(annotations)[0] as string)).toEqual({ stack: STACK_A, logicalId: 'Rbac', wrote: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(JSON.parse(Object.values(annotations)[0] as string)).toEqual({
+      stack: STACK_A, logicalId: 'Rbac', wrote: expect.stringMatching(/^[0-9a-f]{16}$/), at: expect.any(Number),
+    });
 
     // WHEN: the edit grant is revoked
     await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
@@ -449,7 +451,8 @@ describe('RBAC objects and namespaces', () => {
     expect(kube.get(bindingPath(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
   });
 
-  test('an object deleted between its read and its write (e.g. by another chunk\'s sweep) is created again, not a failed deploy (failed before)', async () => {
+  test('an object deleted between its read and its write (e.g. by another chunk\'s sweep) is read again and created, not a failed deploy', async () => {
+    // the API server answers such a PUT 409 (its uid is a precondition; the fake does the same); a 404 is read again too
     await createNamespace();
     await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
     let deleted = false;
@@ -552,14 +555,19 @@ describe('RBAC objects and namespaces', () => {
       const logged = { request: async (m: any, p: string, b?: unknown) => { log.push(`${m} ${p}`); return real.request(m, p, b); } };
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
         LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT, VIEW] },
-      }), logged, FAST, context);
+      }), logged, FAST, { now: later, ...context }); // old enough, unless the case says otherwise: the cases judge the listing
     }
     const resource = (logicalId: string, status = 'UPDATE_COMPLETE', type = RBAC_RESOURCE_TYPE) => ({ logicalId, type, status });
+    /** The handler's clock once the stale claim is old enough to be judged gone (GONE_CLAIM_MIN_AGE_MS). */
+    const later = () => Date.now() + GONE_CLAIM_MIN_AGE_MS;
     const staleKey = ownerKey({ id: 'any', stack: STACK_A, logicalId: 'RbacStale' });
 
     test('is released when CloudFormation does not list its logical id: the revoked binding goes (failed before)', async () => {
       const log: string[] = [];
-      await revokeWith({ stackResources: async () => { log.push('list'); return [resource('AwsAuth', 'UPDATE_COMPLETE', AWS_AUTH_RESOURCE_TYPE), resource('Rbac', 'UPDATE_IN_PROGRESS')]; } }, log);
+      await revokeWith({
+        now: later,
+        stackResources: async () => { log.push('list'); return [resource('AwsAuth', 'UPDATE_COMPLETE', AWS_AUTH_RESOURCE_TYPE), resource('Rbac', 'UPDATE_IN_PROGRESS')]; },
+      }, log);
       expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
       expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
       // listed after the binding was read (a claim read before a listing belongs to a resource that listing shows), once
@@ -616,8 +624,16 @@ describe('RBAC objects and namespaces', () => {
       await createNamespace();
       await lostCreate();
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST,
-        { stackResources: async () => [resource('Rbac', 'CREATE_IN_PROGRESS')] });
+        { now: later, stackResources: async () => [resource('Rbac', 'CREATE_IN_PROGRESS')] });
       expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
+    });
+
+    test('a claim of a logical id CloudFormation does not list is kept while younger than 15 minutes (a create just started, if the list were late)', async () => {
+      await createNamespace();
+      await lostCreate();
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST,
+        { now: () => Date.now() + GONE_CLAIM_MIN_AGE_MS - 60_000, stackResources: async () => [resource('Rbac', 'CREATE_IN_PROGRESS')] });
+      expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([staleKey]);
     });
 
     test.each([
@@ -626,7 +642,7 @@ describe('RBAC objects and namespaces', () => {
     ])('a sweep keeps the claim of another logical id when %s', async (_what, context: DispatchContext) => {
       await createNamespace();
       await lostCreate();
-      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST, context);
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST, { now: later, ...context });
       expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([staleKey]);
     });
 
@@ -642,16 +658,88 @@ describe('RBAC objects and namespaces', () => {
       expect(live.metadata.annotations ?? {}).toEqual({});
     });
 
-    test('a sweep leaves an object that changed after it was listed (for a later event); the event succeeds', async () => {
+    test('a sweep whose write conflicts reads the object again and decides again (review finding 2; failed before)', async () => {
       await createNamespace();
       await lostCreate();
+      let touched = 0;
       kube.hooks.beforeWrite = (method, path) => {
-        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name)) kube.put(path, kube.get(path));
+        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name) && touched++ === 0) kube.put(path, kube.get(path));
       };
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
       kube.hooks.beforeWrite = undefined;
-      expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([staleKey]);
+      expect(touched).toBe(2);
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
       expect(kube.get(bindingPath(VIEW.metadata.name))).toBeDefined();
+    });
+
+    test('a live claim added while the sweep decides keeps the object: the stale claim alone goes', async () => {
+      await createNamespace();
+      await lostCreate();
+      const liveKey = ownerKey({ id: 'x', stack: STACK_A, logicalId: 'Rbac9' });
+      let added = false;
+      kube.hooks.beforeWrite = (method, path) => {
+        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name) && !added) {
+          added = true;
+          const o = kube.get(path);
+          kube.put(path, { ...o, metadata: { ...o.metadata, annotations: { ...o.metadata.annotations, [liveKey]: JSON.stringify({ stack: STACK_A, logicalId: 'Rbac9' }) } } });
+        }
+      };
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
+      kube.hooks.beforeWrite = undefined;
+      expect(Object.keys(kube.get(bindingPath(EDIT.metadata.name)).metadata.annotations)).toEqual([liveKey]);
+    });
+
+    test('several stale claims on one object are released one at a time, each putting back what it replaced (review finding 6; failed before)', async () => {
+      // GIVEN RbacL wrote the binding with g0, then two lost creates wrote g1 and g2 over it
+      await createNamespace();
+      const withGroup = (g: string) => ({ ...EDIT, subjects: [{ ...EDIT.subjects[0], name: g }] });
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [withGroup('g0')] }, { LogicalResourceId: 'RbacL' }), api(kube), FAST);
+      for (const [logicalId, g] of [['RbacG1', 'g1'], ['RbacG2', 'g2']]) {
+        let requests = 0;
+        const real = api(kube);
+        const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
+        kube.hooks.failAfterWrite = () => true;
+        await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [withGroup(g)] }, { LogicalResourceId: logicalId }), flaky, { ...FAST, attempts: 1 }))
+          .rejects.toThrow();
+        kube.hooks.failAfterWrite = undefined;
+      }
+      expect(kube.get(bindingPath(EDIT.metadata.name)).subjects[0].name).toBe('g2');
+
+      // WHEN an RBAC event of the stack sweeps, with RbacL the only chunk listed
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST,
+        { now: later, stackResources: async () => [resource('RbacL'), resource('Rbac', 'CREATE_IN_PROGRESS')] });
+
+      // THEN the binding is RbacL's again, as RbacL wrote it
+      const live = kube.get(bindingPath(EDIT.metadata.name));
+      expect(live.subjects[0].name).toBe('g0');
+      expect(Object.keys(live.metadata.annotations)).toEqual([ownerKey({ id: 'x', stack: STACK_A, logicalId: 'RbacL' })]);
+    });
+
+    test('a stack created again under the same name never sweeps the earlier stack\'s objects (retained grants stay; review finding 1; failed before)', async () => {
+      // GIVEN the earlier stack A left two chunks' objects (RETAIN)
+      await createNamespace();
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST);
+
+      // WHEN a new stack A creates Rbac0 with EDIT only
+      const again = STACK_A.replace(/0001$/, '0009');
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0', StackId: again }), api(kube), FAST,
+        { now: later, stackResources: async () => [resource('Rbac0', 'CREATE_IN_PROGRESS')] });
+
+      // THEN the earlier stack's VIEW stays, with its claim
+      expect(Object.keys(kube.get(bindingPath(VIEW.metadata.name)).metadata.annotations)).toEqual([ownerKey({ id: 'x', stack: STACK_A, logicalId: 'Rbac1' })]);
+    });
+
+    test('a chunk that leaves the template under RETAIN (no Delete) has its objects released by the next RBAC event, as a revocation (review finding 4; decided)', async () => {
+      await createNamespace();
+      const zero = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST);
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST);
+      const other = binding('cdk-eks-access:team-a:admin', 'cdk-eks-access:team-a:admin');
+      await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [EDIT, other] }, {
+        LogicalResourceId: 'Rbac0', PhysicalResourceId: zero.PhysicalResourceId, OldResourceProperties: { ...CONNECTION, Objects: [EDIT] },
+      }), api(kube), FAST, { now: later, stackResources: async () => [resource('Rbac0', 'UPDATE_IN_PROGRESS')] });
+      expect(kube.get(bindingPath(VIEW.metadata.name))).toBeUndefined();
+      expect(kube.get(bindingPath(EDIT.metadata.name))).toBeDefined();
     });
 
     test('a sweep that cannot list the library\'s objects does not fail the event', async () => {
@@ -672,7 +760,7 @@ describe('RBAC objects and namespaces', () => {
       await lostCreate();
       const rbac = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac', PhysicalResourceId: rbac.PhysicalResourceId }), api(kube), FAST,
-        { stackStatus: async () => 'DELETE_IN_PROGRESS', stackResources: async () => [resource('Rbac', 'DELETE_IN_PROGRESS'), resource('AwsAuth', 'DELETE_COMPLETE')] });
+        { now: later, stackStatus: async () => 'DELETE_IN_PROGRESS', stackResources: async () => [resource('Rbac', 'DELETE_IN_PROGRESS'), resource('AwsAuth', 'DELETE_COMPLETE')] });
       expect(kube.get(bindingPath(EDIT.metadata.name))).toBeUndefined();
     });
   });

@@ -9,7 +9,11 @@ import { AddressInfo } from 'net';
  * - GET/POST/PUT/DELETE of namespaces, ConfigMaps, Roles, RoleBindings, ClusterRoles and
  *   ClusterRoleBindings by their real API paths; 404 NotFound with a Status body.
  * - `metadata.resourceVersion`: a global counter; a PUT or a DELETE precondition with a
- *   stale version is 409 Conflict; a POST of an existing object is 409 AlreadyExists.
+ *   stale version is 409 Conflict; a POST of an existing object is 409 AlreadyExists; a PUT
+ *   of an absent object with a uid or resourceVersion is 409, without them an RBAC object is
+ *   created (create-on-update), anything else 404.
+ * - Lists: of one namespace or across namespaces, with equality label selectors; items
+ *   without `apiVersion` and `kind`, as the API server answers.
  * - Namespaced objects can only be created in an existing namespace (404 otherwise).
  * - Every request needs `Authorization: Bearer k8s-aws-v1.<token>` whose token is a
  *   presigned STS GetCallerIdentity URL; anything else is 401.
@@ -151,6 +155,19 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     if (method === 'GET') return current ? [200, current] : [404, status(404, 'NotFound', `${path} not found`)];
     await fake.hooks.beforeWrite?.(method, path);
     const now = store.get(path);
+    if (!now && method === 'PUT') {
+      // as the API server answers a PUT of an absent object: a uid or resourceVersion in it is a
+      // precondition that fails (409); without them, kinds whose strategy allows create-on-update
+      // (RBAC's) are created, others are 404
+      if (body?.metadata?.uid !== undefined || body?.metadata?.resourceVersion !== undefined) {
+        return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${path}: Precondition failed: the object no longer exists`)];
+      }
+      if (cl?.[2] || (ns && ns[2] !== 'configmaps')) {
+        const created = stamp({ ...body, metadata: { ...body.metadata, ...(ns ? { namespace: decodeURIComponent(ns[1]) } : {}) } });
+        store.set(path, created);
+        return [201, created];
+      }
+    }
     if (!now) return [404, status(404, 'NotFound', `${path} not found`)];
     if (method === 'PUT') {
       const rv = body?.metadata?.resourceVersion;

@@ -65,6 +65,13 @@ export interface DispatchContext {
    * @default - unknown: such claims are kept
    */
   readonly stackResources?: () => Promise<StackResource[] | undefined>;
+  /**
+   * The clock (milliseconds since the epoch), for the age of an RBAC claim: a claim of a
+   * logical id CloudFormation does not list is released only once it is older than
+   * `GONE_CLAIM_MIN_AGE_MS` (objects.ts). The lifecycle model passes its own.
+   * @default Date.now
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -140,15 +147,16 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
       break;
     case RBAC_RESOURCE_TYPE: {
       const objects = (props as RbacProperties).Objects ?? [];
-      const listing = context.stackResources ? new StackListing(context.stackResources) : undefined;
+      const now = context.now ?? Date.now;
+      const listing = context.stackResources ? new StackListing(context.stackResources, now) : undefined;
       if (event.RequestType === 'Delete') {
         // what the library's first release applied stays unless the stack itself is deleted
         const removeTakenOver = stackDelete === true;
-        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver, listing, sweep: { removeTakenOver } });
+        await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver, listing, sweep: { removeTakenOver }, now });
       } else {
         const previous = creating ? [] : ((old as RbacProperties | undefined)?.Objects ?? []);
         // own claims outside the properties are an instance CloudFormation never had: undone
-        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing, sweep: { removeTakenOver: false } });
+        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing, sweep: { removeTakenOver: false }, now });
       }
       break;
     }

@@ -164,12 +164,15 @@ export function collectionPath(obj: Parameters<typeof objectPath>[0]): string {
  * - conflicts (`withRetries`, 40 attempts): at most 39 waits of at most 3 s: 117 s;
  * - `assumeRole` while IAM applies a trust policy: at most 11 waits of 5 s: 55 s; or,
  *   without a role to assume (aws-eks-v2), `waitUntilAuthorized` while the handler's own
- *   access entry propagates: at most 29 waits of 5 s plus 30 probes: about 150 s.
+ *   access entry propagates: at most 29 waits of 5 s plus 30 probes: about 150 s;
+ * - the sweep of stale RBAC claims (objects.ts): it starts no new object after 30 s, and
+ *   tries one object at most 3 times (2 waits of at most 3 s): about 40 s.
  *
- * 270 + 117 + 150 = 537 s of retrying in the worst case, which leaves a minute of the
- * 600 s for the requests that succeed (a few dozen, each well under a
- * second on a healthy API server). The budget is shared by every request through one
- * wrapper, so it holds however many objects one invocation writes.
+ * 270 + 117 + 150 + 40 = 577 s of retrying and sweeping in the worst case (each bound at
+ * once, which needs a failing API server, constant conflicts and a slow access entry in
+ * one invocation), which leaves about 20 s of the 600 s for the requests that succeed
+ * (each well under a second on a healthy API server). The transient budget is shared by
+ * every request through one wrapper, so it holds however many objects one invocation writes.
  */
 export const TRANSIENT_RETRY_BUDGET_MS = 240_000;
 

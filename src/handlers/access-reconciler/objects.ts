@@ -56,7 +56,23 @@ interface OwnerValue {
    * put back `original` or `replaced`. Absent on claims written before it existed.
    */
   readonly wrote?: string;
+  /**
+   * When this owner first claimed the object (milliseconds since the epoch, the handler's
+   * clock): a claim of a logical id CloudFormation does not list is released only once it
+   * is older than `GONE_CLAIM_MIN_AGE_MS`. Absent on claims written before it existed
+   * (old enough).
+   */
+  readonly at?: number;
 }
+
+/**
+ * How old a claim of a logical id that CloudFormation does not list must be before it is
+ * released: longer than the reconciler function may run (its timeout is 10 minutes,
+ * src/private/reconciler-provider.ts), so no invocation that wrote it can still be running,
+ * and a resource whose create has just started cannot be mistaken for a gone one if the
+ * listing were late to show it (CloudFormation does not document how soon it does).
+ */
+export const GONE_CLAIM_MIN_AGE_MS = 15 * 60 * 1000;
 
 /** The digest of a content (`OwnerValue.wrote`). */
 function digest(c: string): string {
@@ -121,8 +137,14 @@ export class StackListing {
   private clock = 0;
   private last: { readonly at: number; readonly ids: Promise<Set<string> | undefined> } | undefined;
 
-  /** @param list the stack's resources; undefined (or a rejection) when they cannot be read */
-  constructor(private readonly list?: () => Promise<ReadonlyArray<StackResource> | undefined>) {}
+  /**
+   * @param list the stack's resources; undefined (or a rejection) when they cannot be read
+   * @param now the handler's clock, for the age of a claim (`OwnerValue.at`)
+   */
+  constructor(
+    private readonly list?: () => Promise<ReadonlyArray<StackResource> | undefined>,
+    public readonly now: () => number = Date.now,
+  ) {}
 
   /** A moment: listings started after it show every resource whose claim was readable before it. */
   public mark(): number {
@@ -149,16 +171,20 @@ export class StackListing {
 /**
  * The annotations of `annotations` that claim an object for another logical id of `owner`'s
  * stack that CloudFormation positively does not list (in any status): owners it will never
- * update or delete. Nothing when the listing is unknown.
+ * update or delete. Only claims older than `GONE_CLAIM_MIN_AGE_MS`; nothing when the
+ * listing is unknown.
  */
 async function goneClaims(
   owner: Owner, annotations: Record<string, string>, keys: string[], listing: StackListing | undefined, seen: number,
 ): Promise<string[]> {
+  if (listing === undefined) return [];
+  const now = listing.now();
   const sameStack = keys.filter(k => {
     const o = readOwner(annotations[k]);
-    return o?.stack === owner.stack && typeof o.logicalId === 'string' && o.logicalId !== '' && o.logicalId !== owner.logicalId;
+    const old = typeof o?.at !== 'number' || now - o.at >= GONE_CLAIM_MIN_AGE_MS;
+    return old && o?.stack === owner.stack && typeof o.logicalId === 'string' && o.logicalId !== '' && o.logicalId !== owner.logicalId;
   });
-  if (sameStack.length === 0 || listing === undefined) return [];
+  if (sameStack.length === 0) return [];
   const listed = await listing.since(seen);
   if (listed === undefined) return [];
   return sameStack.filter(k => !listed.has(readOwner(annotations[k])!.logicalId!));
@@ -176,13 +202,15 @@ function content(obj: KubeObject): string {
  * to someone else: refused, nothing written. A binding whose roleRef changed (immutable
  * in Kubernetes) is deleted and created again.
  */
-export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}): Promise<void> {
+export async function applyObject(
+  api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, now: () => number = Date.now,
+): Promise<void> {
   const path = objectPath(obj);
   await withRetries(describe(obj), retry, async () => {
     const got = await api.request('GET', path);
     const labels = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
     if (got.status === 404) {
-      const annotations = { [ownerKey(owner)]: ownerValue(owner, { wrote: digest(content(obj)) }) };
+      const annotations = { [ownerKey(owner)]: ownerValue(owner, { wrote: digest(content(obj)), at: now() }) };
       const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
@@ -211,6 +239,8 @@ export async function applyObject(api: KubeApi, owner: Owner, obj: KubeObject, r
       ...(original !== undefined ? { original } : {}),
       ...(replaced !== undefined ? { replaced } : {}),
       wrote: digest(content(obj)),
+      // when this owner first claimed it (kept across updates, so an unchanged object is not rewritten)
+      ...(mineBefore === undefined ? { at: now() } : typeof mineBefore.at === 'number' ? { at: mineBefore.at } : {}),
     });
     const annotations: Record<string, string> = { ...liveAnnotations };
     for (const k of mineKeys) delete annotations[k];
@@ -309,6 +339,10 @@ async function letGo(
   if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'DELETE', path, res.body);
 }
 
+/** How long a sweep may start new objects (wall time), and its tries per object: see the time budget in kube.ts. */
+const SWEEP_BUDGET_MS = 30_000;
+const SWEEP_ATTEMPTS = 3;
+
 /** The API version of the kinds an RBAC resource holds. */
 const RBAC_API_VERSION = 'rbac.authorization.k8s.io/v1';
 /** The kinds an RBAC resource holds (see `objectPath`), by their collection names. */
@@ -318,14 +352,16 @@ const RBAC_KINDS: ReadonlyArray<readonly [kind: string, collection: string]> = [
 
 /**
  * Every object of the RBAC kinds that carries the library's managed-by label, cluster-wide
- * (one LIST per kind with a label selector; the API server filters). A list's items carry
- * no `apiVersion` and `kind` in Kubernetes: they are set here from the list asked for.
+ * (one LIST per kind with a label selector, from the API server's watch cache:
+ * `resourceVersion=0` may answer an older state, which is safe here because every write
+ * that follows is conditional on the version it read). A list's items carry no
+ * `apiVersion` and `kind` in Kubernetes: they are set here from the list asked for.
  */
 async function listLabelled(api: KubeApi): Promise<KubeObject[]> {
   const selector = encodeURIComponent(`${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE}`);
   const out: KubeObject[] = [];
   for (const [kind, collection] of RBAC_KINDS) {
-    const path = `/apis/${RBAC_API_VERSION}/${collection}?labelSelector=${selector}`;
+    const path = `/apis/${RBAC_API_VERSION}/${collection}?labelSelector=${selector}&resourceVersion=0`;
     const res = await api.request('GET', path);
     if (res.status !== 200) throw new KubeError(res.status, 'GET', path, res.body);
     for (const item of (res.body as { items?: KubeObject[] })?.items ?? []) out.push({ ...item, apiVersion: RBAC_API_VERSION, kind });
@@ -333,24 +369,96 @@ async function listLabelled(api: KubeApi): Promise<KubeObject[]> {
   return out;
 }
 
+/** What a sweep may release on one object. */
+interface SweepScope {
+  /** The event's own claim counts as stale (the object is outside its properties). */
+  readonly own: boolean;
+  readonly removeTakenOver: boolean;
+  readonly listing?: StackListing;
+}
+
+/**
+ * The stale claims on `live`: `owner`'s own (exactly its stack and logical id; never an
+ * earlier stack's of the same name) when `scope.own`, and claims of the stack's logical ids
+ * CloudFormation does not list. The one to release first: the claim that wrote what the
+ * object holds now (so that what it replaced goes back, then the next one's, in order).
+ */
+async function staleClaims(owner: Owner, live: KubeObject, scope: SweepScope, seen: number): Promise<string[]> {
+  const annotations: Record<string, string> = live.metadata?.annotations ?? {};
+  const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
+  const isOwn = (k: string) => {
+    const o = readOwner(annotations[k]);
+    return k === ownerKey(owner) || (o?.stack === owner.stack && o?.logicalId === owner.logicalId);
+  };
+  const own = scope.own ? claims.filter(isOwn) : [];
+  const gone = await goneClaims(owner, annotations, claims.filter(k => !isOwn(k)), scope.listing, seen);
+  const now = digest(content(live));
+  return [...own, ...gone].sort((a, b) => Number(readOwner(annotations[b])?.wrote === now) - Number(readOwner(annotations[a])?.wrote === now));
+}
+
+/**
+ * Releases the stale claims of one listed object, one claim per write, each decided on the
+ * object as last read: a write that conflicts (another event wrote meanwhile) or finds the
+ * object gone re-reads it and decides again. Errors are logged, never thrown.
+ */
+async function sweepObject(
+  api: KubeApi, owner: Owner, listed: KubeObject, listedMark: number, scope: SweepScope, retry: RetryOptions,
+): Promise<void> {
+  const path = objectPath(listed);
+  let live: KubeObject | undefined = listed;
+  let seen = listedMark;
+  try {
+    // at most one write per claim on the object, plus the re-reads that conflicts ask for
+    await withRetries(`${describe(listed)} (stale claims)`, retry, async () => {
+      for (;;) {
+        if (live === undefined) {
+          const got = await api.request('GET', path);
+          seen = scope.listing?.mark() ?? 0;
+          if (got.status === 404) return;
+          if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
+          live = { ...got.body, apiVersion: listed.apiVersion, kind: listed.kind };
+        }
+        const current: KubeObject = live!;
+        if (!isOurs(current)) return;
+        const stale = await staleClaims(owner, current, scope, seen);
+        if (stale.length === 0) return;
+        const [k] = stale;
+        const mine = readOwner(current.metadata.annotations[k]) ?? {};
+        const annotations: Record<string, string> = { ...current.metadata.annotations };
+        delete annotations[k];
+        live = undefined; // whatever happens next, the object is read again before another decision
+        const ownClaim = mine.stack === owner.stack && mine.logicalId === owner.logicalId;
+        await letGo(api, current, annotations, mine, scope.own && ownClaim && scope.removeTakenOver,
+          mine.wrote !== undefined && mine.wrote === digest(content(current)));
+        console.log(`${describe(current)}: released the stale claim of ${mine.logicalId ?? k}`);
+      }
+    });
+  } catch (e) {
+    console.error(`${describe(listed)}: stale claims stay for a later event (${(e as Error).message})`);
+  }
+}
+
 /**
  * Releases the claims no event of CloudFormation will ever release, on the library's
  * objects (all of the RBAC kinds with its label, listed cluster-wide):
- * - claims of this stack under a logical id CloudFormation does not list (needs `listing`),
- *   on any object but those `released` (the event released them, and such claims with them);
- * - `owner`'s own claim on an object outside `applied` and `released`: left by an earlier
- *   instance of this logical id that CloudFormation never had (a create whose answer was
- *   lost and whose own cleanup could not reach the cluster), since the instance
- *   CloudFormation has applies, updates and deletes exactly its properties.
+ * - claims of this stack under a logical id CloudFormation does not list (needs `listing`)
+ *   and older than `GONE_CLAIM_MIN_AGE_MS`, on any object but those `released` (the event
+ *   released them, and such claims with them);
+ * - `owner`'s own claim (exactly this stack and logical id) on an object outside `applied`
+ *   and `released`: left by an earlier instance of this logical id that CloudFormation never
+ *   had (a create whose answer was lost and whose own cleanup could not reach the cluster),
+ *   since the instance CloudFormation has applies, updates and deletes exactly its
+ *   properties, one event at a time.
  * A released claim is undone as its owner's failed create would have done (objects taken
- * over stay, what the owner replaced goes back when the object still holds what it wrote),
- * except that `owner`'s own claims follow `removeTakenOver`. Each write is conditional on
- * the version listed; an object changed since is left for the next event. Best effort:
- * errors are logged, never thrown (a sweep must not fail a deploy, a rollback or a delete).
+ * over stay, what the owner replaced goes back when the object still holds what it wrote
+ * and no remaining owner wrote that), except that `owner`'s own claims follow
+ * `removeTakenOver`. Claims of other stacks, and of an earlier stack of the same name, are
+ * never released here. Best effort: errors are logged, never thrown (a sweep must not fail
+ * a deploy, a rollback or a delete over someone else's leftovers).
  */
 export async function sweepStaleClaims(
   api: KubeApi, owner: Owner, applied: ReadonlySet<string>, released: ReadonlySet<string>,
-  options: { readonly removeTakenOver: boolean; readonly listing?: StackListing },
+  options: { readonly removeTakenOver: boolean; readonly listing?: StackListing; readonly retry?: RetryOptions },
 ): Promise<void> {
   let objects: KubeObject[];
   try {
@@ -359,27 +467,20 @@ export async function sweepStaleClaims(
     console.error(`the sweep for stale claims could not list the library's objects: ${(e as Error).message}`);
     return;
   }
-  const seen = options.listing?.mark() ?? 0;
-  for (const live of objects) {
-    const id = identity(live);
-    if (released.has(id)) continue;
-    const annotations: Record<string, string> = { ...(live.metadata?.annotations ?? {}) };
-    const own = myAnnotationKeys(owner, annotations);
-    const mineKeys = applied.has(id) ? [] : own;
-    const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX) && !own.includes(k));
-    const gone = await goneClaims(owner, annotations, claims, options.listing, seen);
-    if (mineKeys.length === 0 && gone.length === 0) continue;
-    const stale = [...mineKeys, ...gone];
-    const mine = readOwner(annotations[stale[0]]) ?? {};
-    for (const k of stale) delete annotations[k];
-    const names = stale.map(k => readOwner(live.metadata.annotations[k])?.logicalId ?? k).join(', ');
-    try {
-      await letGo(api, live, annotations, mine, mineKeys.length > 0 && options.removeTakenOver,
-        mine.wrote !== undefined && mine.wrote === digest(content(live)));
-      console.log(`${describe(live)}: released the stale claim of ${names}`);
-    } catch (e) {
-      console.error(`${describe(live)}: the stale claim of ${names} stays for a later event (${(e as Error).message})`);
+  // one moment after the list for every listed object, so that one listing of the stack serves them all
+  const listedMark = options.listing?.mark() ?? 0;
+  const started = Date.now();
+  // a few tries per object: a claim left by a conflict is the next event's
+  const retry = { ...options.retry, attempts: Math.min(options.retry?.attempts ?? SWEEP_ATTEMPTS, SWEEP_ATTEMPTS) };
+  for (const [i, listed] of objects.entries()) {
+    if (Date.now() - started > SWEEP_BUDGET_MS) {
+      console.error(`the sweep for stale claims stopped after ${SWEEP_BUDGET_MS / 1000} s; ${objects.length - i} objects are left for a later event`);
+      return;
     }
+    const id = identity(listed);
+    if (released.has(id)) continue;
+    const scope = { own: !applied.has(id), removeTakenOver: options.removeTakenOver, listing: options.listing };
+    await sweepObject(api, owner, listed, listedMark, scope, retry);
   }
 }
 
@@ -421,11 +522,13 @@ export async function reconcileObjects(
      * @default - no sweep
      */
     sweep?: { readonly removeTakenOver: boolean };
+    /** The handler's clock, for the time a claim is first written (`OwnerValue.at`). @default Date.now */
+    now?: () => number;
   } = {},
 ): Promise<void> {
   const limit = options.concurrency ?? 8;
   try {
-    await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry));
+    await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry, options.now));
   } catch (e) {
     if (options.create) {
       // best effort: the provider framework never sends a Delete for a failed Create
@@ -439,7 +542,8 @@ export async function reconcileObjects(
   await forEachLimited(released, limit, obj => releaseObject(api, owner, obj, options.retry, options.removeTakenOver ?? true, options.listing));
   if (options.sweep) {
     const releasedIds = new Set(released.map(identity));
-    await sweepStaleClaims(api, owner, keep, releasedIds, { removeTakenOver: options.sweep.removeTakenOver, listing: options.listing });
+    const { listing, retry } = options;
+    await sweepStaleClaims(api, owner, keep, releasedIds, { removeTakenOver: options.sweep.removeTakenOver, listing, retry });
   }
 }
 

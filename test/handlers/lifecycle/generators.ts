@@ -34,6 +34,7 @@ function op(kind: 'deploy' | 'delete'): fc.Arbitrary<OpSpec> {
     failAt: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 8 }) }),
     statusKnown: fc.boolean(),
     resourcesKnown: fc.boolean(),
+    soon: fc.constantFrom(false, false, false, true),
     faults: fc.array(fault, { maxLength: 2 }),
     repeat: fc.uniqueArray(fc.integer({ min: 0, max: 5 }), { maxLength: 1 }),
     foreign: fc.array(foreignWrite, { maxLength: 2 }),

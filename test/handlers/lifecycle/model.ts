@@ -1,6 +1,6 @@
 // eslint-disable-next-line import/no-extraneous-dependencies
 import * as YAML from 'yaml';
-import { GO_YAML_V2, Identity, Section } from './authenticator';
+import { GO_YAML_V2, Identity, Section, load, resolve } from './authenticator';
 import { ClusterView, Oracle } from './oracle';
 import {
   ACCOUNT, CLUSTER, KUBECTL_ROLE, KubeObject, LAST_APPLIED, LEGACY_PRUNE_LABEL, MANAGED_BY, NODE_ROLES, NodeGroup, POOL, SSO_ROLE, Version,
@@ -33,6 +33,9 @@ export const HANDOVER = {
   data: { note: 'aws-auth is written by the cdk-eks-access reconciler' },
 };
 
+/** README, "The sweep": a claim of a logical id CloudFormation does not list is released once 15 minutes old. */
+const GONE_CLAIM_MIN_AGE = 15 * 60_000;
+
 export type FaultKind = 'throw-before' | 'lost-throw' | 'lost-500' | 'down' | '409' | '429' | '503' | '500' | 'lost-then-down';
 export interface FaultSpec {
   /** Which handler invocation of the operation (0-based). */
@@ -56,6 +59,12 @@ export interface OpSpec {
    * operation. @default false (the regressions written before the handler could)
    */
   readonly resourcesKnown?: boolean;
+  /**
+   * The operation starts a minute after the previous one ends, not an hour: claims a lost
+   * create left in the previous operation are then younger than GONE_CLAIM_MIN_AGE_MS.
+   * @default false
+   */
+  readonly soon?: boolean;
   readonly faults: FaultSpec[];
   /** Handler invocations delivered twice. */
   readonly repeat: number[];
@@ -224,6 +233,8 @@ export class World {
   private status = '';
   private statusKnown = true;
   private resourcesKnown = false;
+  /** Virtual time (ms), given to the handler as its clock: an hour between operations (a minute when `soon`), a second per invocation. */
+  private clock = Date.UTC(2026, 0, 1);
   /**
    * The stack's resources as CloudFormation's ListStackResources answers them: every logical
    * id from the start of its create (CREATE_IN_PROGRESS) until its delete, in any status;
@@ -243,8 +254,8 @@ export class World {
    * may stay (inherent: README "The reconciler", known gaps).
    */
   private lostAwsAuthCreate: string | undefined;
-  /** The ARNs (lower-cased) that the lost create of `lostAwsAuthCreate` declared. */
-  private lostAwsAuthDeclared = new Set<string>();
+  /** The ARNs (lower-cased) that the lost create of `lostAwsAuthCreate` took away: resolved before it, to nothing after it. */
+  private lostAwsAuthRevoked = new Set<string>();
   private invocation = 0;
   private request = 0;
   private readonly api: KubeApi;
@@ -412,7 +423,9 @@ export class World {
 
   private context(): DispatchContext {
     const status = this.status;
+    const at = this.clock;
     return {
+      now: () => at,
       ...(this.statusKnown ? { stackStatus: async () => status } : {}),
       ...(this.resourcesKnown ? {
         stackResources: async () => {
@@ -473,6 +486,7 @@ export class World {
       const dataBefore = this.kube.get(AWS_AUTH_PATH)?.data;
       const api = new FaultyApi(this.api, fault, path => this.race(path));
       STATS.invocations++;
+      this.clock += 1_000;
       try {
         const res = await dispatch(event, api, RETRY, this.context());
         outcome = { ok: true, physicalId: res.PhysicalResourceId };
@@ -484,8 +498,9 @@ export class World {
         // every RBAC event that completes sweeps (README, "The reconciler"): its own logical
         // id's stale claims, and, with the stack's resources, those of logical ids not listed
         for (const [k, lids] of Array.from(this.oracle.staleOwned)) {
-          for (const lid of Array.from(lids)) {
-            if (lid === decl.logicalId || (this.resourcesKnown && !this.listed.has(lid))) {
+          for (const [lid, formed] of Array.from(lids)) {
+            const old = this.clock - formed >= GONE_CLAIM_MIN_AGE;
+            if (lid === decl.logicalId || (this.resourcesKnown && !this.listed.has(lid) && old)) {
               lids.delete(lid);
               this.oracle.staleReleased++;
             }
@@ -511,13 +526,22 @@ export class World {
         this.unreachableCleanup = true;
         if (decl.type === AWS_AUTH_RESOURCE_TYPE) {
           this.lostAwsAuthCreate = decl.logicalId;
-          const declared = [...decl.props.MapRoles ?? [], ...decl.props.MapUsers ?? []];
-          this.lostAwsAuthDeclared = new Set(declared.map((e: any) => String(e.rolearn ?? e.userarn).toLowerCase()));
+          // what it took away: ARNs that resolved before it and resolve to nothing after it
+          const was = load(dataBefore);
+          const is = load(this.kube.get(AWS_AUTH_PATH)?.data);
+          const arns = [...was.roles.values(), ...was.users.values()].filter(m => !m.sso).map(m => m.key);
+          const taken = arns.filter(a => resolve(was, a) !== undefined && resolve(is, a) === undefined);
+          this.lostAwsAuthRevoked = new Set(taken.map(a => a.toLowerCase()));
         }
         if (decl.type === RBAC_RESOURCE_TYPE) {
+          // what it claimed: the objects that carry a claim of this stack and logical id now
           for (const o of decl.props.Objects ?? []) {
+            const live = this.kube.get(objectPath(o));
+            const claims = Object.values<string>(live?.metadata?.annotations ?? {}).map(v => { try { return JSON.parse(v); } catch { return {}; } });
+            const mine = (c: any) => c?.stack === this.stackId && c?.logicalId === decl.logicalId;
+            if (!claims.some(mine)) continue;
             const k = objectKey(o);
-            this.oracle.staleOwned.set(k, new Set([...this.oracle.staleOwned.get(k) ?? [], decl.logicalId]));
+            this.oracle.staleOwned.set(k, new Map([...this.oracle.staleOwned.get(k) ?? [], [decl.logicalId, this.clock]]));
           }
         }
       } else if (!outcome.ok && api.injected && fault!.kind !== 'down' && fault!.kind !== 'lost-then-down') {
@@ -562,6 +586,7 @@ export class World {
 
   public async run(op: OpSpec, version: Version | undefined) {
     STATS.operations++;
+    this.clock += op.soon ? 60_000 : 3_600_000;
     this.log.push(`--- ${op.kind}${op.failAt !== undefined ? ` (failAt ${op.failAt})` : ''}, stack status ${op.statusKnown ? 'known' : 'unknown'} to the handler`);
     for (const w of op.foreign) await this.foreign(w);
     this.op = op;
@@ -775,7 +800,7 @@ export class World {
     this.listed.clear();
     // inherent with the status unknown: the Delete of the replaced instance cannot be told from the cleanup after a successful replacement
     this.oracle.lostCreateExcused = !this.statusKnown && this.lostAwsAuthCreate !== undefined;
-    this.oracle.lostCreateDeclared = this.lostAwsAuthDeclared;
+    this.oracle.lostCreateRevoked = this.lostAwsAuthRevoked;
     this.oracle.expectDeleted(this.view, this.lastGood, this.statusKnown, `after the stack's delete (status ${this.statusKnown ? 'known' : 'unknown'})`);
     this.lastGood = undefined;
   }

@@ -315,6 +315,22 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     },
   },
   {
+    // rbac (review of the sweep, finding 2): the shorter form above with a 409 on the sweep's write (another chunk
+    // of the deploy writing the same object): the sweep skipped the object, and the revoked binding stayed. Fixed:
+    // a conflicting sweep write reads the object again and decides again
+    name: 'a stale chunk claim under a reused logical id, the sweep\'s write conflicting once',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a']] } }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a'], [1, 'view:team-b']], rbacRenamed: true }, resourcesKnown: true, faults: [{ invocation: 2, kind: 'lost-then-down', at: 0 }] }),
+        deploy({ version: { ...EMPTY, grants: [[0, 'view:team-b']], rbacRenamed: true }, resourcesKnown: true, faults: [{ invocation: 2, kind: '409', at: 0 }] }),
+        deploy(),
+      ],
+    },
+  },
+  {
     // rbac (seed 123 with LIFECYCLE_RUNS=300; was an open gap): the version drops its only chunk; the next creates
     // Rbac0 again, its POST of the binding lands, its answer is lost and its own cleanup cannot reach the cluster; the
     // deploy after changes no RBAC resource, so no handler runs and the binding the last successful version does not
@@ -351,7 +367,7 @@ export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scen
     //    removed, which is also what this delete does with the status known (a real stack delete removes taken-over
     //    entries; the reconciler's role is allowed cloudformation:DescribeStacks, so only a failed DescribeStacks
     //    leaves the status unknown). The oracle's rule "keep taken-over entries when the status is unknown" yields
-    //    here to "no revoked grant comes back": excused and counted (Oracle.lostCreateDeclared), README known gaps.
+    //    here to "no revoked grant comes back": excused and counted (Oracle.lostCreateRevoked), README known gaps.
     name: 'a taken-over entry revoked by a lost create whose retry is refused, then the stack\'s delete with the status unknown (stays revoked)',
     knownGap: true,
     scenario: {
