@@ -166,7 +166,9 @@ export function collectionPath(obj: Parameters<typeof objectPath>[0]): string {
  *   without a role to assume (aws-eks-v2), `waitUntilAuthorized` while the handler's own
  *   access entry propagates: at most 29 waits of 5 s plus 30 probes: about 150 s;
  * - the sweep of stale RBAC claims (objects.ts): it starts no new object after 30 s, and
- *   tries one object at most 3 times (2 waits of at most 3 s): about 40 s.
+ *   tries one object at most 3 times (2 waits of at most 3 s): about 40 s, plus the
+ *   requests of the object under way (its writes, re-reads, and a ListStackResources
+ *   per re-read that shows a claim not judged yet).
  *
  * 270 + 117 + 150 + 40 = 577 s of retrying and sweeping in the worst case (each bound at
  * once, which needs a failing API server, constant conflicts and a slow access entry in

@@ -203,7 +203,7 @@ function content(obj: KubeObject): string {
  * in Kubernetes) is deleted and created again.
  */
 export async function applyObject(
-  api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, now: () => number = Date.now,
+  api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, now: () => number = Date.now, fresh = false,
 ): Promise<void> {
   const path = objectPath(obj);
   await withRetries(describe(obj), retry, async () => {
@@ -239,8 +239,11 @@ export async function applyObject(
       ...(original !== undefined ? { original } : {}),
       ...(replaced !== undefined ? { replaced } : {}),
       wrote: digest(content(obj)),
-      // when this owner first claimed it (kept across updates, so an unchanged object is not rewritten)
-      ...(mineBefore === undefined ? { at: now() } : typeof mineBefore.at === 'number' ? { at: mineBefore.at } : {}),
+      // when this instance first claimed it: kept across updates (an unchanged object is not
+      // rewritten); new on a create (`fresh`: a claim left by an earlier instance of this
+      // logical id, or by an earlier stack, must not make the new one look old)
+      ...(mineBefore === undefined || fresh || mineKeys.some(k => k !== ownerKey(owner)) ? { at: now() }
+        : typeof mineBefore.at === 'number' ? { at: mineBefore.at } : {}),
     });
     const annotations: Record<string, string> = { ...liveAnnotations };
     for (const k of mineKeys) delete annotations[k];
@@ -280,31 +283,89 @@ async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: 
 /**
  * Gives up `owner`'s claim on an object: removes its annotation, and deletes the object
  * when no other owner is left. Objects without `owner`'s annotation (someone else's, or
- * already handed to another owner) are not touched.
+ * already handed to another owner) are not touched. Claims of the stack's logical ids that
+ * CloudFormation no longer lists (`goneClaims`) go with it.
  */
 export async function releaseObject(
   api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, removeTakenOver = true, listing?: StackListing,
 ): Promise<void> {
-  const path = objectPath(obj);
-  await withRetries(describe(obj), retry, async () => {
-    const got = await api.request('GET', path);
-    const seen = listing?.mark() ?? 0;
-    if (got.status === 404) return;
-    if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
-    const live = got.body as KubeObject;
-    const annotations: Record<string, string> = { ...(live.metadata.annotations ?? {}) };
+  let started = false;
+  await releaseClaims(api, obj, undefined, 0, retry, listing, async (live, seen) => {
+    const annotations: Record<string, string> = live.metadata?.annotations ?? {};
     const mineKeys = myAnnotationKeys(owner, annotations);
-    if (!isOurs(live) || mineKeys.length === 0) return;
-    const mine = readOwner(annotations[mineKeys[0]]) ?? {};
-    for (const k of mineKeys) delete annotations[k];
+    // nothing of this owner's on it when first read: someone else's, or handed over already
+    if (!started && mineKeys.length === 0) return [];
+    started = true;
     // a claim of this stack under a logical id CloudFormation no longer lists is an owner it
     // will never delete: it must not keep what this owner revokes (README, "The reconciler")
-    const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
-    for (const k of await goneClaims(owner, annotations, claims, listing, seen)) {
-      console.log(`${describe(obj)}: released the claim of ${readOwner(annotations[k])?.logicalId}, which the stack no longer has`);
-      delete annotations[k];
+    const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX) && !mineKeys.includes(k));
+    const gone = await goneClaims(owner, annotations, claims, listing, seen);
+    return [
+      ...mineKeys.map(key => ({ key, removeTakenOver, wroteContent: content(obj) })),
+      ...gone.map(key => ({ key, removeTakenOver: false })),
+    ];
+  });
+}
+
+/** A claim to release: its annotation, whether a taken-over object goes with it, and (for claims without `wrote`) the content it wrote. */
+interface Release {
+  readonly key: string;
+  readonly removeTakenOver: boolean;
+  readonly wroteContent?: string;
+}
+
+/**
+ * Releases the claims `pick` names on one object, one claim per write, each decided on the
+ * object as last read (first `listed`, when given, as of `listedMark`; else a GET): the
+ * claim that wrote what the object holds now goes first, so what each replaced goes back
+ * in order. A write that conflicts, or finds the object gone, reads it again and decides
+ * again (`withRetries`). `pick` sees the object and the moment it was read.
+ */
+async function releaseClaims(
+  api: KubeApi, obj: KubeObject, listed: KubeObject | undefined, listedMark: number, retry: RetryOptions, listing: StackListing | undefined,
+  pick: (live: KubeObject, seen: number) => Promise<Release[]>,
+): Promise<void> {
+  const path = objectPath(obj);
+  let live: KubeObject | undefined = listed;
+  let seen = listedMark;
+  // claims already judged against a listing that started after `seen`: a re-read that shows
+  // no other claims keeps that moment, so one listing serves the whole object
+  let judged = new Set<string>(Object.keys(listed?.metadata?.annotations ?? {}));
+  await withRetries(describe(obj), retry, async () => {
+    for (;;) {
+      if (live === undefined) {
+        const got = await api.request('GET', path);
+        if (got.status === 404) return;
+        if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
+        const read: KubeObject = { ...got.body, apiVersion: obj.apiVersion, kind: obj.kind };
+        live = read;
+        const keys = Object.keys(read.metadata?.annotations ?? {});
+        if (!keys.every(k => judged.has(k))) seen = listing?.mark() ?? 0;
+        judged = new Set(keys);
+      }
+      const current: KubeObject = live!;
+      if (!isOurs(current)) return;
+      const releases = await pick(current, seen);
+      if (releases.length === 0) return;
+      const annotations: Record<string, string> = { ...current.metadata.annotations };
+      const now = digest(content(current));
+      const wroteOf = (x: Release) => readOwner(annotations[x.key])?.wrote ?? (x.wroteContent !== undefined ? digest(x.wroteContent) : undefined);
+      const [r] = [...releases].sort((a, b) => Number(wroteOf(b) === now) - Number(wroteOf(a) === now));
+      const mine = readOwner(annotations[r.key]) ?? {};
+      const wrote = wroteOf(r);
+      delete annotations[r.key];
+      // an owner that replaced what this one wrote now replaced what this one replaced
+      for (const k of Object.keys(annotations).filter(x => x.startsWith(OWNER_ANNOTATION_PREFIX))) {
+        const other = readOwner(annotations[k]);
+        if (wrote === undefined || other?.replaced === undefined || digest(other.replaced.content) !== wrote) continue;
+        const { replaced: _r, ...rest } = other;
+        annotations[k] = JSON.stringify(mine.replaced !== undefined ? { ...rest, replaced: mine.replaced } : rest);
+      }
+      live = undefined; // whatever happens next, the object is read again before another decision
+      const alsoGoing = new Set(releases.map(x => x.key).filter(k => k !== r.key));
+      await letGo(api, current, annotations, mine, r.removeTakenOver, wrote !== undefined && wrote === now, alsoGoing);
+      console.log(`${describe(current)}: released the claim of ${mine.logicalId ?? r.key}`);
     }
-    await letGo(api, live, annotations, mine, removeTakenOver, content(live) === content(obj));
   });
 }
 
@@ -312,11 +373,13 @@ export async function releaseObject(
  * Writes `live` without the claims already removed from `annotations` (a copy): deleted
  * when no claim is left, unless it was taken over (`mine.takenOver`) and `removeTakenOver`
  * is false; else kept, and put back to what the released owner replaced when it still
- * holds what that owner wrote (`unchanged`). Conditional on `live`'s resourceVersion: a
- * concurrent change throws `Retry`.
+ * holds what that owner wrote (`unchanged`) and no owner that stays (other than those in
+ * `alsoGoing`, released next) wrote what it holds. Conditional on `live`'s
+ * resourceVersion: a concurrent change throws `Retry`.
  */
 async function letGo(
   api: KubeApi, live: KubeObject, annotations: Record<string, string>, mine: Partial<OwnerValue>, removeTakenOver: boolean, unchanged: boolean,
+  alsoGoing: ReadonlySet<string> = new Set(),
 ): Promise<void> {
   const path = objectPath(live);
   const others = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
@@ -327,8 +390,9 @@ async function letGo(
     // what this owner wrote goes back to what it replaced, unless someone wrote since, or
     // an owner that stays has written this very content (it declares it now)
     const now = digest(content(live));
-    const wantedByOthers = others.some(k => readOwner(annotations[k])?.wrote === now);
-    const before = others.length === 0 ? mine.original : stillHeld(mine.replaced, others)?.content;
+    const wantedByOthers = others.some(k => !alsoGoing.has(k) && readOwner(annotations[k])?.wrote === now);
+    const staying = others.filter(k => !alsoGoing.has(k));
+    const before = others.length === 0 ? mine.original : stillHeld(mine.replaced, staying)?.content;
     if (before !== undefined && unchanged && !wantedByOthers) body = { ...JSON.parse(before), metadata: body.metadata };
     await writeOver(api, live, live, body);
     return;
@@ -380,10 +444,9 @@ interface SweepScope {
 /**
  * The stale claims on `live`: `owner`'s own (exactly its stack and logical id; never an
  * earlier stack's of the same name) when `scope.own`, and claims of the stack's logical ids
- * CloudFormation does not list. The one to release first: the claim that wrote what the
- * object holds now (so that what it replaced goes back, then the next one's, in order).
+ * CloudFormation does not list.
  */
-async function staleClaims(owner: Owner, live: KubeObject, scope: SweepScope, seen: number): Promise<string[]> {
+async function staleClaims(owner: Owner, live: KubeObject, scope: SweepScope, seen: number): Promise<Release[]> {
   const annotations: Record<string, string> = live.metadata?.annotations ?? {};
   const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
   const isOwn = (k: string) => {
@@ -392,47 +455,15 @@ async function staleClaims(owner: Owner, live: KubeObject, scope: SweepScope, se
   };
   const own = scope.own ? claims.filter(isOwn) : [];
   const gone = await goneClaims(owner, annotations, claims.filter(k => !isOwn(k)), scope.listing, seen);
-  const now = digest(content(live));
-  return [...own, ...gone].sort((a, b) => Number(readOwner(annotations[b])?.wrote === now) - Number(readOwner(annotations[a])?.wrote === now));
+  return [...own.map(key => ({ key, removeTakenOver: scope.removeTakenOver })), ...gone.map(key => ({ key, removeTakenOver: false }))];
 }
 
-/**
- * Releases the stale claims of one listed object, one claim per write, each decided on the
- * object as last read: a write that conflicts (another event wrote meanwhile) or finds the
- * object gone re-reads it and decides again. Errors are logged, never thrown.
- */
+/** Releases the stale claims of one listed object (`releaseClaims`); errors are logged, never thrown. */
 async function sweepObject(
   api: KubeApi, owner: Owner, listed: KubeObject, listedMark: number, scope: SweepScope, retry: RetryOptions,
 ): Promise<void> {
-  const path = objectPath(listed);
-  let live: KubeObject | undefined = listed;
-  let seen = listedMark;
   try {
-    // at most one write per claim on the object, plus the re-reads that conflicts ask for
-    await withRetries(`${describe(listed)} (stale claims)`, retry, async () => {
-      for (;;) {
-        if (live === undefined) {
-          const got = await api.request('GET', path);
-          seen = scope.listing?.mark() ?? 0;
-          if (got.status === 404) return;
-          if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
-          live = { ...got.body, apiVersion: listed.apiVersion, kind: listed.kind };
-        }
-        const current: KubeObject = live!;
-        if (!isOurs(current)) return;
-        const stale = await staleClaims(owner, current, scope, seen);
-        if (stale.length === 0) return;
-        const [k] = stale;
-        const mine = readOwner(current.metadata.annotations[k]) ?? {};
-        const annotations: Record<string, string> = { ...current.metadata.annotations };
-        delete annotations[k];
-        live = undefined; // whatever happens next, the object is read again before another decision
-        const ownClaim = mine.stack === owner.stack && mine.logicalId === owner.logicalId;
-        await letGo(api, current, annotations, mine, scope.own && ownClaim && scope.removeTakenOver,
-          mine.wrote !== undefined && mine.wrote === digest(content(current)));
-        console.log(`${describe(current)}: released the stale claim of ${mine.logicalId ?? k}`);
-      }
-    });
+    await releaseClaims(api, listed, listed, listedMark, retry, scope.listing, (live, seen) => staleClaims(owner, live, scope, seen));
   } catch (e) {
     console.error(`${describe(listed)}: stale claims stay for a later event (${(e as Error).message})`);
   }
@@ -528,7 +559,7 @@ export async function reconcileObjects(
 ): Promise<void> {
   const limit = options.concurrency ?? 8;
   try {
-    await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry, options.now));
+    await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry, options.now, options.create));
   } catch (e) {
     if (options.create) {
       // best effort: the provider framework never sends a Delete for a failed Create
