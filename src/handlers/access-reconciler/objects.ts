@@ -261,7 +261,7 @@ export async function applyObject(
  * whose roleRef changes (immutable in Kubernetes), a delete and a create (with a
  * precondition, so a racing writer retries).
  */
-async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: KubeObject): Promise<void> {
+async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: KubeObject): Promise<KubeObject | undefined> {
   const path = objectPath(obj);
   if (live.roleRef && canonicalJson(live.roleRef) !== canonicalJson(body.roleRef)) {
     const del = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
@@ -271,13 +271,20 @@ async function writeOver(api: KubeApi, obj: KubeObject, live: KubeObject, body: 
     const res = await api.request('POST', collectionPath(obj), { ...body, metadata: fresh });
     if (res.status === 409) throw new Retry('created concurrently');
     if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'POST', collectionPath(obj), res.body);
-    return;
+    return written(res.body, obj);
   }
   const res = await api.request('PUT', path, body);
   if (res.status === 409) throw new Retry('updated concurrently');
   // deleted since it was read (another chunk's sweep of a stale claim, someone else): read again
   if (res.status === 404) throw new Retry('deleted concurrently');
   if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'PUT', path, res.body);
+  return written(res.body, obj);
+}
+
+/** The object a write answered with (with `obj`'s apiVersion and kind), or undefined when the answer holds none. */
+function written(body: unknown, obj: KubeObject): KubeObject | undefined {
+  const o = body as KubeObject | undefined;
+  return typeof o?.metadata?.resourceVersion === 'string' ? { ...o, apiVersion: obj.apiVersion, kind: obj.kind } : undefined;
 }
 
 /**
@@ -361,10 +368,13 @@ async function releaseClaims(
         const { replaced: _r, ...rest } = other;
         annotations[k] = JSON.stringify(mine.replaced !== undefined ? { ...rest, replaced: mine.replaced } : rest);
       }
-      live = undefined; // whatever happens next, the object is read again before another decision
+      live = undefined; // on a conflict, the object is read again before another decision
       const alsoGoing = new Set(releases.map(x => x.key).filter(k => k !== r.key));
-      await letGo(api, current, annotations, mine, r.removeTakenOver, wrote !== undefined && wrote === now, alsoGoing);
+      const after = await letGo(api, current, annotations, mine, r.removeTakenOver, wrote !== undefined && wrote === now, alsoGoing);
       console.log(`${describe(current)}: released the claim of ${mine.logicalId ?? r.key}`);
+      if (after === 'deleted') return;
+      // the object as written (the write's answer): its claims are the ones judged already
+      live = after;
     }
   });
 }
@@ -380,7 +390,7 @@ async function releaseClaims(
 async function letGo(
   api: KubeApi, live: KubeObject, annotations: Record<string, string>, mine: Partial<OwnerValue>, removeTakenOver: boolean, unchanged: boolean,
   alsoGoing: ReadonlySet<string> = new Set(),
-): Promise<void> {
+): Promise<KubeObject | 'deleted' | undefined> {
   const path = objectPath(live);
   const others = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX));
   // taken over from the first release: only a new version or a real stack delete removes it
@@ -394,13 +404,13 @@ async function letGo(
     const staying = others.filter(k => !alsoGoing.has(k));
     const before = others.length === 0 ? mine.original : stillHeld(mine.replaced, staying)?.content;
     if (before !== undefined && unchanged && !wantedByOthers) body = { ...JSON.parse(before), metadata: body.metadata };
-    await writeOver(api, live, live, body);
-    return;
+    return writeOver(api, live, live, body);
   }
   const res = await api.request('DELETE', path, { kind: 'DeleteOptions', apiVersion: 'v1', preconditions: { resourceVersion: live.metadata.resourceVersion } });
-  if (res.status === 404) return;
+  if (res.status === 404) return 'deleted';
   if (res.status === 409) throw new Retry('updated concurrently');
   if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'DELETE', path, res.body);
+  return 'deleted';
 }
 
 /** How long a sweep may start new objects (wall time), and its tries per object: see the time budget in kube.ts. */
