@@ -338,6 +338,9 @@ async function releaseClaims(
   // claims already judged against a listing that started after `seen`: a re-read that shows
   // no other claims keeps that moment, so one listing serves the whole object
   let judged = new Set<string>(Object.keys(listed?.metadata?.annotations ?? {}));
+  // once a claim that takes a taken-over object with it is released (a revocation, a real
+  // stack delete), the object goes when its last claim does, whichever claim that is
+  let removeTakenOver = false;
   await withRetries(describe(obj), retry, async () => {
     for (;;) {
       if (live === undefined) {
@@ -370,7 +373,8 @@ async function releaseClaims(
       }
       live = undefined; // on a conflict, the object is read again before another decision
       const alsoGoing = new Set(releases.map(x => x.key).filter(k => k !== r.key));
-      const after = await letGo(api, current, annotations, mine, r.removeTakenOver, wrote !== undefined && wrote === now, alsoGoing);
+      removeTakenOver ||= releases.some(x => x.removeTakenOver);
+      const after = await letGo(api, current, annotations, mine, removeTakenOver, wrote !== undefined && wrote === now, alsoGoing);
       console.log(`${describe(current)}: released the claim of ${mine.logicalId ?? r.key}`);
       if (after === 'deleted') return;
       // the object as written (the write's answer): its claims are the ones judged already
