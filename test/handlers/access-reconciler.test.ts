@@ -369,6 +369,20 @@ function binding(name: string, group: string, labels: Record<string, string> = {
 }
 const bindingPath = (name: string) => `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings/${encodeURIComponent(name)}`;
 
+/**
+ * A create of RBAC chunk `logicalId` whose first write landed, whose answer was lost, and whose
+ * own cleanup could not reach the API (the connection drops after two requests).
+ */
+async function lostRbacCreate(logicalId: string, objects: any[], context: DispatchContext = {}) {
+  let requests = 0;
+  const real = api(kube);
+  const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
+  kube.hooks.failAfterWrite = () => true;
+  const create = event(RBAC_RESOURCE_TYPE, 'Create', { Objects: objects }, { LogicalResourceId: logicalId });
+  await expect(dispatch(create, flaky, { ...FAST, attempts: 1 }, context)).rejects.toThrow();
+  kube.hooks.failAfterWrite = undefined;
+}
+
 describe('RBAC objects and namespaces', () => {
   const EDIT = binding('cdk-eks-access:team-a:edit', 'cdk-eks-access:team-a:edit');
   const VIEW = binding('cdk-eks-access:team-a:view', 'cdk-eks-access:team-a:view');
@@ -532,12 +546,7 @@ describe('RBAC objects and namespaces', () => {
   test('case 3: an RBAC create whose answer was lost and whose cleanup failed leaves no second owner behind', async () => {
     // GIVEN
     await createNamespace();
-    let requests = 0;
-    const real = api(kube);
-    const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
-    kube.hooks.failAfterWrite = () => true;
-    await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'Rbac' }), flaky, { ...FAST, attempts: 1 })).rejects.toThrow();
-    kube.hooks.failAfterWrite = undefined;
+    await lostRbacCreate('Rbac', [EDIT]);
     expect(kube.get(bindingPath(EDIT.metadata.name))).toBeDefined();
 
     // WHEN the next deploy creates it again, then an update revokes it
@@ -553,12 +562,7 @@ describe('RBAC objects and namespaces', () => {
   describe('a stale owner under a logical id the stack no longer has (README, "The reconciler", known gaps)', () => {
     /** A create of chunk RbacStale whose PUT landed, whose answer was lost and whose own cleanup could not reach the API. */
     async function lostCreate() {
-      let requests = 0;
-      const real = api(kube);
-      const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
-      kube.hooks.failAfterWrite = () => true;
-      await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT] }, { LogicalResourceId: 'RbacStale' }), flaky, { ...FAST, attempts: 1 })).rejects.toThrow();
-      kube.hooks.failAfterWrite = undefined;
+      await lostRbacCreate('RbacStale', [EDIT]);
       expect(kube.get(bindingPath(EDIT.metadata.name))).toBeDefined();
     }
 
@@ -708,17 +712,9 @@ describe('RBAC objects and namespaces', () => {
     test('several stale claims on one object are released one at a time, each putting back what it replaced (review finding 6; failed before)', async () => {
       // GIVEN RbacL wrote the binding with g0, then two lost creates wrote g1 and g2 over it
       await createNamespace();
-      const withGroup = (g: string) => ({ ...EDIT, subjects: [{ ...EDIT.subjects[0], name: g }] });
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [withGroup('g0')] }, { LogicalResourceId: 'RbacL' }), api(kube), FAST);
-      for (const [logicalId, g] of [['RbacG1', 'g1'], ['RbacG2', 'g2']]) {
-        let requests = 0;
-        const real = api(kube);
-        const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
-        kube.hooks.failAfterWrite = () => true;
-        await expect(dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [withGroup(g)] }, { LogicalResourceId: logicalId }), flaky, { ...FAST, attempts: 1 }))
-          .rejects.toThrow();
-        kube.hooks.failAfterWrite = undefined;
-      }
+      await lostRbacCreate('RbacG1', [withGroup('g1')]);
+      await lostRbacCreate('RbacG2', [withGroup('g2')]);
       expect(kube.get(bindingPath(EDIT.metadata.name)).subjects[0].name).toBe('g2');
 
       // WHEN an RBAC event of the stack sweeps, with RbacL the only chunk listed
@@ -731,16 +727,7 @@ describe('RBAC objects and namespaces', () => {
       expect(Object.keys(live.metadata.annotations)).toEqual([ownerKey({ id: 'x', stack: STACK_A, logicalId: 'RbacL' })]);
     });
 
-    /** A create of `logicalId` with `obj` whose write landed, whose answer was lost and whose own cleanup could not reach the API. */
-    async function lostCreateOf(logicalId: string, obj: any, context: DispatchContext = {}) {
-      let requests = 0;
-      const real = api(kube);
-      const flaky = { request: async (m: any, p: string, b?: unknown) => { if (++requests > 2) throw new Error('socket hang up'); return real.request(m, p, b); } };
-      kube.hooks.failAfterWrite = () => true;
-      const create = event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [obj] }, { LogicalResourceId: logicalId });
-      await expect(dispatch(create, flaky, { ...FAST, attempts: 1 }, context)).rejects.toThrow();
-      kube.hooks.failAfterWrite = undefined;
-    }
+    const lostCreateOf = (logicalId: string, obj: any, context: DispatchContext = {}) => lostRbacCreate(logicalId, [obj], context);
     const withGroup = (g: string) => ({ ...EDIT, subjects: [{ ...EDIT.subjects[0], name: g }] });
     const ownersOf = (name: string) => Object.values<string>(kube.get(bindingPath(name)).metadata.annotations ?? {})
       .map(v => JSON.parse(v).logicalId);
