@@ -1,8 +1,8 @@
-import { createHash } from 'crypto';
 import { editSection, itemSource } from './aws-auth-edit';
 import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection } from './aws-auth-read';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
+import { sha256Hex } from '../../private/hash';
 
 export const AWS_AUTH_PATH = '/api/v1/namespaces/kube-system/configmaps/aws-auth';
 
@@ -175,7 +175,7 @@ export function isPredecessor(stack: string, other: string): boolean {
 
 /** The annotation that holds a stack's record. */
 export function recordKey(stack: string): string {
-  return OWNER_ANNOTATION_PREFIX + createHash('sha256').update(stack).digest('hex').slice(0, 40);
+  return OWNER_ANNOTATION_PREFIX + sha256Hex(stack).slice(0, 40);
 }
 
 const NODE_USERNAME = 'system:node:{{EC2PrivateDNSName}}';

@@ -1,7 +1,6 @@
 /* eslint-disable import/no-extraneous-dependencies */
 // The AWS SDK v3 is provided by the Lambda Node.js runtime (esbuild keeps it external);
 // it is a devDependency here for types and tests only.
-import { createHash } from 'crypto';
 import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
@@ -13,6 +12,7 @@ import {
   RBAC_RESOURCE_TYPE, RbacProperties,
 } from './protocol';
 import { AwsCredentials, eksToken } from './token';
+import { sha256Hex } from '../../private/hash';
 
 /**
  * Custom-resource handler of the reconciler (behind the CDK provider framework): writes
@@ -41,7 +41,7 @@ export interface Result {
  * 63-character limit of an annotation name.
  */
 export function newOwnerId(event: Event): string {
-  return createHash('sha256').update(`${event.StackId}\n${event.LogicalResourceId}\n${event.RequestId}`).digest('hex').slice(0, 40);
+  return sha256Hex(`${event.StackId}\n${event.LogicalResourceId}\n${event.RequestId}`).slice(0, 40);
 }
 
 /** What the handler may learn about the stack the event comes from. */

@@ -1,8 +1,7 @@
-import { createHash } from 'crypto';
 import { FailSafeError, Owner, isPredecessor } from './aws-auth';
 import { KubeApi, KubeError, Retry, RetryOptions, collectionPath, objectPath, withRetries } from './kube';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
-import { canonicalJson } from '../../private/hash';
+import { canonicalJson, sha256Hex } from '../../private/hash';
 
 type KubeObject = Record<string, any>;
 
@@ -26,7 +25,7 @@ function isOurs(live: KubeObject): boolean {
  * revoked object alive.
  */
 export function ownerKey(owner: Owner): string {
-  return OWNER_ANNOTATION_PREFIX + createHash('sha256').update(`${owner.stack}\n${owner.logicalId}`).digest('hex').slice(0, 40);
+  return OWNER_ANNOTATION_PREFIX + sha256Hex(`${owner.stack}\n${owner.logicalId}`).slice(0, 40);
 }
 
 /** What an owner annotation holds. */
@@ -76,7 +75,7 @@ export const GONE_CLAIM_MIN_AGE_MS = 15 * 60 * 1000;
 
 /** The digest of a content (`OwnerValue.wrote`). */
 function digest(c: string): string {
-  return createHash('sha256').update(c).digest('hex').slice(0, 16);
+  return sha256Hex(c).slice(0, 16);
 }
 
 function ownerValue(owner: Owner, extra: Partial<OwnerValue> = {}): string {
