@@ -61,7 +61,7 @@ export interface OpSpec {
   readonly resourcesKnown?: boolean;
   /**
    * The operation starts a minute after the previous one ends, not an hour: claims a lost
-   * create left in the previous operation are then younger than GONE_CLAIM_MIN_AGE_MS.
+   * create left in the previous operation are then younger than GONE_CLAIM_MIN_AGE.
    * @default false
    */
   readonly soon?: boolean;
