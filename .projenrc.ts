@@ -54,6 +54,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // two cores here and in CI
       maxWorkers: 2,
       collectCoverage: false,
+      // the real components (kube-apiserver, etcd, aws-iam-authenticator's reader), built from
+      // pinned versions and started once per run on loopback; stopped at the end (test/real/)
+      globalSetup: '<rootDir>/test/real/global-setup.ts',
+      globalTeardown: '<rootDir>/test/real/global-teardown.ts',
     },
   },
   tsconfigDev: {

@@ -47,6 +47,7 @@ test.each([
   ['cfn-lint', 'pip install cfn-lint'],
   ['moto_server', "pip install 'moto[server]'"],
   ['openssl', 'apt-get install openssl'],
+  ['go', 'https://go.dev/doc/install'],
 ])('fails naming %s when it is missing', (tool, fix) => {
   // GIVEN a PATH without the tool
   const env = { ...process.env, PATH: pathWithout(tool) };
@@ -70,6 +71,12 @@ test.each([
   // THEN
   expect(result.status).toBe(1);
   expect(result.stderr).toContain(`README's ${which} sh block is '${edited}'`);
+});
+
+test('refuses the developer opt-out of the real components', () => {
+  const result = preflight(project(), { ...process.env, CDK_EKS_ACCESS_REAL: 'off' });
+  expect(result.status).toBe(1);
+  expect(result.stderr).toContain('CDK_EKS_ACCESS_REAL=off skips the tests judged by the real components');
 });
 
 test('fails when another sh block comes before the set-up commands', () => {
