@@ -2,7 +2,7 @@ import * as YAML from 'yaml';
 import { RbacIndex } from './import-rbac';
 import { AwsAuthInput } from './import-read';
 import { AccessLevel } from '../access-level';
-import { ARN_KEY, SECTIONS, Section, SectionItem, readSection } from '../handlers/access-reconciler/aws-auth-read';
+import { ARN_KEY, SECTIONS, Section, SectionItem, readSection, sectionProblem } from '../handlers/access-reconciler/aws-auth-read';
 import { AccessPrincipal } from '../principal';
 import { assertGroup, assertUsername } from '../private/validate';
 
@@ -66,7 +66,7 @@ export function importAwsAuth(input: AwsAuthInput, options: ImportOptions): Impo
   for (const section of SECTIONS) {
     const parsed = readSection(section, input[section]);
     if (parsed.state === 'invalid') {
-      warnings.push(`aws-auth ${section} is ${parsed.reason}: aws-iam-authenticator ignores the whole section, so none of it is imported`);
+      warnings.push(`${sectionProblem(section, parsed)}: none of it is imported`);
       continue;
     }
     if (parsed.typeErrors) {
@@ -91,7 +91,7 @@ export function importAwsAuth(input: AwsAuthInput, options: ImportOptions): Impo
         continue;
       }
       if (/[*?]/.test(item.arn)) {
-        warn(`${what}: a wildcard ARN, which a grant cannot express; it stays in aws-auth as it is (the deploy refuses grants that it also matches)`);
+        warn(`${what}: its ARN holds "*" or "?", which aws-iam-authenticator compares literally (no wildcard; v0.7.18 pkg/config/mapper.go), and no IAM principal's name holds them, so it matches nobody; it stays in aws-auth as it is`);
         continue;
       }
       lines.push(...grantStatements(section, item, what, v, options.rbac, warn, note, n => grants += n));

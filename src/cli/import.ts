@@ -33,7 +33,7 @@ go to stdout and compile inside a function body where NAME is an EksCluster, wit
 Each grant reproduces its entry (same username, same groups), so the first deploy adopts
 the entries as they are: system:masters becomes AccessLevel.clusterAdmin(), other groups
 AccessLevel.existingGroups([...]) (bound outside the app; no RBAC is generated). Node and
-Fargate entries, wildcards and mapAccounts become comments; they stay in aws-auth.
+Fargate entries, ARNs with "*" (which match nobody) and mapAccounts become comments; they stay in aws-auth.
 
 --rbac FILE (kubectl get roles,rolebindings,clusterroles,clusterrolebindings -A -o yaml):
 a group bound by a RoleBinding to the built-in view, edit or admin ClusterRole becomes

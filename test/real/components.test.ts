@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { askAuthenticator, describeReal, realComponents, realKubeApi } from './components';
 
 describeReal('the real components (kube-apiserver, kubectl and aws-iam-authenticator of the pinned releases)', () => {
@@ -31,7 +31,6 @@ describeReal('the real components (kube-apiserver, kubectl and aws-iam-authentic
 });
 
 test('the build script fails naming the component and the step when Go is missing', () => {
-  const { spawnSync } = require('child_process');
   const result = spawnSync('bash', ['scripts/real-components.sh'], { env: { ...process.env, PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
   expect(result.status).toBe(1);
   expect(result.stderr).toContain('real components: all: go not found on PATH');

@@ -1,5 +1,5 @@
-import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
 import { REAL_ENV, REAL_OFF, RealComponents } from './start';
+import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
 
 /**
  * The real components in a test (started by test/real/global-setup.ts). A test judged by one

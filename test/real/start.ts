@@ -100,7 +100,7 @@ export async function startComponents(): Promise<RealComponents> {
   const root = path.resolve(__dirname, '..', '..');
   let built: any;
   try {
-    const out = execFileSync('bash', [path.join(root, 'scripts', 'real-components.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+    const out = execFileSync('bash', [path.join(root, 'scripts', 'real-components.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1_048_576 });
     built = JSON.parse(out.toString('utf8'));
   } catch (e) {
     throw new Error(`real components: build failed (scripts/real-components.sh said why above): ${(e as Error).message.split('\n')[0]}`);

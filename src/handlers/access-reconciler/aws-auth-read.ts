@@ -1,6 +1,7 @@
 // yaml is bundled into the handler at build time (esbuild), and a dependency of the
 // package for the command line, which reads aws-auth with this file.
 import * as YAML from 'yaml';
+import { PARTITIONS } from '../../private/constants';
 
 /**
  * aws-auth read exactly as aws-iam-authenticator reads it (kubernetes-sigs/aws-iam-authenticator,
@@ -11,16 +12,17 @@ import * as YAML from 'yaml';
  * - a section that is absent, blank, `""` or two backticks is empty (`isSkippable`);
  * - each section goes YAML → JSON through sigs.k8s.io/yaml (go-yaml v2): plain scalars are
  *   resolved as YAML 1.1 (`yes`/`no`/`on`/`off`/`y`/`n` are booleans, `0777` is octal), but
- *   timestamps stay strings and there are no base-60 numbers; duplicate keys fail the section;
+ *   timestamps stay strings and there are no base-60 numbers; of duplicate keys the last wins;
  * - the JSON is decoded by Go's encoding/json into `[]RoleMapping`/`[]UserMapping`: keys match
  *   field names case-insensitively (sigs.k8s.io/yaml emits them sorted, so of `RoleArn` and
  *   `rolearn` the latter wins), a value of the wrong type leaves its field empty;
  * - a section that does not parse, or is not a list, is dropped whole; an item that fails
  *   `Validate()` (no `rolearn` and no `sso`, both, a bad `sso`; no `userarn`) is dropped alone;
  * - role mappings are keyed by lower-cased `rolearn` (the last duplicate wins) and match
- *   case-insensitively, `*`/`?` in `rolearn` as ArnLike wildcards; `sso` mappings match
- *   `arn:aws:iam::<accountID>:role/AWSReservedSSO_<permissionSetName>_*`; user mappings
- *   match case-insensitively; `mapRoles` is looked up before `mapUsers`.
+ *   literally, case-insensitively (`*` in `rolearn` is no wildcard); `sso` mappings match
+ *   `arn:aws:iam::<accountID>:role/AWSReservedSSO_<permissionSetName>_*`, and nothing when
+ *   they name a `partition`; user mappings match case-insensitively; `mapRoles` is looked up
+ *   before `mapUsers` (`resolveIdentity`).
  */
 
 export type Section = 'mapRoles' | 'mapUsers';
@@ -56,6 +58,11 @@ export interface ParsedSection {
    */
   readonly state: 'empty' | 'list' | 'invalid';
   readonly reason?: string;
+  /**
+   * With `state: 'invalid'`: the section may be valid to go-yaml, but uses YAML this library
+   * does not read exactly as go-yaml does, so it is treated as unreadable (never written into).
+   */
+  readonly unsupported?: true;
   readonly items: SectionItem[];
   /** The section's text as read ('' when absent). */
   readonly text: string;
@@ -72,11 +79,74 @@ export interface ParsedSection {
 /** go-yaml v2's scalar resolution: YAML 1.1 without timestamps and base-60 numbers. */
 const GO_YAML_V2: YAML.ParseOptions & YAML.DocumentOptions & YAML.SchemaOptions = {
   version: '1.1',
-  uniqueKeys: true,
+  uniqueKeys: false,
   prettyErrors: false,
   customTags: tags => tags.filter(t => typeof t === 'string'
     || (t.tag !== 'tag:yaml.org,2002:timestamp' && (t as { format?: string }).format !== 'TIME')),
 };
+
+/**
+ * The first character go-yaml v2 refuses anywhere in a document ("control characters are not
+ * allowed", yaml.v2 readerc.go `yaml_parser_update_buffer`): it accepts only tab, line feed,
+ * carriage return, printable ASCII, NEL (U+0085), U+00A0–U+D7FF, U+E000–U+FFFD and
+ * U+10000–U+10FFFF. Lone surrogates cannot reach it as UTF-8 either.
+ */
+export function goYamlRefusedCharacter(text: string): string | undefined {
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    const allowed = c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c <= 0x7e) || c === 0x85
+      || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+    if (!allowed) return ch;
+  }
+  return undefined;
+}
+
+/** `U+007F` for a character. */
+export function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/**
+ * Where the yaml package and go-yaml v2 read one text differently, found by the differential
+ * tests against aws-iam-authenticator's own reader (test/real/aws-auth-reader.test.ts):
+ * - go-yaml ends a plain scalar inside a flow collection at `?`, `[`, `]`, `{` and `}` and then
+ *   fails ("did not find expected ',' or '}'"): the section is dropped, and so it is here;
+ * - what the library does not read exactly as go-yaml does, it does not read at all
+ *   (`unsupported`: the reconciler then refuses to write into the section, the safe side):
+ *   explicit tags (`!tag`, `!!str`); the byte-order mark after the start and the YAML 1.1 line
+ *   breaks U+2028 and U+2029 are caught before parsing (`readSection`).
+ */
+function unlikeGoYaml(source: string, doc: YAML.Document.Parsed): { reason: string; unsupported?: boolean } | undefined {
+  let found: { reason: string; unsupported?: boolean } | undefined;
+  YAML.visit(doc, (_key, node, path) => {
+    if (!YAML.isNode(node)) return undefined;
+    if (node.tag !== undefined) {
+      found = { reason: `written with the YAML tag ${node.tag}, which this library does not read`, unsupported: true };
+      return YAML.visit.BREAK;
+    }
+    if (YAML.isScalar(node) && node.type === 'PLAIN' && path.some(p => YAML.isCollection(p) && p.flow)) {
+      const text = node.range ? source.slice(node.range[0], node.range[1]) : String(node.source ?? '');
+      const indicator = /[?[\]{}]/.exec(text);
+      if (indicator) {
+        found = { reason: `not valid YAML (go-yaml: the plain value ${JSON.stringify(text)} in a flow collection holds ${JSON.stringify(indicator[0])}; quote it)` };
+        return YAML.visit.BREAK;
+      }
+    }
+    return undefined;
+  });
+  return found;
+}
+
+function findNonFinite(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : value;
+  if (value === null || typeof value !== 'object') return undefined;
+  const values: unknown[] = value instanceof Map ? [...value.keys(), ...value.values()] : Array.isArray(value) ? value : Object.values(value);
+  for (const v of values) {
+    const found = findNonFinite(v);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
 
 /** The authenticator's `isSkippable`: blank, `""` or two backticks. */
 function isSkippable(text: string): boolean {
@@ -114,6 +184,7 @@ function readSso(value: unknown): SsoMatcher | 'invalid' | undefined {
     partition: goString(goField(o, 'partition')),
   };
   if (!ACCOUNT_ID.test(sso.accountID) || !PERMISSION_SET_NAME.test(sso.permissionSetName)) return 'invalid';
+  if (sso.partition !== '' && !PARTITIONS.includes(sso.partition)) return 'invalid';
   return sso;
 }
 
@@ -121,8 +192,19 @@ function readSso(value: unknown): SsoMatcher | 'invalid' | undefined {
 export function readSection(section: Section, text: string | undefined): ParsedSection {
   const source = text ?? '';
   if (isSkippable(source)) return { state: 'empty', items: [], text: source };
-  const doc = YAML.parseDocument(source, GO_YAML_V2);
-  if (doc.errors.length > 0) return { state: 'invalid', reason: `not valid YAML (${doc.errors[0].message.split('\n')[0]})`, items: [], text: source };
+  const refused = goYamlRefusedCharacter(source);
+  if (refused !== undefined) return { state: 'invalid', reason: `not valid YAML (it holds the character ${codePoint(refused)}; go-yaml: control characters are not allowed)`, items: [], text: source };
+  // go-yaml v2 reads NEL (U+0085) as a line break and turns it into a line feed wherever it
+  // reads one (scannerc.go `read_line`); the yaml package does not. One code unit for one, so
+  // every position still points into `source`.
+  const odd = /[\u2028\u2029]/.exec(source) ?? /\ufeff/.exec(source.slice(1));
+  if (odd) return { state: 'invalid', reason: `written with ${codePoint(odd[0])}, which go-yaml reads as a line break or a byte-order mark and this library does not read`, unsupported: true, items: [], text: source };
+  const doc = YAML.parseDocument(source.replace(/\u0085/g, '\n'), GO_YAML_V2);
+  // The yaml package is stricter than go-yaml in places (indentation inside flow collections),
+  // so what it cannot parse, go-yaml may still read: unreadable here, never written into.
+  if (doc.errors.length > 0) return { state: 'invalid', reason: `not YAML that this library can read (${doc.errors[0].message.split('\n')[0]})`, unsupported: true, items: [], text: source };
+  const unlike = unlikeGoYaml(source, doc);
+  if (unlike) return { state: 'invalid', reason: unlike.reason, ...(unlike.unsupported ? { unsupported: true } : {}), items: [], text: source };
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 100 });
@@ -130,6 +212,10 @@ export function readSection(section: Section, text: string | undefined): ParsedS
     // an alias to no anchor, or too many aliases: go-yaml fails the section too
     return { state: 'invalid', reason: `not valid YAML (${(e as Error).message.split('\n')[0]})`, items: [], text: source };
   }
+  // sigs.k8s.io/yaml turns the section into JSON, which has no infinity or NaN: a `.inf` or
+  // `.nan` anywhere fails the conversion ("json: unsupported value: +Inf"), the section is dropped
+  const nonFinite = findNonFinite(value);
+  if (nonFinite !== undefined) return { state: 'invalid', reason: `not convertible to JSON (it holds the number ${nonFinite}, e.g. an unquoted .inf or .nan)`, items: [], text: source };
   // null, and an empty string (`''`): the authenticator fails to decode it into a list and
   // drops the section, so it maps nothing; a placeholder, like `""`
   if (value === null || value === undefined || value === '') return { state: 'empty', items: [], text: source };
@@ -163,36 +249,93 @@ export function readSection(section: Section, text: string | undefined): ParsedS
   return { state: 'list', items, text: source, seq: doc.contents, ...(typeErrors ? { typeErrors } : {}) };
 }
 
-/** One `*`/`?` glob, case-insensitively (ArnLike compares lower-cased ARNs in the authenticator). */
-function glob(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.toLowerCase().split('').map(c => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&'))).join('')}$`, 's');
-  return re.test(value.toLowerCase());
+/**
+ * Why an `invalid` section cannot take a grant, for messages: "aws-auth mapRoles is …".
+ */
+export function sectionProblem(section: Section, parsed: ParsedSection): string {
+  return parsed.unsupported
+    ? `aws-auth ${section} is ${parsed.reason}; aws-iam-authenticator may ignore all of it, and this library never writes into YAML it cannot read exactly as the authenticator does`
+    : `aws-auth ${section} is ${parsed.reason}, so aws-iam-authenticator ignores all of it`;
 }
 
-/** IAM's ArnLike: six colon-separated parts (the last may hold colons), each a glob. */
+/**
+ * IAM's ArnLike as aws-iam-authenticator implements it (pkg/arn/arnlike.go): six
+ * colon-separated sections (the last may hold colons), each a pattern where `*` is `.*` and
+ * `?` is `.?` (zero or one character), `.` not matching a line break. The authenticator
+ * compares lower-cased text (pkg/config/mapper.go lower-cases both).
+ */
 export function arnLike(arn: string, pattern: string): boolean {
   const split = (s: string) => {
+    if (!s.startsWith('arn:')) return undefined;
     const parts = s.split(':');
     return parts.length < 6 ? undefined : [...parts.slice(0, 5), parts.slice(5).join(':')];
   };
-  const a = split(arn);
-  const p = split(pattern);
+  const a = split(arn.toLowerCase());
+  const p = split(pattern.toLowerCase());
   if (!a || !p) return false;
-  return a.every((part, i) => glob(p[i], part));
+  return a.every((part, i) => new RegExp(`^${p[i].replace(/[\\.+()|[\]{}^$]/g, '\\$&').replace(/[*?]/g, '.$&')}$`).test(part));
+}
+
+/**
+ * The ARN pattern of an `sso` mapping, which is also its key (pkg/config/mapper.go
+ * `SSOArnLike`). The release sets the partition only when the field is empty, so a mapping
+ * that names its partition gets the pattern `arn::iam::…`, which no ARN matches.
+ */
+export function ssoArnLike(sso: SsoMatcher): string {
+  const partition = sso.partition === '' ? 'aws' : '';
+  return `arn:${partition}:iam::${sso.accountID}:role/AWSReservedSSO_${sso.permissionSetName}_*`.toLowerCase();
 }
 
 /**
  * Whether the authenticator would use `item` for the principal `arn` (its canonical,
- * path-less ARN) when looking it up in `section`. An `sso` mapping with an explicit
- * partition is taken to match that partition (the authenticator's SSOArnLike ignores it;
- * the stricter reading here only makes the reconciler refuse more, never less).
+ * path-less ARN) when looking it up in `section` (pkg/config/mapper.go `Matches`, v0.7.18):
+ * `rolearn` and `userarn` are compared literally and case-insensitively (a `*` in `rolearn` is
+ * a character like any other, not a wildcard); only an `sso` mapping is a pattern, and only
+ * without a `partition` (see `ssoArnLike`). `sso` mappings take effect only where the
+ * authenticator runs with its SSORoleMatch feature gate on; this reading assumes it is on,
+ * so that the reconciler never overlooks a mapping that may match.
  */
 export function itemMatches(section: Section, item: SectionItem, arn: string): boolean {
   if (!item.valid) return false;
-  if (section === 'mapUsers') return item.arn.toLowerCase() === arn.toLowerCase();
-  if (item.arn !== '') {
-    return /[*?]/.test(item.arn) ? arnLike(arn, item.arn) : item.arn.toLowerCase() === arn.toLowerCase();
+  if (section === 'mapUsers' || item.arn !== '') return item.arn.toLowerCase() === arn.toLowerCase();
+  return arnLike(arn, ssoArnLike(item.sso!));
+}
+
+/** One answer the authenticator may give for a caller. */
+export interface ResolvedIdentity {
+  readonly section: Section;
+  readonly username: string;
+  readonly groups: string[];
+}
+
+/**
+ * Every identity the authenticator may map the caller `arn` (canonical: path-less role ARN,
+ * or user ARN) to, from aws-auth read by `readSection`: none (not mapped), one, or several
+ * (which one it uses is random). As the release stores and looks mappings up
+ * (pkg/mapper/configmap/configmap.go `saveMap`, `RoleMapping`, `UserMapping`; mapper.go `Map`):
+ * valid items keyed by `Key()` (a role's lower-cased `rolearn` or its SSO pattern; a user's
+ * `userarn` as written), a later item replacing an earlier one of the same key; role mappings
+ * first, then user mappings; each map iterated in random order.
+ */
+export function resolveIdentity(sections: Record<Section, ParsedSection>, arn: string): ResolvedIdentity[] {
+  for (const section of SECTIONS) {
+    const byKey = new Map<string, SectionItem>();
+    for (const item of sections[section].items) {
+      if (!item.valid) continue;
+      const key = section === 'mapUsers' ? item.arn : item.arn !== '' ? item.arn.toLowerCase() : ssoArnLike(item.sso!);
+      byKey.delete(key);
+      byKey.set(key, item);
+    }
+    const found: ResolvedIdentity[] = [];
+    const seen = new Set<string>();
+    for (const item of byKey.values()) {
+      if (!itemMatches(section, item, arn)) continue;
+      const identity = { section, username: item.username, groups: item.groups };
+      const id = JSON.stringify(identity);
+      if (!seen.has(id)) found.push(identity);
+      seen.add(id);
+    }
+    if (found.length > 0) return found;
   }
-  const sso = item.sso!;
-  return arnLike(arn, `arn:${sso.partition || 'aws'}:iam::${sso.accountID}:role/AWSReservedSSO_${sso.permissionSetName}_*`);
+  return [];
 }

@@ -1,5 +1,5 @@
 import { editSection, itemSource } from './aws-auth-edit';
-import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection } from './aws-auth-read';
+import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection, sectionProblem } from './aws-auth-read';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
 import { sha256Hex } from '../../private/hash';
@@ -461,7 +461,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
     const plan = plans[t.section];
     if (plan.parsed.state === 'invalid') {
-      refuse(`aws-auth ${t.section} is ${plan.parsed.reason}, so aws-iam-authenticator ignores all of it and ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
+      refuse(`${sectionProblem(t.section, plan.parsed)}; ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
       continue;
     }
     if (plan.parsed.typeErrors && !heldByKey.has(key)) {
