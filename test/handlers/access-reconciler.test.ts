@@ -305,7 +305,9 @@ describe('aws-auth', () => {
     await dispatch(awsAuthEvent('Create', [ADMIN, DEV, ssoDev]), api(kube), FAST);
     // THEN
     const { mapRoles } = awsAuthOf(kube);
-    expect(mapRoles).toEqual(expect.arrayContaining([entry, expect.objectContaining({ rolearn: DEV.rolearn }), expect.objectContaining({ rolearn: ssoDev.rolearn })]));
+    expect(mapRoles).toEqual(expect.arrayContaining([
+      entry, expect.objectContaining({ rolearn: DEV.rolearn }), expect.objectContaining({ rolearn: ssoDev.rolearn }),
+    ]));
   });
 
   test.each([
