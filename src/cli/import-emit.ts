@@ -70,7 +70,7 @@ export function importAwsAuth(input: AwsAuthInput, options: ImportOptions): Impo
       continue;
     }
     if (parsed.typeErrors) {
-      warnings.push(`aws-auth ${section}: ${parsed.typeErrors} (newer aws-iam-authenticator releases ignore such a section; the reconciler refuses to write into it): fix it before the deploy`);
+      warnings.push(`aws-auth ${section}: ${parsed.typeErrors} (aws-iam-authenticator keeps that entry with the field empty): fix it`);
     }
     // the authenticator keeps the last of several entries for one ARN
     const last = new Map<string, number>();

@@ -64,4 +64,5 @@ export const ERRORS = {
   namespacePatternAsRbac: 'cdk-eks-access:namespacePatternWrittenAsRbac',
   reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
   consoleAccessForExistingGroups: 'cdk-eks-access:consoleAccessForExistingGroups',
+  characterAwsAuthCannotHold: 'cdk-eks-access:characterAwsAuthCannotHold',
 };

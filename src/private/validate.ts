@@ -1,5 +1,5 @@
 import { Token } from 'aws-cdk-lib';
-import { RESERVED_PREFIXES } from './constants';
+import { ERRORS, RESERVED_PREFIXES } from './constants';
 import { show } from './errors';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -43,6 +43,25 @@ export function assertNamespaceScope(namespace: string, context: string): void {
   assertNamespace(namespace, context);
 }
 
+/**
+ * Characters that aws-auth cannot hold as written: go-yaml v2, which aws-iam-authenticator
+ * reads aws-auth with, refuses control characters (C0 but tab and line breaks, DEL, C1 but
+ * NEL), U+FFFE, U+FFFF and lone surrogates, and then drops the whole section ("control
+ * characters are not allowed": every role unmapped, nodes included); it reads NEL as a line
+ * break, U+2028 and U+2029 as line breaks outside quotes, and a byte-order mark at a line's
+ * start as nothing. None of them has a use in a Kubernetes username or group. (Checked against
+ * the real reader: test/real/aws-auth-characters.test.ts.)
+ */
+const AWS_AUTH_UNSAFE = /[\p{Cc}\p{Cs}\u2028\u2029\ufeff\ufffe\uffff]/u;
+
+/** Throws when `value` holds a character aws-auth cannot hold (see AWS_AUTH_UNSAFE), naming it. */
+function assertAwsAuthCharacters(value: string, what: string, context: string): void {
+  const bad = AWS_AUTH_UNSAFE.exec(value);
+  if (!bad) return;
+  const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  throw new Error(`[${ERRORS.characterAwsAuthCannotHold}] ${context}: the ${what} ${show(value)} holds the character ${code}, which aws-iam-authenticator's YAML reader (go-yaml v2) refuses or reads as something else; in aws-auth it would drop every mapping of its section (nodes included). Remove the character.`);
+}
+
 function reservedPrefix(value: string): string | undefined {
   const lower = value.toLowerCase();
   return RESERVED_PREFIXES.find(p => lower.startsWith(p));
@@ -55,6 +74,7 @@ export function assertGroup(group: string, context: string): void {
   }
   if (group.length === 0) throw new Error(`${context}: the group "" is empty. Remove it or name the group.`);
   if (/\s/.test(group)) throw new Error(`${context}: the group ${show(group)} contains whitespace. Remove it.`);
+  assertAwsAuthCharacters(group, 'group', context);
   if (group === 'system:masters') {
     throw new Error(`${context}: the group "system:masters" cannot be passed in GrantOptions.groups or AccessLevel.existingGroups(). Use AccessLevel.clusterAdmin() to grant cluster admin explicitly.`);
   }
@@ -75,6 +95,7 @@ export function assertUsername(username: string, context: string): void {
   }
   if (username.length === 0) throw new Error(`${context}: the username "" is empty. Leave it out to use the default, or name it.`);
   if (/\s/.test(username)) throw new Error(`${context}: the username ${show(username)} contains whitespace. Remove it.`);
+  assertAwsAuthCharacters(username, 'username', context);
   const prefix = reservedPrefix(username);
   if (prefix) {
     throw new Error(`${context}: the username ${show(username)} starts with the reserved prefix ${show(prefix)} (EKS reserves ${RESERVED_PREFIXES.join(', ')}). Choose another username, e.g. "ops:{{SessionName}}".`);

@@ -22,6 +22,20 @@ export interface SectionEdits {
   readonly append?: readonly string[];
 }
 
+/**
+ * An aws-auth item as one-line JSON that go-yaml v2 reads back to the same values. JSON is
+ * YAML, and JSON.stringify escapes C0 controls, but it leaves DEL, C1 controls, U+2028,
+ * U+2029, U+FEFF, U+FFFE and U+FFFF raw: go-yaml refuses some of them ("control characters
+ * are not allowed": the whole section dropped) and reads the others as line breaks. Each is
+ * written as a `\uXXXX` escape instead, which go-yaml decodes in a double-quoted scalar.
+ * A lone surrogate has no such escape (go-yaml refuses `\ud800`): undefined, the caller refuses.
+ */
+export function itemJson(item: Record<string, unknown>): string | undefined {
+  const json = JSON.stringify(item);
+  if (/\\u[dD][89abAB]|\\u[dD][c-fC-F]/.test(json.replace(/\\\\/g, ''))) return undefined;
+  return json.replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function lineStart(text: string, pos: number): number {
   return text.lastIndexOf('\n', pos - 1) + 1;
 }

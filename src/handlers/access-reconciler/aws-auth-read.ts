@@ -69,9 +69,9 @@ export interface ParsedSection {
   /** The parsed document (for `state: 'list'`): positions of the sequence. */
   readonly seq?: YAML.YAMLSeq;
   /**
-   * An item has a field of the wrong type (`groups: system:masters`). Older authenticators
-   * drop that field; newer ones drop the whole section and keep serving what they had read
-   * before, so what is written into such a section may never take effect.
+   * An item has a field of the wrong type (`groups: system:masters`). aws-iam-authenticator
+   * v0.7.18 logs the decode error and keeps the item with that field empty, and every other
+   * item of the section (checked against it: test/real/aws-auth-reader.test.ts).
    */
   readonly typeErrors?: string;
 }

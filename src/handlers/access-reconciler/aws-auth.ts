@@ -1,4 +1,4 @@
-import { editSection, itemSource } from './aws-auth-edit';
+import { editSection, itemJson, itemSource } from './aws-auth-edit';
 import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection, sectionProblem } from './aws-auth-read';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
@@ -200,7 +200,11 @@ function sameValues(item: SectionItem, claim: { username: string; groups: string
 }
 
 function entryJson(section: Section, c: { arn: string; username: string; groups: string[] }): string {
-  return JSON.stringify({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
+  const json = itemJson({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
+  if (json === undefined) {
+    throw new FailSafeError(`the aws-auth entry of ${c.arn} holds a lone UTF-16 surrogate (username ${JSON.stringify(c.username)}, groups ${JSON.stringify(c.groups)}), which aws-auth cannot hold: aws-iam-authenticator's YAML reader would drop the whole section. Nothing was written. Fix the username or group.`);
+  }
+  return json;
 }
 
 /**
@@ -462,10 +466,6 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     const plan = plans[t.section];
     if (plan.parsed.state === 'invalid') {
       refuse(`${sectionProblem(t.section, plan.parsed)}; ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
-      continue;
-    }
-    if (plan.parsed.typeErrors && !heldByKey.has(key)) {
-      refuse(`aws-auth ${t.section} has a value of the wrong type (${plan.parsed.typeErrors}): newer aws-iam-authenticator releases then ignore the whole section and keep serving what they read before, so ${t.arn} might never be granted. Fix that entry and deploy again.`);
       continue;
     }
     const matching = SECTIONS.flatMap(s => plans[s].parsed.items.filter(i => itemMatches(s, i, t.arn)).map(item => ({ s, item })));
