@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { canI as evaluate, expandUsername, findPrincipal } from './report/evaluate';
+import { canI as evaluate, effectiveGroups, expandUsername, findPrincipal } from './report/evaluate';
 import { findings as check } from './report/findings';
 import { ParsedCluster, parseTemplate } from './report/parse';
 import { toData, toMarkdown, toText } from './report/render';
@@ -10,22 +10,32 @@ import { toData, toMarkdown, toText } from './report/render';
 /** A question for `AccessReport.canI()`. */
 export interface CanIRequest {
   /**
-   * The IAM principal: a role ARN (with or without path), a user ARN, or an STS
-   * assumed-role session ARN as `aws sts get-caller-identity` prints it.
+   * The IAM principal: a role ARN (with or without path), a user ARN, an STS
+   * assumed-role session ARN as `aws sts get-caller-identity` prints it, or a role or
+   * user the app creates as the report names it (`${LogicalId.Arn}`). Anything else throws.
    */
   readonly principalArn: string;
-  /** The Kubernetes verb, e.g. `get`, `list`, `create`, `delete`. */
+  /** The Kubernetes verb, lowercase, e.g. `get`, `list`, `create`, `delete`. */
   readonly verb: string;
-  /** The resource (plural, e.g. `pods`, `pods/log`, `deployments`), or a non-resource URL starting with `/`. */
+  /**
+   * The resource (plural, e.g. `pods`, `pods/log`, `deployments`), or a non-resource URL
+   * starting with `/`.
+   *
+   * A built-in resource may also be named by its singular name (`deployment`): it is
+   * resolved from the discovery of kube-apiserver v1.35 (the table in the package). A
+   * name a built-in group does not have, or a kind (`Pod`), throws naming the right form.
+   * Resources of other groups (custom resources) are taken as asked.
+   */
   readonly resource: string;
   /**
    * The API group (`apps`, `batch`, ...).
    *
-   * @default '' (the core group)
+   * @default - the core group when it has the resource, else the one built-in group that
+   * has it (`deployments`: `apps`); a name several built-in groups have throws
    */
   readonly apiGroup?: string;
   /**
-   * The namespace of the request.
+   * The namespace of the request: a namespace name (a DNS-1123 label), or this throws.
    *
    * @default - a cluster-wide request (only cluster-wide bindings count)
    */
@@ -160,6 +170,10 @@ export class AccessReport {
   /**
    * Whether `request.principalArn` may do the request, and why.
    *
+   * Throws on a malformed question (see `CanIRequest`), naming the bad value, instead of
+   * answering `allowed: false`. Where the cluster reads access entries and the principal has
+   * one, that entry alone decides (EKS uses it instead of the principal's aws-auth entry).
+   *
    * @param request who asks to do what, where
    */
   public canI(request: CanIRequest): CanIResult {
@@ -167,7 +181,7 @@ export class AccessReport {
     const answer = evaluate(cluster, request);
     const p = answer.principal ?? findPrincipal(cluster, request.principalArn);
     const username = p ? expandUsername(p.username, request.principalArn) : undefined;
-    return { allowed: answer.allowed, reason: answer.reason, username, groups: p?.groups };
+    return { allowed: answer.allowed, reason: answer.reason, username, groups: p ? effectiveGroups(cluster, p) : undefined };
   }
 
   /**

@@ -139,20 +139,80 @@ describe('cdk-eks-access report (command line)', () => {
   });
 });
 
+// Deliberately written templates (what aws-eks or a hand-written app may synthesize)
+const rawCluster = (mode = 'CONFIG_MAP') => ({ Type: 'Custom::AWSCDK-EKS-Cluster', Properties: { Config: { accessConfig: { authenticationMode: mode } } } });
+const manifest = (objects: any[]) => ({ Type: 'Custom::AWSCDK-EKS-KubernetesResource', Properties: { ClusterName: { Ref: 'C' }, Manifest: JSON.stringify(objects) } });
+const awsAuth = (mapRoles: any[]) => manifest([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: JSON.stringify(mapRoles), mapUsers: '[]' } }]);
+const binding = (group: string) => manifest([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `b-${group}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }] }]);
+const role = (arn: string, groups: string[], username = 'u:{{SessionName}}') => ({ rolearn: arn, username, groups });
+
+function assemblyWith(resources: Record<string, any>, mode = 'CONFIG_MAP'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-'));
+  fs.writeFileSync(path.join(dir, 'Bad.template.json'), JSON.stringify({ Resources: { C: rawCluster(mode), ...resources } }));
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '36.0.0', artifacts: { Bad: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Bad.template.json' } } } }));
+  return dir;
+}
+
+describe('canI answers as aws-iam-authenticator and EKS decide', () => {
+  const SESSION = 'arn:aws:sts::111122223333:assumed-role/Dev/alice';
+  test('an aws-auth entry written with the role\'s IAM path maps no session of the role (v0.7.18 compares rolearn literally)', () => {
+    const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/team/Dev', ['system:masters'])]) }));
+    const answer = report.canI(ask(SESSION, 'delete', 'nodes'));
+    expect(answer.allowed).toBe(false);
+    expect(answer.reason).toMatch(/has no aws-auth entry or access entry/);
+    expect(report.findings().map(f => f.kind)).toContain('pathed-role-arn');
+  });
+
+  test('in API_AND_CONFIG_MAP a principal\'s access entry wins over its aws-auth system:masters (EKS User Guide)', () => {
+    const entry = { Type: 'AWS::EKS::AccessEntry', Properties: { ClusterName: { Ref: 'C' }, PrincipalArn: 'arn:aws:iam::111122223333:role/Dev', KubernetesGroups: ['viewers'] } };
+    const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['system:masters'])]), E: entry, B: binding('viewers') }, 'API_AND_CONFIG_MAP'));
+    const admin = report.canI(ask(SESSION, 'delete', 'nodes'));
+    expect(admin.allowed).toBe(false);
+    expect(admin.groups).toEqual(['viewers']);
+    expect(report.canI(ask(SESSION, 'get', 'pods', { namespace: 'a' })).allowed).toBe(true);
+  });
+
+  test.each([
+    [{ namespace: 'Team_A' }, /the namespace "Team_A" is not a valid Kubernetes namespace name/],
+    [{ namespace: 'a'.repeat(64) }, /is not a valid Kubernetes namespace name|has 64 characters/],
+    [{ principalArn: 'Dev' }, /the principal "Dev" is not an IAM principal ARN/],
+    [{ principalArn: 'arn:aws:s3:::bucket' }, /the principal "arn:aws:s3:::bucket" is not an IAM principal ARN/],
+    [{ principalArn: 'arn:aws:iam::1111:role/Dev' }, /is not an IAM principal ARN/],
+    [{ resource: 'Pod' }, /Kubernetes names that resource "pods" \(apiGroup ""/],
+    [{ resource: 'deployments', apiGroup: '' }, /the API group "" has no resource "deployments" .*It is in apiGroup "apps"/],
+    [{ resource: 'deployment', apiGroup: 'batch' }, /the API group "batch" has no resource "deployment"/],
+    [{ resource: 'pods/shell' }, /the core group has no subresource "pods\/shell"|has no subresource/],
+    [{ verb: 'GET' }, /the verb "GET" is not a Kubernetes verb/],
+  ])('a malformed question (%j) throws, naming the bad value', (more, message) => {
+    const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['system:masters'])]) }));
+    expect(() => report.canI(ask(SESSION, 'get', 'pods', more))).toThrow(message);
+  });
+
+  test.each([
+    ['deployments', undefined, 'apps/deployments'],
+    ['deployment', undefined, 'apps/deployments'],
+    ['deployment', 'apps', 'apps/deployments'],
+    ['pod', undefined, 'pods'],
+    ['pod/exec', undefined, 'pods/exec'],
+    ['cronjob', undefined, 'batch/cronjobs'],
+    ['widgets', 'example.com', 'example.com/widgets'],
+  ])('%s (apiGroup %s) is asked as %s (the pinned kube-apiserver\'s discovery)', (resource, apiGroup, asked) => {
+    const r = {
+      Type: 'Custom::AWSCDK-EKS-KubernetesResource',
+      Properties: {
+        ClusterName: { Ref: 'C' },
+        Manifest: JSON.stringify([
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'one' }, rules: [{ apiGroups: [asked.includes('/') && !asked.startsWith('pods') ? asked.split('/')[0] : ''], resources: [asked.includes('/') && !asked.startsWith('pods') ? asked.split('/')[1] : asked], verbs: ['get'] }] },
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'one' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'one' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'g' }] },
+        ]),
+      },
+    };
+    const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['g'])]), R: r }));
+    expect(report.canI(ask(SESSION, 'get', resource, { ...(apiGroup !== undefined ? { apiGroup } : {}), namespace: 'a' })).allowed).toBe(true);
+  });
+});
+
 describe('--check findings, each provoked by a deliberately bad template', () => {
-  const cluster = { Type: 'Custom::AWSCDK-EKS-Cluster', Properties: { Config: { accessConfig: { authenticationMode: 'CONFIG_MAP' } } } };
-  const manifest = (objects: any[]) => ({ Type: 'Custom::AWSCDK-EKS-KubernetesResource', Properties: { ClusterName: { Ref: 'C' }, Manifest: JSON.stringify(objects) } });
-  const awsAuth = (mapRoles: any[]) => manifest([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: JSON.stringify(mapRoles), mapUsers: '[]' } }]);
-  const binding = (group: string) => manifest([{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: `b-${group}` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }] }]);
-  const role = (arn: string, groups: string[], username = 'u:{{SessionName}}') => ({ rolearn: arn, username, groups });
-
-  function assemblyWith(resources: Record<string, any>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bad-'));
-    fs.writeFileSync(path.join(dir, 'Bad.template.json'), JSON.stringify({ Resources: { C: cluster, ...resources } }));
-    fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ version: '36.0.0', artifacts: { Bad: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Bad.template.json' } } } }));
-    return dir;
-  }
-
   test.each([
     ['pathed-role-arn', { A: awsAuth([role('arn:aws:iam::111122223333:role/team/Dev', ['g'])]), B: binding('g') }, /\[pathed-role-arn\].*role\/team\/Dev with its IAM path.*Use arn:aws:iam::111122223333:role\/Dev\./],
     ['duplicate-arn', { A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['g']), role('arn:aws:iam::111122223333:role/dev', ['g'])]), B: binding('g') }, /\[duplicate-arn\].*two entries for arn:aws:iam::111122223333:role\/dev/],

@@ -1,6 +1,7 @@
 import { ACCESS_POLICY_RULES } from './access-policy-rules';
 import { BUILT_IN_CLUSTER_ROLES } from './builtin-roles';
 import { Backend, identityOf, ParsedCluster, ParsedPrincipal, permissionSetOf } from './parse';
+import { normalizeQuestion } from './question';
 import { KubeObject, RbacRule } from '../rbac/objects';
 
 /** One binding that applies to a principal, with the rules it grants. */
@@ -22,10 +23,20 @@ export function backendsRead(mode: string): Backend[] {
   return ['aws-auth'];
 }
 
+/**
+ * Whether EKS authenticates a principal through its access entry: the mode reads access
+ * entries and it has one. Then its aws-auth entry is not used at all (EKS User Guide,
+ * "Migrating existing aws-auth ConfigMap entries to access entries": access entries take
+ * precedence over ConfigMap entries for the same principal).
+ */
+export function usesAccessEntry(cluster: ParsedCluster, p: ParsedPrincipal): boolean {
+  return backendsRead(cluster.authenticationMode).includes('access-entry') && p.backends.includes('access-entry');
+}
+
 /** Whether a principal is cluster admin: `system:masters` in aws-auth, or AmazonEKSClusterAdminPolicy. */
 export function isClusterAdmin(cluster: ParsedCluster, p: ParsedPrincipal): string | undefined {
+  if (usesAccessEntry(cluster, p)) return p.clusterAdminPolicy ? 'access entry with AmazonEKSClusterAdminPolicy' : undefined;
   const read = backendsRead(cluster.authenticationMode);
-  if (read.includes('access-entry') && p.backends.includes('access-entry') && p.clusterAdminPolicy) return 'access entry with AmazonEKSClusterAdminPolicy';
   if (read.includes('aws-auth') && p.backends.includes('aws-auth') && p.groups.includes('system:masters')) return 'aws-auth entry in system:masters';
   return undefined;
 }
@@ -58,9 +69,7 @@ function escalationVerb(q: Question): string | undefined {
  * access entries"), else those of its aws-auth entry.
  */
 export function effectiveGroups(cluster: ParsedCluster, p: ParsedPrincipal): string[] {
-  const read = backendsRead(cluster.authenticationMode);
-  if (read.includes('access-entry') && p.backends.includes('access-entry')) return p.accessEntryGroups;
-  return p.groups;
+  return usesAccessEntry(cluster, p) ? p.accessEntryGroups : p.groups;
 }
 
 /** Whether an access-policy namespace (a name, or a prefix ending in `*`) covers `namespace`. */
@@ -70,7 +79,7 @@ export function namespaceMatches(scope: string, namespace: string): boolean {
 
 /** The access policies that apply to a principal, as permissions (scope `*` or one namespace pattern each). */
 export function accessPolicyPermissions(cluster: ParsedCluster, p: ParsedPrincipal): Permission[] {
-  if (!backendsRead(cluster.authenticationMode).includes('access-entry') || !p.backends.includes('access-entry')) return [];
+  if (!usesAccessEntry(cluster, p)) return [];
   const out: Permission[] = [];
   for (const a of p.accessPolicies) {
     const rules = ACCESS_POLICY_RULES[a.policy];
@@ -144,7 +153,8 @@ export interface Answer {
   principal?: ParsedPrincipal;
 }
 
-export function canI(cluster: ParsedCluster, q: Question): Answer {
+export function canI(cluster: ParsedCluster, asked: Question): Answer {
+  const q: Question = { ...normalizeQuestion(asked) };
   const p = findPrincipal(cluster, q.principalArn);
   if (!p) {
     return { allowed: false, reason: `${q.principalArn} (matched as ${identityOf(q.principalArn)}) has no aws-auth entry or access entry on ${cluster.id}` };

@@ -179,10 +179,13 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
   const names = readableNames(resources, paths);
   const clusterOf = (props: any) => clusters.get(props?.ClusterName?.Ref);
   // `arn` is rendered with logical ids (unique: what principals are told apart by), `shown` with readable names
-  const principalOf = (cluster: ParsedCluster, arn: string, shown: string): ParsedPrincipal => {
+  const principalOf = (cluster: ParsedCluster, arn: string, shown: string, backend: Backend): ParsedPrincipal => {
     const byName = /^\$\{([^.}]+)\.(?:PathlessArn|Arn)\}$/.exec(arn);
     const setName = byName ? ssoByName.get(byName[1]) : undefined;
-    const identity = setName !== undefined ? `sso-permission-set:${setName.toLowerCase()}` : identityOf(arn);
+    // aws-iam-authenticator compares an aws-auth rolearn literally with the caller's path-less
+    // role ARN: an entry written with a path is its own principal, which no caller is
+    const identity = setName !== undefined ? `sso-permission-set:${setName.toLowerCase()}`
+      : backend === 'aws-auth' && /:role\/.+\/[^/]+$/.test(arn) ? `pathed:${arn.toLowerCase()}` : identityOf(arn);
     let p = cluster.principals.find(x => x.identity === identity);
     if (!p) {
       p = {
@@ -209,7 +212,7 @@ export function parseTemplate(stackName: string, template: any, paths?: Readonly
     const shown = render(arnValue, names);
     const username = usernameValue === undefined ? shown : render(usernameValue, names);
     cluster.raw.push({ backend, arn, username, groups });
-    const p = principalOf(cluster, arn, shown);
+    const p = principalOf(cluster, arn, shown, backend);
     if (!p.backends.includes(backend)) p.backends.push(backend);
     if (backend === 'access-entry' || p.username === '') p.username = username;
     if (backend === 'access-entry') {
