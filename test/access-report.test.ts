@@ -291,8 +291,8 @@ describe('roles and users created in the app', () => {
       const stack = new Stack(app, 'Meta');
       testCluster(stack).grantRole(new iam.Role(stack, 'Deployer', { assumedBy: new iam.AccountRootPrincipal() }), AccessLevel.namespaceEdit('apps'));
     });
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    const file = path.join(dir, manifest.artifacts.Meta.properties.templateFile);
+    const assemblyManifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const file = path.join(dir, assemblyManifest.artifacts.Meta.properties.templateFile);
     const template = JSON.parse(fs.readFileSync(file, 'utf8'));
     for (const [id, res] of Object.entries<any>(template.Resources)) if (id.startsWith('Deployer')) res.Metadata = { 'aws:cdk:path': 'Meta/Deployer/Resource' };
     fs.writeFileSync(file, JSON.stringify(template));
