@@ -57,6 +57,9 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 build kube-apiserver "$kube_version" test/real/kube kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver "$kube_ldflags"
 build kubectl "$kube_version" test/real/kube kubectl k8s.io/kubernetes/cmd/kubectl "$kube_ldflags"
+# Only its clusterrole-aggregation controller runs: it fills the admin, edit and view
+# ClusterRoles from the aggregate-to-* ones, as on every real cluster (RBAC is judged with them).
+build kube-controller-manager "$kube_version" test/real/kube kube-controller-manager k8s.io/kubernetes/cmd/kube-controller-manager "$kube_ldflags"
 
 versions="\"versions\": {\"kubernetes\": \"$kube_version\", \"etcd\": \"$etcd_version\", \"awsIamAuthenticator\": \"$auth_version\", \"go\": \"$go_version\"}"
 (IFS=,; echo "{${built_dirs[*]}, $versions}")

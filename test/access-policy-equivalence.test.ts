@@ -1,5 +1,6 @@
 import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import { AccessLevel, AccessPrincipal, AccessReport, BuiltInLevelBackend, ClusterAccess } from '../src';
+import { RESOURCES, VERBS } from './access-grid';
 import { testStack } from './util';
 
 /**
@@ -25,18 +26,8 @@ function report(backend: BuiltInLevelBackend): AccessReport {
   return AccessReport.fromStack(stack);
 }
 
-const VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection', 'impersonate', 'bind', 'escalate'];
-const RESOURCES: Array<[string, string]> = [
-  ['', 'pods'], ['', 'pods/log'], ['', 'pods/exec'], ['', 'pods/eviction'], ['', 'secrets'], ['', 'configmaps'], ['', 'services'],
-  ['', 'serviceaccounts'], ['', 'serviceaccounts/token'], ['', 'namespaces'], ['', 'nodes'], ['', 'events'], ['', 'endpoints'],
-  ['', 'persistentvolumeclaims'], ['', 'persistentvolumes'], ['', 'resourcequotas'], ['apps', 'deployments'], ['apps', 'deployments/scale'],
-  ['apps', 'statefulsets'], ['batch', 'jobs'], ['batch', 'cronjobs'], ['autoscaling', 'horizontalpodautoscalers'], ['policy', 'poddisruptionbudgets'],
-  ['networking.k8s.io', 'ingresses'], ['networking.k8s.io', 'networkpolicies'], ['discovery.k8s.io', 'endpointslices'],
-  ['rbac.authorization.k8s.io', 'roles'], ['rbac.authorization.k8s.io', 'rolebindings'], ['rbac.authorization.k8s.io', 'clusterroles'],
-  ['coordination.k8s.io', 'leases'], ['authorization.k8s.io', 'localsubjectaccessreviews'], ['storage.k8s.io', 'storageclasses'],
-  ['apiextensions.k8s.io', 'customresourcedefinitions'], ['example.com', 'widgets'],
-];
 const NAMESPACES = ['team-a', 'team-b', undefined];
+
 
 function answers(r: AccessReport, level: string): Map<string, boolean> {
   const out = new Map<string, boolean>();

@@ -39,8 +39,11 @@ for (const [group, name, singular] of KUBE_RESOURCES) {
  */
 export function normalizeQuestion(q: QuestionInput): QuestionInput {
   const where = `canI(${JSON.stringify(q.principalArn)}, ${JSON.stringify(q.verb)}, ${JSON.stringify(q.resource)})`;
-  // `${LogicalId.Arn}`: a role or user the app creates, as the report renders its ARN
-  if (typeof q.principalArn !== 'string' || !(PRINCIPAL_ARN.test(q.principalArn) || /^\$\{[^{}]+\}$/.test(q.principalArn))) {
+  // a role or user the app creates, as the report renders its ARN: `${LogicalId.Arn}`, or an
+  // ARN with deploy-time parts (`arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Role}`)
+  const rendered = typeof q.principalArn === 'string' ? q.principalArn.replace(/\$\{[^{}]+\}/g, part =>
+    (part === '${AWS::Partition}' ? 'aws' : part === '${AWS::AccountId}' ? '111122223333' : 'x')) : '';
+  if (typeof q.principalArn !== 'string' || !(PRINCIPAL_ARN.test(rendered) || /^\$\{[^{}]+\}$/.test(q.principalArn))) {
     throw new Error(`${where}: the principal ${JSON.stringify(q.principalArn)} is not an IAM principal ARN. Ask with a role ARN (arn:aws:iam::111122223333:role/Name), a user ARN, an assumed-role session ARN as \`aws sts get-caller-identity\` prints it, or a role or user of the app as the report names it (\${LogicalId.Arn}).`);
   }
   if (q.namespace !== undefined && !DNS1123_LABEL.test(q.namespace)) {

@@ -1,4 +1,7 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as fc from 'fast-check';
+import * as YAML from 'yaml';
 import { awsAuthData, callers } from './aws-auth-documents';
 import { AuthenticatorAnswer, askAuthenticator, describeReal, realKubeApi } from './components';
 import { ParsedSection, ResolvedIdentity, SECTIONS, Section, itemMatches, readSection, resolveIdentity } from '../../src/handlers/access-reconciler/aws-auth-read';
@@ -98,6 +101,19 @@ describeReal('aws-auth reader: the library against aws-iam-authenticator v0.7.18
     expect(failures.slice(-1)).toEqual([]);
     expect(details.failed).toBe(false);
     for (const [outcome, count] of Object.entries(counts)) expect([outcome, count]).not.toEqual([outcome, 0]);
+  });
+
+  const CORPUS = path.join(__dirname, 'aws-auth-corpus');
+  test.each(fs.readdirSync(CORPUS).filter(f => f.endsWith('.yaml')))('real-world aws-auth %s: read as the authenticator reads it, not declined', async (file) => {
+    const text = fs.readFileSync(path.join(CORPUS, file), 'utf8');
+    expect(text).toMatch(/^# source: /);
+    const data = await roundTrip(api, `corpus-${file.replace(/\.yaml$/, '')}`, YAML.parse(text).data);
+    const arns = [...new Set(Object.values(data).join('\n').match(/arn:aws[\w-]*:iam::\d{12}:(?:role|user)\/[\w+=,.@/*?-]+/g) ?? [])];
+    const sessions = arns.filter(a => a.includes(':role/')).map(a => a.replace(':iam::', ':sts::').replace(/:role\/(?:.*\/)?([^/]+)$/, ':assumed-role/$1/s'));
+    const answer = await askAuthenticator(data, [...new Set([...callers(), ...arns, ...sessions, ...arns.map(a => a.toUpperCase().replace(/^ARN:AWS:IAM/, 'arn:aws:iam'))])]);
+    const before = unsupported;
+    expect(disagreements(data, answer, resolveIdentity)).toEqual([]);
+    expect(unsupported).toBe(before);
   });
 
   test('the comparison catches a planted divergence (a reader that takes * in rolearn as a wildcard)', async () => {

@@ -149,6 +149,26 @@ export async function startComponents(): Promise<RealComponents> {
     const ca = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
     await waitFor('kube-apiserver', api.proc, api.log, async () => (await httpGet(`${apiUrl}/readyz`, { ca, token })).status === 200, 120_000);
 
+    // The clusterrole-aggregation controller alone (no namespace controller: a deleted namespace
+    // stays Terminating): it fills admin, edit and view from the aggregate-to-* ClusterRoles.
+    const kubeconfig = path.join(dir, 'controller-manager.kubeconfig');
+    fs.writeFileSync(kubeconfig, JSON.stringify({
+      'apiVersion': 'v1',
+      'kind': 'Config',
+      'current-context': 'test',
+      'clusters': [{ name: 'test', cluster: { 'server': apiUrl, 'certificate-authority': path.join(dir, 'ca.crt') } }],
+      'users': [{ name: 'test', user: { token } }],
+      'contexts': [{ name: 'test', context: { cluster: 'test', user: 'test' } }],
+    }));
+    const kcm = start('kube-controller-manager', built['kube-controller-manager'], [
+      '--kubeconfig', kubeconfig, '--controllers', 'clusterrole-aggregation', '--leader-elect=false',
+      '--bind-address', '127.0.0.1', '--secure-port', String(await freePort()), '--cert-dir', path.join(dir, 'kcm-certs'),
+    ], dir);
+    await waitFor('kube-controller-manager (clusterrole-aggregation)', kcm.proc, kcm.log, async () => {
+      const admin = await httpGet(`${apiUrl}/apis/rbac.authorization.k8s.io/v1/clusterroles/admin`, { ca, token });
+      return admin.status === 200 && (JSON.parse(admin.body).rules ?? []).length > 0;
+    }, 60_000);
+
     const auth = start('authenticator', built.authenticator, ['-listen', '127.0.0.1:0'], dir);
     let authenticatorUrl = '';
     await waitFor('aws-iam-authenticator reader', auth.proc, auth.log, async () => {
