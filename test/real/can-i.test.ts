@@ -64,7 +64,10 @@ function render(template: string): string {
 
 function stacks(): Stack[] {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  return [buildExampleStack(app), buildV2Stack(app), buildV28Stack(app), buildImportedStack(app), buildManualScenariosStack(app), ...buildScenarios(app)];
+  return [
+    buildExampleStack(app), buildV2Stack(app), buildV28Stack(app), buildImportedStack(app), buildManualScenariosStack(app),
+    ...buildScenarios(app),
+  ];
 }
 
 describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview), identities from aws-iam-authenticator v0.7.18', () => {
@@ -127,7 +130,8 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
           // as a user asks: a session ARN, or the report's name of a role the app creates
           const asked = p.templateArn.includes('${') && !p.permissionSetName ? p.templateArn : caller;
           const mismatches: string[] = [];
-          const questions = VERBS.flatMap(verb => RESOURCES.flatMap(([apiGroup, resource]) => [...namespaces, undefined].map(namespace => ({ verb, apiGroup, resource, namespace }))));
+          const questions = VERBS.flatMap(verb => RESOURCES.flatMap(([apiGroup, resource]) =>
+            [...namespaces, undefined].map(namespace => ({ verb, apiGroup, resource, namespace }))));
           for (let i = 0; i < questions.length; i += 64) {
             await Promise.all(questions.slice(i, i + 64).map(async (q) => {
               const mine0 = report.canI({ principalArn: asked, cluster: cluster.id, ...q });
@@ -171,7 +175,9 @@ async function identityOf(cluster: ReturnType<typeof parseTemplate>[number], p: 
   return mappings[0] ? { username: render(mappings[0].username), groups: mappings[0].groups.map(render) } : undefined;
 }
 
-async function subjectAccessReview(api: KubeApi, identity: { username: string; groups: string[] }, q: { verb: string; apiGroup: string; resource: string; namespace?: string }): Promise<boolean> {
+interface GridQuestion { verb: string; apiGroup: string; resource: string; namespace?: string }
+
+async function subjectAccessReview(api: KubeApi, identity: { username: string; groups: string[] }, q: GridQuestion): Promise<boolean> {
   const [resource, subresource] = q.resource.split('/');
   const res = await api.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
     apiVersion: 'authorization.k8s.io/v1',
@@ -179,7 +185,9 @@ async function subjectAccessReview(api: KubeApi, identity: { username: string; g
     spec: {
       user: identity.username,
       groups: [...identity.groups, 'system:authenticated'],
-      resourceAttributes: { verb: q.verb, group: q.apiGroup, resource, ...(subresource ? { subresource } : {}), ...(q.namespace ? { namespace: q.namespace } : {}) },
+      resourceAttributes: {
+        verb: q.verb, group: q.apiGroup, resource, ...(subresource ? { subresource } : {}), ...(q.namespace ? { namespace: q.namespace } : {}),
+      },
     },
   });
   if (res.status !== 201) throw new Error(`SubjectAccessReview: ${res.status} ${JSON.stringify(res.body)}`);
