@@ -93,7 +93,8 @@ export const sectionText = (section: 'mapRoles' | 'mapUsers') => fc.oneof(
       items.forEach((it, i) => {
         const flow = it.style === 'flow' && it.fields.every(f => !f.includes('\n') && !f.startsWith('#'));
         if (flowSeq || flow) {
-          const text = `{${it.fields.filter(f => !f.startsWith('#')).map(f => f.replace(/ # comment$/, '')).join(', ')}}`;
+          // block content has no place in a flow collection: such fields stay out
+          const text = `{${it.fields.filter(f => !f.startsWith('#') && !f.includes('\n')).map(f => f.replace(/ # comment$/, '')).join(', ')}}`;
           if (flowSeq) flowItems.push(text);
           else lines.push(`${indent}- ${text}`);
           return;

@@ -6,6 +6,7 @@ import { awsAuthData, callers } from './aws-auth-documents';
 import { AuthenticatorAnswer, askAuthenticator, describeReal, realKubeApi } from './components';
 import { ParsedSection, ResolvedIdentity, SECTIONS, Section, itemMatches, readSection, resolveIdentity } from '../../src/handlers/access-reconciler/aws-auth-read';
 import { KubeApi } from '../../src/handlers/access-reconciler/kube';
+import { load as oracleLoad, parseSection as oracleParse, resolve as oracleResolve } from '../handlers/lifecycle/authenticator';
 
 /**
  * The library's aws-auth reader (src/handlers/access-reconciler/aws-auth-read.ts) against
@@ -55,6 +56,28 @@ function disagreements(data: Record<string, string>, answer: AuthenticatorAnswer
   return out;
 }
 
+/**
+ * Where the lifecycle model's own reading of aws-auth (test/handlers/lifecycle/authenticator.ts,
+ * the oracle's) disagrees with the authenticator: it must drop the same sections, and give
+ * each caller one of the answers the authenticator may give (none when it gives none).
+ */
+function oracleDisagreements(data: Record<string, string>, answer: AuthenticatorAnswer): string[] {
+  const out: string[] = [];
+  for (const s of SECTIONS) {
+    const dropped = oracleParse(s, data[s]) === undefined;
+    if (dropped !== droppedWhole(answer.sectionErrors[s])) out.push(`${s}: oracle ${dropped ? 'drops' : 'reads'} it, authenticator ${answer.sectionErrors[s] ?? 'reads it'}`);
+  }
+  const state = oracleLoad(data);
+  for (const c of answer.callers) {
+    if (!c.canonical) continue;
+    const got = oracleResolve(state, c.canonical);
+    const ok = got === undefined ? c.mappings.length === 0
+      : c.mappings.some(m => m.username === got.username && JSON.stringify(m.groups) === JSON.stringify(got.groups));
+    if (!ok) out.push(`${c.caller}: oracle ${JSON.stringify(got)}, authenticator ${JSON.stringify(c.mappings)}`);
+  }
+  return out;
+}
+
 async function roundTrip(api: KubeApi, name: string, data: Record<string, string>): Promise<Record<string, string>> {
   const created = await api.request('POST', `/api/v1/namespaces/${NAMESPACE}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
   if (created.status !== 201) throw new Error(`creating ConfigMap ${name}: ${created.status} ${JSON.stringify(created.body)}`);
@@ -62,7 +85,7 @@ async function roundTrip(api: KubeApi, name: string, data: Record<string, string
   return read.body.data ?? {};
 }
 
-describeReal('aws-auth reader: the library against aws-iam-authenticator v0.7.18 (documents round-tripped through the real kube-apiserver)', () => {
+describeReal('aws-auth reader: the library (and the lifecycle oracle\'s reading) against aws-iam-authenticator v0.7.18 (documents round-tripped through the real kube-apiserver)', () => {
   let api: KubeApi;
   beforeAll(async () => {
     api = realKubeApi();
@@ -81,6 +104,12 @@ describeReal('aws-auth reader: the library against aws-iam-authenticator v0.7.18
       const found = disagreements(data, answer, resolveIdentity);
       if (found.length > 0) {
         failures.push(`${JSON.stringify(data)}\n  ${found.join('\n  ')}`);
+        return false;
+      }
+      const declined = SECTIONS.some(sec => readSection(sec, data[sec]).unsupported);
+      const oracle = declined ? [] : oracleDisagreements(data, answer);
+      if (oracle.length > 0) {
+        failures.push(`lifecycle oracle's imitation: ${JSON.stringify(data)}\n  ${oracle.join('\n  ')}`);
         return false;
       }
       const sections = { mapRoles: readSection('mapRoles', data.mapRoles), mapUsers: readSection('mapUsers', data.mapUsers) };

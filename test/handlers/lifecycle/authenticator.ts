@@ -17,6 +17,7 @@ import * as YAML from 'yaml';
  * - pkg/config/types.go: json tags `rolearn`, `userarn`, `username`, `groups`, `sso`.
  * Go's encoding/json matches keys case-insensitively, and a value of the wrong type leaves
  * the field empty (the decode error is logged, the entry kept).
+ * Checked against the released code itself by test/real/aws-auth-reader.test.ts.
  */
 
 /** go-yaml v2 semantics: YAML 1.1 booleans (yes/no/on/off/y/n), but timestamps stay strings and no base-60 numbers. */
@@ -47,7 +48,7 @@ export interface Identity {
 
 function isSkippable(text: string): boolean {
   const t = text.trim();
-  return t === '' || t === '``' || t === '""';
+  return t === '' || t === '``' || t === '""' || t === "''";
 }
 
 /** Go json.Unmarshal of an object into a struct: case-insensitive keys, later keys win, wrong types give zero values. */
@@ -59,17 +60,49 @@ function field(obj: Record<string, unknown>, name: string): unknown {
 const asString = (v: unknown): string => (typeof v === 'string' ? v : '');
 const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.map(asString) : []);
 
+/**
+ * go-yaml v2's reader accepts only tab, LF, CR, printable ASCII, NEL and the non-control
+ * ranges of Unicode (yaml.v2 readerc.go); anything else fails the whole document.
+ */
+function goYamlRejects(text: string): boolean {
+  return Array.from(text).some(ch => {
+    const c = ch.codePointAt(0)!;
+    const printable = (c >= 32 && c <= 126) || (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000;
+    return !(printable || c === 9 || c === 10 || c === 13 || c === 0x85);
+  });
+}
+
+/** Any infinity or NaN in a decoded value (sigs.k8s.io/yaml cannot turn it into JSON). */
+function hasNonFinite(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v);
+  return v !== null && typeof v === 'object' && Object.values(v as object).some(hasNonFinite);
+}
+
+/** A plain scalar inside a flow collection holding an indicator go-yaml v2 stops at (then fails). */
+function flowIndicatorInPlain(doc: YAML.Document.Parsed): boolean {
+  let found = false;
+  YAML.visit(doc, {
+    Scalar(_k, node, path) {
+      if (node.type === 'PLAIN' && path.some(p => YAML.isCollection(p) && p.flow) && /[?[\]{}]/.test(String(node.source ?? node.value))) found = true;
+    },
+  });
+  return found;
+}
+
 /** Parses one section; returns the entries in order (invalid ones dropped), or undefined when the section is dropped whole. */
 export function parseSection(section: Section, text: string | undefined): Mapping[] | undefined {
   if (text === undefined || isSkippable(text)) return [];
+  if (goYamlRejects(text)) return undefined;
   let value: unknown;
   try {
-    const doc = YAML.parseDocument(text, { ...GO_YAML_V2, uniqueKeys: false, prettyErrors: false });
-    if (doc.errors.length > 0) return undefined;
+    // NEL is a line break to go-yaml
+    const doc = YAML.parseDocument(text.replace(/\u0085/g, '\n'), { ...GO_YAML_V2, uniqueKeys: false, prettyErrors: false });
+    if (doc.errors.length > 0 || flowIndicatorInPlain(doc)) return undefined;
     value = doc.toJS();
   } catch {
     return undefined;
   }
+  if (hasNonFinite(value)) return undefined;
   if (value === null || value === undefined) return [];
   if (!Array.isArray(value)) return undefined; // json: cannot unmarshal object into []RoleMapping
   const out: Mapping[] = [];
