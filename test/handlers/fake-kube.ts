@@ -9,9 +9,13 @@ import { AddressInfo } from 'net';
  * - GET/POST/PUT/DELETE of namespaces, ConfigMaps, Roles, RoleBindings, ClusterRoles and
  *   ClusterRoleBindings by their real API paths; 404 NotFound with a Status body.
  * - `metadata.resourceVersion`: a global counter; a PUT or a DELETE precondition with a
- *   stale version is 409 Conflict; a POST of an existing object is 409 AlreadyExists; a PUT
- *   of an absent object with a uid or resourceVersion is 409, without them an RBAC object is
- *   created (create-on-update), anything else 404.
+ *   stale version (or, for DELETE, another uid) is 409 Conflict; a POST of an existing object
+ *   is 409 AlreadyExists; a PUT of an absent object with a uid is 409, otherwise an RBAC
+ *   object is created (create-on-update), anything else 404.
+ * - A deleted namespace stays, Terminating (no namespace controller, as with the tests' real
+ *   API server); a create in it is 403. A ConfigMap's data over 1 MiB, annotations over
+ *   256 KiB: 422. Each of these answers is compared with the real kube-apiserver's in
+ *   test/real/api-server.test.ts.
  * - Lists: of one namespace or across namespaces, with equality label selectors; items
  *   without `apiVersion` and `kind`, as the API server answers.
  * - Namespaced objects can only be created in an existing namespace (404 otherwise).
@@ -77,6 +81,17 @@ function listOf(path: string, items: any[], version: number) {
   };
 }
 
+/**
+ * The API server's size limits (kube-apiserver v1.35, checked in test/real/api-server.test.ts):
+ * a ConfigMap's data at most 1 MiB, an object's annotations at most 256 KiB (keys and values).
+ */
+function sizeProblem(obj: any): [number, any] | undefined {
+  const bytes = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  if (obj?.kind === 'ConfigMap' && bytes(obj.data) + bytes(obj.binaryData) > 1_048_576) return [422, status(422, 'Invalid', 'ConfigMap is invalid: []: Too long: may not be more than 1048576 bytes')];
+  if (bytes(obj?.metadata?.annotations) > 262_144) return [422, status(422, 'Invalid', 'metadata.annotations: Too long: must have at most 262144 bytes')];
+  return undefined;
+}
+
 function status(code: number, reason: string, message: string) {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code };
 }
@@ -117,6 +132,13 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     close: () => new Promise(resolve => server.close(() => resolve())),
   };
 
+  /** A create in a namespace being deleted is forbidden (the NamespaceLifecycle admission plugin). */
+  function isTerminating(namespace: string): [number, any] | undefined {
+    const obj = store.get(`/api/v1/namespaces/${namespace}`);
+    if (!obj?.metadata?.deletionTimestamp) return undefined;
+    return [403, status(403, 'Forbidden', `unable to create new content in namespace ${decodeURIComponent(namespace)} because it is being terminated`)];
+  }
+
   async function handle(method: string, path: string, body: any, query: URLSearchParams): Promise<[number, any]> {
     const all = ALL_NAMESPACES.exec(path);
     if (all && method !== 'GET') return [405, status(405, 'MethodNotAllowed', `${method} on a list across namespaces`)];
@@ -138,6 +160,10 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       if (name) return [405, status(405, 'MethodNotAllowed', 'POST to an object')];
       const objPath = `${path}/${encodeURIComponent(body?.metadata?.name)}`;
       if (ns && !store.has(`/api/v1/namespaces/${ns[1]}`)) return [404, status(404, 'NotFound', `namespaces "${decodeURIComponent(ns[1])}" not found`)];
+      const terminating = ns && isTerminating(ns[1]);
+      if (terminating) return terminating;
+      const tooBig = sizeProblem(body);
+      if (tooBig) return tooBig;
       if (body?.metadata?.namespace !== undefined && ns && body.metadata.namespace !== decodeURIComponent(ns[1])) return [400, status(400, 'BadRequest', 'namespace mismatch')];
       await fake.hooks.beforeWrite?.(method, objPath);
       if (store.has(objPath)) return [409, status(409, 'AlreadyExists', `${objPath} already exists`)];
@@ -156,13 +182,15 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     await fake.hooks.beforeWrite?.(method, path);
     const now = store.get(path);
     if (!now && method === 'PUT') {
-      // as the API server answers a PUT of an absent object: a uid or resourceVersion in it is a
-      // precondition that fails (409); without them, kinds whose strategy allows create-on-update
-      // (RBAC's) are created, others are 404
-      if (body?.metadata?.uid !== undefined || body?.metadata?.resourceVersion !== undefined) {
-        return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${path}: Precondition failed: the object no longer exists`)];
+      // as kube-apiserver v1.35 answers a PUT of an absent object (test/real/api-server.test.ts):
+      // a uid in it is a precondition that fails (409); otherwise (a resourceVersion alone
+      // included) kinds whose strategy allows create-on-update (RBAC's) are created, others are 404
+      if (body?.metadata?.uid !== undefined) {
+        return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${path}: Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: `)];
       }
       if (cl?.[2] || (ns && ns[2] !== 'configmaps')) {
+        const terminating = ns && isTerminating(ns[1]);
+        if (terminating) return terminating;
         const created = stamp({ ...body, metadata: { ...body.metadata, ...(ns ? { namespace: decodeURIComponent(ns[1]) } : {}) } });
         store.set(path, created);
         return [201, created];
@@ -175,6 +203,8 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
         return [409, status(409, 'Conflict', `Operation cannot be fulfilled on ${path}: the object has been modified; please apply your changes to the latest version and try again`)];
       }
       if (body?.metadata?.name !== now.metadata.name) return [400, status(400, 'BadRequest', 'name mismatch')];
+      const tooBig = sizeProblem(body);
+      if (tooBig) return tooBig;
       const ref = (r: any) => JSON.stringify(r, Object.keys(r ?? {}).sort()); // compared as values, as the API server does
       if (now.roleRef && ref(now.roleRef) !== ref(body.roleRef)) return [422, status(422, 'Invalid', 'roleRef: cannot change roleRef')];
       const updated = stamp({ ...body, metadata: { ...body.metadata, uid: now.metadata.uid } });
@@ -183,7 +213,16 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     }
     if (method === 'DELETE') {
       const rv = body?.preconditions?.resourceVersion;
-      if (rv !== undefined && rv !== now.metadata.resourceVersion) return [409, status(409, 'Conflict', 'precondition failed')];
+      const uid = body?.preconditions?.uid;
+      if ((rv !== undefined && rv !== now.metadata.resourceVersion) || (uid !== undefined && uid !== now.metadata.uid)) {
+        return [409, status(409, 'Conflict', 'precondition failed')];
+      }
+      if (cl?.[1] === 'namespaces') {
+        // no namespace controller (as in the tests' real API server): a deleted namespace stays Terminating
+        const terminating = stamp({ ...now, metadata: { ...now.metadata, deletionTimestamp: now.metadata.deletionTimestamp ?? new Date().toISOString() }, status: { phase: 'Terminating' } });
+        store.set(path, terminating);
+        return [200, terminating];
+      }
       store.delete(path);
       return [200, { kind: 'Status', apiVersion: 'v1', status: 'Success' }];
     }
