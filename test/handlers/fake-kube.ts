@@ -86,7 +86,8 @@ function listOf(path: string, items: any[], version: number) {
  * a ConfigMap's data at most 1 MiB, an object's annotations at most 256 KiB (keys and values).
  */
 function sizeProblem(obj: any): [number, any] | undefined {
-  const bytes = (m: Record<string, string> | undefined) => Object.entries(m ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+  const bytes = (m: Record<string, string> | undefined) =>
+    Object.entries(m ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
   if (obj?.kind === 'ConfigMap' && bytes(obj.data) + bytes(obj.binaryData) > 1_048_576) return [422, status(422, 'Invalid', 'ConfigMap is invalid: []: Too long: may not be more than 1048576 bytes')];
   if (bytes(obj?.metadata?.annotations) > 262_144) return [422, status(422, 'Invalid', 'metadata.annotations: Too long: must have at most 262144 bytes')];
   return undefined;
