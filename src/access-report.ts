@@ -12,7 +12,8 @@ export interface CanIRequest {
   /**
    * The IAM principal: a role ARN (with or without path), a user ARN, an STS
    * assumed-role session ARN as `aws sts get-caller-identity` prints it, or a role or
-   * user the app creates as the report names it (`${LogicalId.Arn}`). Anything else throws.
+   * user the app creates as the report renders its ARN (`${LogicalId.Arn}`, or
+   * `arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${LogicalId}`). Anything else throws.
    */
   readonly principalArn: string;
   /** The Kubernetes verb, lowercase, e.g. `get`, `list`, `create`, `delete`. */
