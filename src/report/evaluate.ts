@@ -1,7 +1,8 @@
 import { ACCESS_POLICY_RULES } from './access-policy-rules';
 import { BUILT_IN_CLUSTER_ROLES } from './builtin-roles';
 import { Backend, identityOf, ParsedCluster, ParsedPrincipal, permissionSetOf } from './parse';
-import { normalizeQuestion } from './question';
+import { Question, normalizeQuestion } from './question';
+
 import { KubeObject, RbacRule } from '../rbac/objects';
 
 /** One binding that applies to a principal, with the rules it grants. */
@@ -111,15 +112,6 @@ export function permissionsOf(cluster: ParsedCluster, p: ParsedPrincipal): Permi
   return out;
 }
 
-/** A question for `canI`. */
-export interface Question {
-  principalArn: string;
-  verb: string;
-  resource: string;
-  apiGroup?: string;
-  namespace?: string;
-  name?: string;
-}
 
 function matches(list: string[] | undefined, value: string): boolean {
   return (list ?? []).some(x => x === '*' || x === value);
@@ -154,7 +146,7 @@ export interface Answer {
 }
 
 export function canI(cluster: ParsedCluster, asked: Question): Answer {
-  const q: Question = { ...normalizeQuestion(asked) };
+  const q = normalizeQuestion(asked);
   const p = findPrincipal(cluster, q.principalArn);
   if (!p) {
     return { allowed: false, reason: `${q.principalArn} (matched as ${identityOf(q.principalArn)}) has no aws-auth entry or access entry on ${cluster.id}` };

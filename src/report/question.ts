@@ -1,14 +1,14 @@
 import { KUBE_RESOURCES, KUBE_RESOURCES_VERSION } from './kube-resources';
 import { PARTITIONS } from '../private/constants';
 
-/** A question for `canI`, as asked. */
-export interface QuestionInput {
-  readonly principalArn: string;
-  readonly verb: string;
-  readonly resource: string;
-  readonly apiGroup?: string;
-  readonly namespace?: string;
-  readonly name?: string;
+/** A question for `canI`. */
+export interface Question {
+  principalArn: string;
+  verb: string;
+  resource: string;
+  apiGroup?: string;
+  namespace?: string;
+  name?: string;
 }
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -37,7 +37,7 @@ for (const [group, name, singular] of KUBE_RESOURCES) {
  * a built-in group asked for a resource it does not have throws naming the right form.
  * Resources of other groups (custom resources) are taken as asked.
  */
-export function normalizeQuestion(q: QuestionInput): QuestionInput {
+export function normalizeQuestion(q: Question): Question {
   const where = `canI(${JSON.stringify(q.principalArn)}, ${JSON.stringify(q.verb)}, ${JSON.stringify(q.resource)})`;
   // a role or user the app creates, as the report renders its ARN: `${LogicalId.Arn}`, or an
   // ARN with deploy-time parts (`arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Role}`)
