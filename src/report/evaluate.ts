@@ -2,7 +2,6 @@ import { ACCESS_POLICY_RULES } from './access-policy-rules';
 import { BUILT_IN_CLUSTER_ROLES } from './builtin-roles';
 import { Backend, identityOf, ParsedCluster, ParsedPrincipal, permissionSetOf } from './parse';
 import { Question, normalizeQuestion } from './question';
-
 import { KubeObject, RbacRule } from '../rbac/objects';
 
 /** One binding that applies to a principal, with the rules it grants. */
