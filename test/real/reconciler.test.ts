@@ -78,7 +78,7 @@ describeReal('the reconciler on the real kube-apiserver, judged by aws-iam-authe
     'arn:aws:iam::111122223333:role/AWSReservedSSO_ViewOnly_0123456789abcdef', 'arn:aws:iam::111122223333:user/alice', 'arn:aws:iam::111122223333:user/bob'];
   const stackEntries = fc.subarray(STACK_ARNS, { minLength: 1 }).chain(arns => fc.tuple(...arns.map(stackEntry)));
 
-  test(`${RUNS} generated aws-auth documents and grants: the stack's principals map as declared, everyone else as before (or a justified refusal)`, async () => {
+  test(`${RUNS} generated aws-auth documents and grants, created, updated (one revoked, one changed) and deleted: the stack's principals map as declared, revoked ones as before the stack, everyone else as before (or a justified refusal)`, async () => {
     const asked = callers();
     const counts = { written: 0, refused: 0 };
     const run = await fc.check(fc.asyncProperty(awsAuthData, stackEntries, async (foreign, entries) => {
@@ -87,8 +87,9 @@ describeReal('the reconciler on the real kube-apiserver, judged by aws-iam-authe
       const beforeAnswer = await askAuthenticator(before, asked);
       const mapRoles = entries.filter(e => e.rolearn);
       const mapUsers = entries.filter(e => e.userarn);
+      let created: { PhysicalResourceId?: string };
       try {
-        await dispatch(awsAuthEvent('Create', mapRoles, mapUsers), api, FAST);
+        created = await dispatch(awsAuthEvent('Create', mapRoles, mapUsers), api, FAST);
       } catch (e) {
         if (!(e instanceof FailSafeError)) throw e;
         counts.refused++;
@@ -106,16 +107,34 @@ describeReal('the reconciler on the real kube-apiserver, judged by aws-iam-authe
         return true;
       }
       counts.written++;
-      const after = await awsAuthData0(api);
       const ours = entries.map(arnOf);
-      const answer = await askAuthenticator(after, [...ours, ...asked]);
-      for (const [i, entry] of entries.entries()) expect([arnOf(entry), answer.callers[i].mappings]).toEqual([arnOf(entry), [declared(entry)]]);
       const oursLower = new Set(ours.map(a => a.toLowerCase()));
-      for (const [i, c] of answer.callers.slice(ours.length).entries()) {
-        if (c.canonical && oursLower.has(c.canonical)) continue;
-        // an sso mapping may cover one of the stack's roles' ARNs and a stranger's alike: both still resolve
-        expect([c.caller, c.mappings]).toEqual([c.caller, beforeAnswer.callers[i].mappings]);
-      }
+      // what each of the stack's principals mapped to before the stack (an identical entry found there is adopted, and stays)
+      const beforeOurs = await askAuthenticator(before, ours);
+      /** After a step: the stack's principals map as `expected` says, everyone else as before the stack. */
+      const check = async (step: string, expected: (i: number) => AuthenticatorMapping[]) => {
+        const answer = await askAuthenticator(await awsAuthData0(api), [...ours, ...asked]);
+        for (const [i, arn] of ours.entries()) expect([step, arn, answer.callers[i].mappings]).toEqual([step, arn, expected(i)]);
+        for (const [i, c] of answer.callers.slice(ours.length).entries()) {
+          if (c.canonical && oursLower.has(c.canonical)) continue;
+          expect([step, c.caller, c.mappings]).toEqual([step, c.caller, beforeAnswer.callers[i].mappings]);
+        }
+      };
+      await check('create', i => [declared(entries[i])]);
+
+      // an update that revokes the first principal and changes the last one's username
+      const kept = entries.slice(1).map((e, i, all) => (i === all.length - 1 ? { ...e, username: `${e.username}-changed` } : e));
+      const update = awsAuthEvent('Update', kept.filter(e => e.rolearn), kept.filter(e => e.userarn), {
+        PhysicalResourceId: created.PhysicalResourceId,
+        OldResourceProperties: { ...awsAuthEvent('Create', mapRoles, mapUsers).ResourceProperties },
+      });
+      await dispatch(update, api, FAST);
+      await check('update', i => (i === 0 ? beforeOurs.callers[0].mappings : [declared(kept[i - 1])]));
+
+      // the stack's delete: every principal back to what it mapped to before the stack
+      await dispatch(awsAuthEvent('Delete', kept.filter(e => e.rolearn), kept.filter(e => e.userarn), { PhysicalResourceId: created.PhysicalResourceId }), api, FAST,
+        { stackStatus: async () => 'DELETE_IN_PROGRESS' });
+      await check('delete', i => beforeOurs.callers[i].mappings);
       return true;
     }), { numRuns: RUNS, seed: SEED, endOnFailure: true });
     process.stdout.write(`reconciler differential (seed ${SEED}, ${RUNS} documents): ${JSON.stringify(counts)}\n`);
