@@ -23,18 +23,22 @@ built_dirs=()
 build() {
   local name=$1 version=$2 dir=$3 out=$4 pkg=$5 ldflags=${6:-}
   local digest
-  digest=$( { echo "$go_version $ldflags"; cat "$dir/go.mod" "$dir/go.sum"; cat "$dir"/*.go; } | sha256sum | cut -c1-16)
+  digest=$( { echo "$go_version $ldflags $(go env GOOS GOARCH CGO_ENABLED) -trimpath"; cat "$dir/go.mod" "$dir/go.sum"; cat "$dir"/*.go; } | sha256sum | cut -c1-16)
   local target="$cache_root/$name-$version-$digest"
   if [ -x "$target/$out" ]; then
     echo "real components: $name $version: cached in $target" >&2
   else
     local start=$SECONDS
     echo "real components: $name $version: building $pkg (first run on this machine; the module download and compile take minutes)" >&2
-    mkdir -p "$target.tmp"
+    mkdir -p "$cache_root"
+    # built into a directory of this run's own, then moved into place in one step: a
+    # concurrent run never sees (or removes) a half-written binary
+    local tmp
+    tmp=$(mktemp -d "$cache_root/.$name.XXXXXX")
     (cd "$dir" && go mod download) >&2 || fail "$name $version" "downloading its Go modules failed (go mod download in $dir)"
-    (cd "$dir" && go build -trimpath ${ldflags:+-ldflags "$ldflags"} -o "$target.tmp/$out" "$pkg") >&2 \
+    (cd "$dir" && go build -trimpath ${ldflags:+-ldflags "$ldflags"} -o "$tmp/$out" "$pkg") >&2 \
       || fail "$name $version" "go build $pkg failed (in $dir)"
-    rm -rf "$target" && mv "$target.tmp" "$target"
+    mv -T "$tmp" "$target" 2>/dev/null || rm -rf "$tmp" # another run got there first: keep its build
     echo "real components: $name $version: built in $((SECONDS - start)) s" >&2
   fi
   built_dirs+=("\"$name\": \"$target/$out\"")

@@ -181,11 +181,19 @@ describe('canI answers as aws-iam-authenticator and EKS decide', () => {
     [{ resource: 'Pod' }, /Kubernetes names that resource "pods" \(apiGroup ""/],
     [{ resource: 'deployments', apiGroup: '' }, /the API group "" has no resource "deployments" .*It is in apiGroup "apps"/],
     [{ resource: 'deployment', apiGroup: 'batch' }, /the API group "batch" has no resource "deployment"/],
-    [{ resource: 'pods/shell' }, /the core group has no subresource "pods\/shell"|has no subresource/],
     [{ verb: 'GET' }, /the verb "GET" is not a Kubernetes verb/],
   ])('a malformed question (%j) throws, naming the bad value', (more, message) => {
     const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['system:masters'])]) }));
     expect(() => report.canI(ask(SESSION, 'get', 'pods', more))).toThrow(message);
+  });
+
+  test.each([
+    ['arn:aws:iam::111122223333:root'], ['arn:aws:sts::111122223333:federated-user/bob'],
+  ])('%s (a principal aws-iam-authenticator canonicalizes) is a question, answered no here', (principalArn) => {
+    const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['system:masters'])]) }));
+    expect(report.canI(ask(principalArn, 'get', 'pods')).allowed).toBe(false);
+    // a subresource discovery does not list (the kubelet authorizes nodes/metrics) is asked as it is
+    expect(report.canI(ask(SESSION, 'get', 'nodes/metrics')).allowed).toBe(true);
   });
 
   test.each([
@@ -196,6 +204,7 @@ describe('canI answers as aws-iam-authenticator and EKS decide', () => {
     ['pod/exec', undefined, 'pods/exec'],
     ['cronjob', undefined, 'batch/cronjobs'],
     ['widgets', 'example.com', 'example.com/widgets'],
+    ['deployments.apps', undefined, 'apps/deployments'],
   ])('%s (apiGroup %s) is asked as %s (the pinned kube-apiserver\'s discovery)', (resource, apiGroup, asked) => {
     const r = {
       Type: 'Custom::AWSCDK-EKS-KubernetesResource',

@@ -14,7 +14,8 @@ export interface Question {
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PARTITION = PARTITIONS.map(p => p.replace(/-/g, '\\-')).join('|');
 /** What `aws sts get-caller-identity` can print, and IAM role and user ARNs (with a path or not). */
-const PRINCIPAL_ARN = new RegExp(`^arn:(?:${PARTITION}):(?:iam::\\d{12}:(?:role|user)/(?:[\\x21-\\x7e]+/)?[\\w+=,.@-]+|sts::\\d{12}:assumed-role/[\\w+=,.@-]+/[\\w+=,.@-]+)$`);
+const PRINCIPAL_ARN = new RegExp(`^arn:(?:${PARTITION}):(?:iam::\\d{12}:(?:(?:role|user)/(?:[\\x21-\\x7e]+/)?[\\w+=,.@-]+|root)`
+  + '|sts::\\d{12}:(?:assumed-role/[\\w+=,.@-]+/[\\w+=,.@-]+|federated-user/[\\w+=,.@-]+))$');
 
 /** Built-in resource names by group, and the groups of each plural and singular name. */
 const BY_GROUP = new Map<string, Set<string>>();
@@ -33,9 +34,10 @@ for (const [group, name, singular] of KUBE_RESOURCES) {
  * A `canI` question checked and put in the form Kubernetes authorizes: throws on a namespace
  * that is not a valid name or a principal that is not an IAM role, user or assumed-role
  * session ARN, naming the bad value; a built-in resource asked without its API group, or by
- * its singular name, is resolved from the discovery of kube-apiserver (KUBE_RESOURCES_VERSION);
- * a built-in group asked for a resource it does not have throws naming the right form.
- * Resources of other groups (custom resources) are taken as asked.
+ * its singular name, or as `resource.group`, is resolved from the discovery of kube-apiserver
+ * (KUBE_RESOURCES_VERSION); a built-in group asked for a resource it does not have, or a kind,
+ * throws naming the right form. Resources of other groups (custom resources), subresources
+ * discovery does not list (nodes/metrics) and short names (po, deploy) are taken as asked.
  */
 export function normalizeQuestion(q: Question): Question {
   const where = `canI(${JSON.stringify(q.principalArn)}, ${JSON.stringify(q.verb)}, ${JSON.stringify(q.resource)})`;
@@ -56,12 +58,14 @@ export function normalizeQuestion(q: Question): Question {
     throw new Error(`${where}: the verb ${JSON.stringify(q.verb)} is not a Kubernetes verb (lowercase, e.g. "get", "list", "create", "delete", "escalate").`);
   }
   if (q.resource.startsWith('/')) return q;
+  // kubectl's resource.group form (deployments.apps)
+  const dotted = /^([a-z0-9-]+)\.([a-z0-9.-]+)(\/.*)?$/.exec(q.resource);
+  if (dotted && q.apiGroup === undefined && BY_GROUP.has(dotted[2])) return normalizeQuestion({ ...q, resource: `${dotted[1]}${dotted[3] ?? ''}`, apiGroup: dotted[2] });
   const [base, sub, ...rest] = q.resource.split('/');
   if (rest.length > 0 || base === '' || sub === '') {
     throw new Error(`${where}: ${JSON.stringify(q.resource)} is not a resource: name a resource ("pods"), a subresource ("pods/exec") or a non-resource URL ("/healthz").`);
   }
   const withSub = (plural: string) => (sub === undefined ? plural : `${plural}/${sub}`);
-  const known = (group: string, name: string) => BY_GROUP.get(group)?.has(name) ?? false;
   const plural = (group: string) => (BY_GROUP.get(group)?.has(base) ? base : PLURAL_OF.get(`${group} ${base}`));
   const source = `kube-apiserver ${KUBE_RESOURCES_VERSION}'s discovery`;
 
@@ -78,13 +82,12 @@ export function normalizeQuestion(q: Question): Question {
     if (group === undefined) {
       throw new Error(`${where}: ${JSON.stringify(base)} is a resource of several API groups (${candidates.join(', ')}; ${source}). Name its apiGroup.`);
     }
-    const resolved = withSub(plural(group)!);
-    if (!known(group, resolved)) throw new Error(`${where}: ${group || 'the core group'} has no subresource ${JSON.stringify(resolved)} (${source}).`);
-    return { ...q, apiGroup: group, resource: resolved };
+    // a subresource discovery does not list (the kubelet's nodes/metrics, nodes/stats) is taken as asked
+    return { ...q, apiGroup: group, resource: withSub(plural(group)!) };
   }
   if (!BY_GROUP.has(q.apiGroup)) return q; // a group the table does not know: a custom resource, taken as asked
   const p = plural(q.apiGroup);
-  if (p !== undefined && known(q.apiGroup, withSub(p))) return { ...q, resource: withSub(p) };
+  if (p !== undefined) return { ...q, resource: withSub(p) };
   const elsewhere = GROUPS_OF.get(base) ?? [...BY_GROUP.keys()].filter(g => PLURAL_OF.has(`${g} ${base}`));
   const hint = elsewhere.length > 0 ? ` It is in ${elsewhere.map(g => (g === '' ? 'the core group (apiGroup "")' : `apiGroup ${JSON.stringify(g)}`)).join(', ')}.` : ' Name the resource in the plural, as Kubernetes does ("deployments", "pods/log").';
   throw new Error(`${where}: the API group ${JSON.stringify(q.apiGroup)} has no resource ${JSON.stringify(q.resource)} (${source}).${hint}`);

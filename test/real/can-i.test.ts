@@ -31,7 +31,7 @@ import { askAuthenticator, describeReal, realKubeApi } from './components';
 const ACCOUNT = '111122223333';
 const SESSION = 'probe@example.com';
 /** Principals asked per stack at most (the 400-grant stacks: a deterministic sample). */
-const MAX_PRINCIPALS = 6;
+const MAX_PRINCIPALS = 4;
 
 /** A template value with the deploy-time values a test deploy would give it. */
 function resolver(resources: Record<string, any>) {
@@ -117,8 +117,8 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
     try {
       const report = AccessReport.fromStack(stack);
       for (const cluster of parseTemplate(stack.stackName, template)) {
-        // the stack's first namespaces (400-grant stacks have twenty), and two others
-        const namespaces = [...new Set([...mine(NAMESPACES_RESOURCE_TYPE).flatMap(([, r]) => (r.Properties.Namespaces as string[]).slice(0, 3)), 'team-a', 'team-b'])];
+        // the stack's first two namespaces (400-grant stacks have twenty), and two others
+        const namespaces = [...new Set([...mine(NAMESPACES_RESOURCE_TYPE).flatMap(([, r]) => (r.Properties.Namespaces as string[]).slice(0, 2)), 'team-a', 'team-b'])];
         const principals = sample(cluster.principals);
         for (const p of principals) {
           totals.principals++;

@@ -93,15 +93,18 @@ describeReal('the reconciler on the real kube-apiserver, judged by aws-iam-authe
       } catch (e) {
         if (!(e instanceof FailSafeError)) throw e;
         counts.refused++;
-        // a refusal writes nothing, and rests on an entry the authenticator reads for one of
-        // the stack's principals, or on a section it must write into that cannot be read
+        // a refusal writes nothing, and rests on what the authenticator reads for one of the
+        // stack's ARNs (a mapping already there), on a section it must write into that the
+        // authenticator drops or this library declines, or on two entries for one ARN (one would
+        // stay after a revocation): judged by the authenticator, not by the library's own reader
         expect(await awsAuthData0(api)).toEqual(before);
+        const real = await askAuthenticator(before, entries.map(arnOf));
         const sections: Record<Section, ParsedSection> = { mapRoles: readSection('mapRoles', before.mapRoles), mapUsers: readSection('mapUsers', before.mapUsers) };
-        const justified = entries.some(entry => {
+        const justified = entries.some((entry, i) => {
           const section: Section = entry.rolearn ? 'mapRoles' : 'mapUsers';
-          if (sections[section].state === 'invalid') return true;
-          const matching = SECTIONS.flatMap(s => sections[s].items.filter(i => itemMatches(s, i, arnOf(entry))));
-          return matching.length > 0;
+          if (/yaml: |map key|json: unsupported value|Go value of type \[\]config\./.test(real.sectionErrors[section] ?? '') || sections[section].unsupported) return true;
+          if (real.callers[i].mappings.length > 0 && JSON.stringify(real.callers[i].mappings) !== JSON.stringify([declared(entry)])) return true;
+          return SECTIONS.flatMap(s => sections[s].items.filter(it => itemMatches(s, it, arnOf(entry)))).length > 1;
         });
         if (!justified) throw new Error(`refused without cause: ${(e as Error).message}`);
         return true;

@@ -204,7 +204,16 @@ export async function stopComponents(): Promise<void> {
   workDir = undefined;
 }
 
-// A run that ends abruptly still ends its components.
-process.once('exit', () => {
+// A run that ends abruptly (an exit, Ctrl-C, a CI timeout's SIGTERM) still ends its
+// components and removes their directory (the CA key and etcd's data are in it).
+function killAll(): void {
   for (const { proc } of running) proc.kill('SIGKILL');
-});
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+}
+process.once('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.kill(process.pid, signal);
+  });
+}

@@ -118,33 +118,74 @@ export function codePoint(ch: string): string {
  */
 function unlikeGoYaml(source: string, doc: YAML.Document.Parsed): { reason: string; unsupported?: boolean } | undefined {
   let found: { reason: string; unsupported?: boolean } | undefined;
+  const text = (node: YAML.Node) => (node.range ? source.slice(node.range[0], node.range[1]) : String((node as YAML.Scalar).source ?? ''));
   YAML.visit(doc, (_key, node, path) => {
+    if (YAML.isPair(node) && YAML.isScalar(node.key) && (node.key.value === '<<' || node.key.source === '<<')) {
+      // go-yaml and the yaml package apply a merge key in different orders
+      found = { reason: 'written with a merge key (<<), which go-yaml and this library apply differently', unsupported: true };
+      return YAML.visit.BREAK;
+    }
+    if (YAML.isPair(node)) {
+      // sigs.k8s.io/yaml turns the section into JSON, whose keys are strings: a key that is a
+      // mapping, a list or null fails the conversion ("invalid map key"), the section is dropped
+      const k = node.key;
+      if (YAML.isCollection(k) || k === null || (YAML.isScalar(k) && k.value === null)) {
+        found = { reason: `not convertible to JSON (a key that is ${YAML.isCollection(k) ? 'a mapping or a list' : 'null or empty'}, e.g. an unquoted {{SessionName}})` };
+        return YAML.visit.BREAK;
+      }
+      return undefined;
+    }
     if (!YAML.isNode(node)) return undefined;
     if (node.tag !== undefined) {
       found = { reason: `written with the YAML tag ${node.tag}, which this library does not read`, unsupported: true };
       return YAML.visit.BREAK;
     }
-    if (YAML.isScalar(node) && node.type === 'PLAIN' && path.some(p => YAML.isCollection(p) && p.flow)) {
-      const text = node.range ? source.slice(node.range[0], node.range[1]) : String(node.source ?? '');
-      const indicator = /[?[\]{}]/.exec(text);
+    if (!YAML.isScalar(node)) return undefined;
+    const raw = text(node);
+    if (node.type === 'QUOTE_DOUBLE') {
+      // go-yaml knows YAML 1.1's escapes: not JSON's "\/", and no escaped surrogate (a pair included)
+      for (const m of raw.matchAll(/\\(u[0-9a-fA-F]{4}|.)/gs)) {
+        if (m[1] === '/' || /^u[dD][89a-fA-F]/.test(m[1])) {
+          found = { reason: `not valid YAML (go-yaml: the escape \\${m[1]} in ${raw.slice(0, 40)})` };
+          return YAML.visit.BREAK;
+        }
+      }
+    }
+    if (node.type !== 'PLAIN') return undefined;
+    if (path.some(p => YAML.isCollection(p) && p.flow)) {
+      const indicator = /[?[\]{}]/.exec(raw);
       if (indicator) {
-        found = { reason: `not valid YAML (go-yaml: the plain value ${JSON.stringify(text)} in a flow collection holds ${JSON.stringify(indicator[0])}; quote it)` };
+        // at the start, "?" makes go-yaml read a key ([?x] is {x: null}); anywhere else it fails
+        found = indicator.index === 0
+          ? { reason: `written with ${JSON.stringify(raw)} in a flow collection, which go-yaml reads as a key and this library does not read`, unsupported: true }
+          : { reason: `not valid YAML (go-yaml: the plain value ${JSON.stringify(raw)} in a flow collection holds ${JSON.stringify(indicator[0])}; quote it)` };
         return YAML.visit.BREAK;
       }
+    }
+    // numbers go-yaml (strconv, base prefixes and "_" allowed) and the yaml package read differently
+    const num = node.value;
+    const goNumber = /^[-+]?(0[xXoObB][0-9a-fA-F_]+|[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?)$/.test(raw);
+    if ((typeof num === 'string' && goNumber) || (typeof num === 'number' && !Number.isFinite(num) && !/^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$/.test(raw))) {
+      found = { reason: `written with the number ${JSON.stringify(raw)}, which go-yaml and this library read differently`, unsupported: true };
+      return YAML.visit.BREAK;
     }
     return undefined;
   });
   return found;
 }
 
-function findNonFinite(value: unknown): number | undefined {
+/** A number JSON cannot hold (infinity, NaN), or `'cycle'` for a value that contains itself (an anchor inside its own alias). */
+function findNonFinite(value: unknown, path: Set<object> = new Set()): number | 'cycle' | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : value;
   if (value === null || typeof value !== 'object') return undefined;
+  if (path.has(value)) return 'cycle';
+  path.add(value);
   const values: unknown[] = value instanceof Map ? [...value.keys(), ...value.values()] : Array.isArray(value) ? value : Object.values(value);
   for (const v of values) {
-    const found = findNonFinite(v);
+    const found = findNonFinite(v, path);
     if (found !== undefined) return found;
   }
+  path.delete(value);
   return undefined;
 }
 
@@ -154,11 +195,19 @@ function isSkippable(text: string): boolean {
   return t === '' || t === '""' || t === '``';
 }
 
-/** A JSON object's field as Go's encoding/json finds it: keys sorted, matched case-insensitively, the last wins. */
+/**
+ * Go's encoding/json folds a key to a field name with Unicode simple folding: besides case,
+ * U+017F (long s) is "s" and U+212A (Kelvin sign) is "k".
+ */
+function goFold(key: string): string {
+  return key.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase();
+}
+
+/** A JSON object's field as Go's encoding/json finds it: keys sorted, matched with Go's folding, the last wins. */
 function goField(obj: Record<string, unknown>, field: string): unknown {
   let value: unknown;
   for (const key of Object.keys(obj).sort()) {
-    if (key.toLowerCase() === field.toLowerCase()) value = obj[key];
+    if (goFold(key) === field.toLowerCase()) value = obj[key];
   }
   return value;
 }
@@ -197,7 +246,7 @@ export function readSection(section: Section, text: string | undefined): ParsedS
   // go-yaml v2 reads NEL (U+0085) as a line break and turns it into a line feed wherever it
   // reads one (scannerc.go `read_line`); the yaml package does not. One code unit for one, so
   // every position still points into `source`.
-  const odd = /[\u2028\u2029]/.exec(source) ?? /\ufeff/.exec(source.slice(1));
+  const odd = /[\u2028\u2029]|\r(?!\n)/.exec(source) ?? /\ufeff/.exec(source.slice(1));
   if (odd) return { state: 'invalid', reason: `written with ${codePoint(odd[0])}, which go-yaml reads as a line break or a byte-order mark and this library does not read`, unsupported: true, items: [], text: source };
   const doc = YAML.parseDocument(source.replace(/\u0085/g, '\n'), GO_YAML_V2);
   // The yaml package is stricter than go-yaml in places (indentation inside flow collections),
@@ -215,6 +264,7 @@ export function readSection(section: Section, text: string | undefined): ParsedS
   // sigs.k8s.io/yaml turns the section into JSON, which has no infinity or NaN: a `.inf` or
   // `.nan` anywhere fails the conversion ("json: unsupported value: +Inf"), the section is dropped
   const nonFinite = findNonFinite(value);
+  if (nonFinite === 'cycle') return { state: 'invalid', reason: 'not valid YAML (an anchor used inside itself)', items: [], text: source };
   if (nonFinite !== undefined) return { state: 'invalid', reason: `not convertible to JSON (it holds the number ${nonFinite}, e.g. an unquoted .inf or .nan)`, items: [], text: source };
   // null, and an empty string (`''`): the authenticator fails to decode it into a list and
   // drops the section, so it maps nothing; a placeholder, like `""`

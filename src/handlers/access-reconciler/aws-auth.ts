@@ -308,10 +308,35 @@ class SectionPlan {
   public readonly remove = new Set<number>();
   public readonly replace = new Map<number, string | { readonly raw: string }>();
   public readonly append: string[] = [];
+  /** Whole lines this stack wrote, taken out of a section that cannot be read (see `ownLine`). */
+  public readonly removeLines: string[] = [];
   constructor(public readonly section: Section, public readonly parsed: ParsedSection) {}
   public get changed(): boolean {
-    return this.remove.size + this.replace.size + this.append.length > 0;
+    return this.remove.size + this.replace.size + this.append.length + this.removeLines.length > 0;
   }
+}
+
+/**
+ * The one line of a section that holds, exactly as this stack writes it (`- <JSON>`), the
+ * entry `c`; undefined when there is none, or more than one. In a section that cannot be read
+ * (it does not parse, or this library declines it) the stack can still find and take out
+ * the lines it wrote, so a revocation revokes even there.
+ */
+function ownLine(parsed: ParsedSection, section: Section, c: { arn: string; username: string; groups: string[] }): string | undefined {
+  const json = itemJson({ [ARN_KEY[section]]: c.arn, username: c.username, groups: c.groups });
+  if (json === undefined) return undefined;
+  const lines = parsed.text.split(/(?<=\n)/).filter(l => l.replace(/\r?\n$/, '').trim() === `- ${json}`);
+  return lines.length === 1 ? lines[0] : undefined;
+}
+
+/** The section's text without the lines in `plan.removeLines` (each once). */
+function withoutOwnLines(plan: SectionPlan): string {
+  let text = plan.parsed.text;
+  for (const line of plan.removeLines) {
+    const at = text.indexOf(line);
+    text = text.slice(0, at) + text.slice(at + line.length);
+  }
+  return text;
 }
 
 function describeItem(section: Section, item: SectionItem): string {
@@ -465,6 +490,12 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
     const plan = plans[t.section];
     if (plan.parsed.state === 'invalid') {
+      // already there, as this stack wrote it: nothing to write, so nothing to refuse
+      const held = heldByKey.get(key);
+      if (held && held.section === t.section && held.username === t.username && sameGroups(held.groups, t.groups) && ownLine(plan.parsed, t.section, held) !== undefined) {
+        claims.push({ ...held });
+        continue;
+      }
       refuse(`${sectionProblem(t.section, plan.parsed)}; ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
       continue;
     }
@@ -528,9 +559,22 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     if (wanted.has(key)) continue;
     const plan = plans[c.section];
     if (plan.parsed.state !== 'list') {
-      // its entry cannot be taken out of a section that does not parse: the claim stays
-      // recorded, so a later operation removes it once the section is fixed
-      if (plan.parsed.state === 'invalid') unreleased.push(c);
+      if (plan.parsed.state !== 'invalid') continue;
+      // a section that cannot be read: the line this stack wrote, found exactly as written, goes
+      const releasing = c.how === 'created' || (c.how === 'takenOver' && releaseTakenOver);
+      const line = releasing ? ownLine(plan.parsed, c.section, c) : undefined;
+      if (line !== undefined) {
+        plan.removeLines.push(line);
+        if (c.how === 'takenOver' && request.requestType !== 'Delete') revoked.set(key, c);
+        continue;
+      }
+      if (releasing && request.requestType === 'Update' && request.rollback === false) {
+        // a revocation that cannot be carried out is refused, never reported as done
+        throw new FailSafeError(`${sectionProblem(c.section, plan.parsed)}; the entry of ${c.arn} that this stack wrote is not there as written, so it cannot be revoked safely. Nothing was written. Fix the section or remove the entry by hand (kubectl -n kube-system edit configmap aws-auth), and deploy again.`);
+      }
+      // otherwise (a rollback, a delete) the claim stays recorded, so a later operation removes
+      // it once the section is fixed; the log says the access remains
+      unreleased.push(c);
       continue;
     }
     if (c.how !== 'created' && c.original === undefined && !(c.how === 'takenOver' && releaseTakenOver)) continue; // as it was found
@@ -549,7 +593,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const myKey = recordKey(owner.stack);
   for (const key of records.stale) delete annotations[key];
   if (unreleased.length > 0) {
-    console.error(`aws-auth: ${unreleased.map(c => c.arn).join(', ')} could not be removed (their section does not parse); still recorded as this stack's`);
+    console.error(`aws-auth: ${unreleased.map(c => c.arn).join(', ')} could not be removed (their section cannot be read, and the entry is not there as this stack wrote it): THEIR ACCESS REMAINS; still recorded as this stack's, so a later deploy removes them once the section is fixed`);
     claims.push(...unreleased);
     if (!currentAfter) {
       currentAfter = mine!.current;
@@ -575,7 +619,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const data = { ...(existing?.data ?? {}) };
   for (const section of SECTIONS) {
     const plan = plans[section];
-    if (plan.changed) data[section] = verifiedEdit(plan);
+    if (plan.changed) data[section] = plan.parsed.state === 'invalid' ? withoutOwnLines(plan) : verifiedEdit(plan);
   }
   if (!existing) {
     if (!currentAfter) return undefined;
