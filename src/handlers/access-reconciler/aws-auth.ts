@@ -491,9 +491,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     const plan = plans[t.section];
     if (plan.parsed.state === 'invalid') {
       // already there, as this stack wrote it: nothing to write, so nothing to refuse
-      const held = heldByKey.get(key);
-      if (held && held.section === t.section && held.username === t.username && sameGroups(held.groups, t.groups) && ownLine(plan.parsed, t.section, held) !== undefined) {
-        claims.push({ ...held });
+      const mineNow = heldByKey.get(key);
+      const unchanged = mineNow && mineNow.section === t.section && mineNow.username === t.username && sameGroups(mineNow.groups, t.groups);
+      if (mineNow && unchanged && ownLine(plan.parsed, t.section, mineNow) !== undefined) {
+        claims.push({ ...mineNow });
         continue;
       }
       refuse(`${sectionProblem(t.section, plan.parsed)}; ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
