@@ -75,7 +75,7 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
   beforeAll(() => {
     api = realKubeApi();
   });
-  const totals = { questions: 0, allowed: 0, accessPolicy: 0, principals: 0 };
+  const totals = { questions: 0, allowed: 0, accessPolicy: 0, principals: 0, mapped: 0, allowedByRbac: 0 };
   afterAll(() => {
     process.stdout.write(`canI against SubjectAccessReview: ${JSON.stringify(totals)}\n`);
   });
@@ -127,6 +127,7 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
             (attr ? resolve({ 'Fn::GetAtt': [id, attr.slice(1)] }) : resolve({ Ref: id })) as string);
           const caller = callerOf(p.permissionSetName && !arn.includes('AWSReservedSSO') ? `arn:aws:iam::${ACCOUNT}:role/AWSReservedSSO_${p.permissionSetName}_0123456789abcdef` : arn);
           const identity = await identityOf(cluster, p, caller, awsAuthData);
+          if (identity) totals.mapped++;
           // as a user asks: a session ARN, or the report's name of a role the app creates
           const asked = p.templateArn.includes('${') && !p.permissionSetName ? p.templateArn : caller;
           const mismatches: string[] = [];
@@ -142,6 +143,7 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
                 return;
               }
               const real = identity ? await subjectAccessReview(api, identity, q) : false;
+              if (real) totals.allowedByRbac++;
               if (real !== mine0.allowed) mismatches.push(`${q.verb} ${q.apiGroup}/${q.resource} ${q.namespace ?? '(cluster)'}: canI ${mine0.allowed} (${mine0.reason}), API server ${real}`);
             }));
           }
@@ -155,6 +157,12 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
         await dispatch(event(id, r.Type, r.Properties, 'Delete'), api, { baseDelayMs: 1, maxDelayMs: 20 }, context);
       }
     }
+  });
+
+  // a run in which nobody was mapped, or RBAC allowed nothing, would agree trivially
+  test('the comparison reached mapped principals and RBAC answers that allow', () => {
+    expect(totals.mapped).toBeGreaterThanOrEqual(30);
+    expect(totals.allowedByRbac).toBeGreaterThan(1_000);
   });
 });
 
