@@ -46,10 +46,15 @@ function disagreements(data: Record<string, string>, answer: AuthenticatorAnswer
     }
     if (lib !== real) out.push(`${s}: library ${lib ? `drops it (${sections[s].reason})` : 'reads it'}, authenticator ${real ? `drops it (${answer.sectionErrors[s]})` : 'reads it'}`);
   }
-  if (SECTIONS.some(s => sections[s].unsupported)) return out;
+  // roles are looked up first: with mapRoles declined nothing can be compared; with only
+  // mapUsers declined, what mapRoles answers still can
+  if (sections.mapRoles.unsupported) return out;
+  const usersDeclined = sections.mapUsers.unsupported === true;
+  const rolesOnly = { ...sections, mapUsers: readSection('mapUsers', undefined) };
   for (const c of answer.callers) {
     if (!c.canonical) continue;
-    const lib = norm(resolve(sections, c.canonical));
+    if (usersDeclined && (c.mappings[0]?.from === 'mapUsers' || (c.mappings.length === 0 && resolve(rolesOnly, c.canonical).length === 0))) continue;
+    const lib = norm(resolve(usersDeclined ? rolesOnly : sections, c.canonical));
     const real = norm(c.mappings);
     if (JSON.stringify(lib) !== JSON.stringify(real)) out.push(`${c.caller}: library ${JSON.stringify(lib)}, authenticator ${JSON.stringify(real)}`);
   }
