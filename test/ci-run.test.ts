@@ -33,7 +33,10 @@ function pathWithout(tool: string): string {
   }).join(path.delimiter);
 }
 
-function preflight(dir: string, env: NodeJS.ProcessEnv = process.env) {
+/** The environment without a developer's CDK_EKS_ACCESS_REAL=off (which the preflight refuses). */
+const { CDK_EKS_ACCESS_REAL: _real, ...ENV } = process.env;
+
+function preflight(dir: string, env: NodeJS.ProcessEnv = ENV) {
   return spawnSync('bash', [path.join(dir, '.ci', 'run'), '--preflight'], { env, encoding: 'utf8', input: '' });
 }
 
@@ -50,7 +53,7 @@ test.each([
   ['go', 'https://go.dev/doc/install'],
 ])('fails naming %s when it is missing', (tool, fix) => {
   // GIVEN a PATH without the tool
-  const env = { ...process.env, PATH: pathWithout(tool) };
+  const env = { ...ENV, PATH: pathWithout(tool) };
   // WHEN
   const result = preflight(project(), env);
   // THEN
@@ -74,7 +77,7 @@ test.each([
 });
 
 test('refuses the developer opt-out of the real components', () => {
-  const result = preflight(project(), { ...process.env, CDK_EKS_ACCESS_REAL: 'off' });
+  const result = preflight(project(), { ...ENV, CDK_EKS_ACCESS_REAL: 'off' });
   expect(result.status).toBe(1);
   expect(result.stderr).toContain('CDK_EKS_ACCESS_REAL=off skips the tests judged by the real components');
 });
