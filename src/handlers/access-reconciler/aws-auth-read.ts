@@ -60,7 +60,8 @@ export interface ParsedSection {
   readonly reason?: string;
   /**
    * With `state: 'invalid'`: the section may be valid to go-yaml, but uses YAML this library
-   * does not read exactly as go-yaml does, so it is treated as unreadable (never written into).
+   * does not read exactly as go-yaml does, so it is treated as unreadable (nothing is written
+   * into it; the stack's own lines, found exactly as it wrote them, can still be taken out).
    */
   readonly unsupported?: true;
   readonly items: SectionItem[];
@@ -107,14 +108,16 @@ export function codePoint(ch: string): string {
 }
 
 /**
- * Where the yaml package and go-yaml v2 read one text differently, found by the differential
- * tests against aws-iam-authenticator's own reader (test/real/aws-auth-reader.test.ts):
- * - go-yaml ends a plain scalar inside a flow collection at `?`, `[`, `]`, `{` and `}` and then
- *   fails ("did not find expected ',' or '}'"): the section is dropped, and so it is here;
+ * Where the yaml package and go-yaml v2 (with sigs.k8s.io/yaml's conversion to JSON) read one
+ * text differently, found by the differential tests against aws-iam-authenticator's own reader
+ * (test/real/aws-auth-reader.test.ts, its generated documents and aws-auth-cases.json):
+ * - what go-yaml or the conversion fails on, and so drops the section: a plain scalar in a
+ *   flow collection holding `?`, `[`, `]`, `{` or `}`; a key that is null, a mapping or a list
+ *   (an unquoted `{{SessionName}}`); the escapes `\/` and `\uD800`–`\uDFFF`;
  * - what the library does not read exactly as go-yaml does, it does not read at all
- *   (`unsupported`: the reconciler then refuses to write into the section, the safe side):
- *   explicit tags (`!tag`, `!!str`); the byte-order mark after the start and the YAML 1.1 line
- *   breaks U+2028 and U+2029 are caught before parsing (`readSection`).
+ *   (`unsupported`: the reconciler then writes nothing into the section but takes out its own
+ *   lines, the safe side): explicit tags, merge keys, numbers go-yaml parses with Go's strconv
+ *   (`0o17`, `0X1F`, `1_000`, `1e400`), a `?` key in a flow collection.
  */
 function unlikeGoYaml(source: string, doc: YAML.Document.Parsed): { reason: string; unsupported?: boolean } | undefined {
   let found: { reason: string; unsupported?: boolean } | undefined;
@@ -243,11 +246,13 @@ export function readSection(section: Section, text: string | undefined): ParsedS
   if (isSkippable(source)) return { state: 'empty', items: [], text: source };
   const refused = goYamlRefusedCharacter(source);
   if (refused !== undefined) return { state: 'invalid', reason: `not valid YAML (it holds the character ${codePoint(refused)}; go-yaml: control characters are not allowed)`, items: [], text: source };
+  // line breaks go-yaml knows and the yaml package does not (U+2028, U+2029, a lone CR), and a
+  // byte-order mark after the start, which go-yaml skips at a line's start
+  const odd = /[\u2028\u2029]|\r(?!\n)/.exec(source) ?? /\ufeff/.exec(source.slice(1));
+  if (odd) return { state: 'invalid', reason: `written with ${codePoint(odd[0])}, which go-yaml reads as a line break or a byte-order mark and this library does not read`, unsupported: true, items: [], text: source };
   // go-yaml v2 reads NEL (U+0085) as a line break and turns it into a line feed wherever it
   // reads one (scannerc.go `read_line`); the yaml package does not. One code unit for one, so
   // every position still points into `source`.
-  const odd = /[\u2028\u2029]|\r(?!\n)/.exec(source) ?? /\ufeff/.exec(source.slice(1));
-  if (odd) return { state: 'invalid', reason: `written with ${codePoint(odd[0])}, which go-yaml reads as a line break or a byte-order mark and this library does not read`, unsupported: true, items: [], text: source };
   const doc = YAML.parseDocument(source.replace(/\u0085/g, '\n'), GO_YAML_V2);
   // The yaml package is stricter than go-yaml in places (indentation inside flow collections),
   // so what it cannot parse, go-yaml may still read: unreadable here, never written into.
