@@ -331,12 +331,9 @@ function ownLine(parsed: ParsedSection, section: Section, c: { arn: string; user
 
 /** The section's text without the lines in `plan.removeLines` (each once). */
 function withoutOwnLines(plan: SectionPlan): string {
-  let text = plan.parsed.text;
-  for (const line of plan.removeLines) {
-    const at = text.indexOf(line);
-    text = text.slice(0, at) + text.slice(at + line.length);
-  }
-  return text;
+  const lines = plan.parsed.text.split(/(?<=\n)/);
+  for (const line of plan.removeLines) lines.splice(lines.indexOf(line), 1); // whole lines, never part of one
+  return lines.join('');
 }
 
 function describeItem(section: Section, item: SectionItem): string {
