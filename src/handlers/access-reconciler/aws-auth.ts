@@ -332,7 +332,10 @@ function ownLine(parsed: ParsedSection, section: Section, c: { arn: string; user
 /** The section's text without the lines in `plan.removeLines` (each once). */
 function withoutOwnLines(plan: SectionPlan): string {
   const lines = plan.parsed.text.split(/(?<=\n)/);
-  for (const line of plan.removeLines) lines.splice(lines.indexOf(line), 1); // whole lines, never part of one
+  for (const line of plan.removeLines) {
+    const at = lines.indexOf(line); // whole lines, never part of one
+    if (at >= 0) lines.splice(at, 1);
+  }
   return lines.join('');
 }
 
