@@ -12,3 +12,8 @@ export function constructError(scope: IConstruct, message: string): Error {
 export function show(value: unknown): string {
   return JSON.stringify(value);
 }
+
+/** A character as Unicode names it in a message (`U+007F`). */
+export function codePoint(ch: string): string {
+  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+}

@@ -1,6 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import { ERRORS, RESERVED_PREFIXES } from './constants';
-import { show } from './errors';
+import { codePoint, show } from './errors';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -58,8 +58,7 @@ const AWS_AUTH_UNSAFE = /[\p{Cc}\p{Cs}\u2028\u2029\ufeff\ufffe\uffff]/u;
 function assertAwsAuthCharacters(value: string, what: string, context: string): void {
   const bad = AWS_AUTH_UNSAFE.exec(value);
   if (!bad) return;
-  const code = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
-  throw new Error(`[${ERRORS.characterAwsAuthCannotHold}] ${context}: the ${what} ${show(value)} holds the character ${code}, which aws-iam-authenticator's YAML reader (go-yaml v2) refuses or reads as something else; in aws-auth it would drop every mapping of its section (nodes included). Remove the character.`);
+  throw new Error(`[${ERRORS.characterAwsAuthCannotHold}] ${context}: the ${what} ${show(value)} holds the character ${codePoint(bad[0])}, which aws-iam-authenticator's YAML reader (go-yaml v2) refuses or reads as something else; in aws-auth it would drop every mapping of its section (nodes included). Remove the character.`);
 }
 
 function reservedPrefix(value: string): string | undefined {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as fc from 'fast-check';
 import * as YAML from 'yaml';
 import { awsAuthData, callers } from './aws-auth-documents';
-import { AuthenticatorAnswer, askAuthenticator, describeReal, realKubeApi } from './components';
+import { AuthenticatorAnswer, askAuthenticator, describeReal, droppedWhole, realKubeApi } from './components';
 import { ParsedSection, ResolvedIdentity, SECTIONS, Section, itemMatches, readSection, resolveIdentity } from '../../src/handlers/access-reconciler/aws-auth-read';
 import { KubeApi } from '../../src/handlers/access-reconciler/kube';
 import { load as oracleLoad, parseSection as oracleParse, resolve as oracleResolve } from '../handlers/lifecycle/authenticator';
@@ -22,11 +22,6 @@ const NAMESPACE = `reader-differential-${process.pid}`;
 let unsupported = 0;
 
 type Resolve = (sections: Record<Section, ParsedSection>, canonicalArn: string) => ResolvedIdentity[];
-
-/** Whether the authenticator dropped a whole section: YAML that does not parse or convert to JSON, or not a list. */
-function droppedWhole(error: string | undefined): boolean {
-  return error !== undefined && /error converting YAML to JSON|yaml: |json: unsupported value|map key|Go value of type \[\]config\./.test(error);
-}
 
 const norm = (ids: Array<{ username: string; groups: string[]; section?: string; from?: string }>) =>
   ids.map(i => JSON.stringify([i.section ?? i.from, i.username, i.groups])).sort();

@@ -56,3 +56,12 @@ export async function askAuthenticator(data: Record<string, string>, callers: st
   if (!res.ok) throw new Error(`aws-iam-authenticator reader answered ${res.status}: ${await res.text()}`);
   return await res.json() as AuthenticatorAnswer;
 }
+
+/**
+ * Whether the authenticator dropped a whole section, from the error `configmap.ParseMap`
+ * reported for it: YAML that does not parse or convert to JSON, or not a list. (An error
+ * about one field's type keeps the section.)
+ */
+export function droppedWhole(error: string | undefined): boolean {
+  return error !== undefined && /error converting YAML to JSON|yaml: |json: unsupported value|map key|Go value of type \[\]config\./.test(error);
+}

@@ -2,6 +2,7 @@
 // package for the command line, which reads aws-auth with this file.
 import * as YAML from 'yaml';
 import { PARTITIONS } from '../../private/constants';
+import { codePoint } from '../../private/errors';
 
 /**
  * aws-auth read exactly as aws-iam-authenticator reads it (kubernetes-sigs/aws-iam-authenticator,
@@ -100,11 +101,6 @@ export function goYamlRefusedCharacter(text: string): string | undefined {
     if (!allowed) return ch;
   }
   return undefined;
-}
-
-/** `U+007F` for a character. */
-export function codePoint(ch: string): string {
-  return `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 /**
