@@ -70,6 +70,33 @@ describeReal('the reconciler on the real kube-apiserver, judged by aws-iam-authe
     expect(await awsAuthData0(api)).toEqual(before);
   });
 
+  // The paths of a section this library declines but the authenticator reads: a revoking
+  // update, a rollback that changes nothing, and the stack's delete take effect in the real
+  // authenticator (the same cases run on the fake in test/handlers/aws-auth-real-world.test.ts).
+  test.each([
+    ['an explicit tag', '- rolearn: arn:aws:iam::111122223333:role/Node\n  username: !!str system:node:{{EC2PrivateDNSName}}\n  groups: [system:nodes]\n'],
+    ['a U+2028', '- rolearn: arn:aws:iam::111122223333:role/Node\n  username: "node\u2028"\n  groups: [system:nodes]\n'],
+  ])('in a section with %s (read by the authenticator, declined by the library), revocations take effect', async (_what, foreign) => {
+    const ops = { rolearn: 'arn:aws:iam::111122223333:role/Ops', username: 'ops', groups: ['system:masters'] };
+    const dev = { rolearn: 'arn:aws:iam::111122223333:role/Dev', username: 'dev', groups: ['team'] };
+    await resetAwsAuth(api);
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ops, dev]), api, FAST);
+    // someone adds an entry the library cannot read exactly; the authenticator reads it
+    const cm = (await api.request('GET', AWS_AUTH_PATH)).body;
+    expect((await api.request('PUT', AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: cm.data.mapRoles + foreign } })).status).toBe(200);
+    const who = async () => (await askAuthenticator(await awsAuthData0(api), ['arn:aws:sts::111122223333:assumed-role/Ops/s',
+      'arn:aws:sts::111122223333:assumed-role/Dev/s', 'arn:aws:sts::111122223333:assumed-role/Node/i-1'])).callers.map(c => c.mappings.length);
+    expect(await who()).toEqual([1, 1, 1]);
+    const old = { OldResourceProperties: { ...awsAuthEvent('Create', [ops, dev]).ResourceProperties } };
+    await dispatch(awsAuthEvent('Update', [ops], [], { PhysicalResourceId, ...old }), api, FAST, { stackStatus: async () => 'UPDATE_IN_PROGRESS' });
+    expect(await who()).toEqual([1, 0, 1]);
+    await dispatch(awsAuthEvent('Update', [ops], [], { PhysicalResourceId, ...old }), api, FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' });
+    expect(await who()).toEqual([1, 0, 1]);
+    await dispatch(awsAuthEvent('Delete', [ops], [], { PhysicalResourceId }), api, FAST, { stackStatus: async () => 'DELETE_IN_PROGRESS' });
+    expect(await who()).toEqual([0, 0, 1]);
+    expect((await awsAuthData0(api)).mapRoles).toBe(foreign);
+  });
+
   const stackEntry = (arn: string) => fc.record({
     username: fc.constantFrom('dev:{{SessionName}}', 'ops', 'é', 'x\x7f', 'a\x85b', 'yes', 'on', '0777', '~'),
     groups: fc.array(fc.constantFrom('system:masters', 'team-a', 'g\x9b', 'view'), { maxLength: 2 }),
