@@ -227,7 +227,7 @@ describe('aws-auth', () => {
     expect(got.mapRoles).toEqual([NODE, ADMIN, hand]);
     expect(recordOf(kube).current.claims.map(c => [c.arn, c.how])).toEqual([[NODE.rolearn, 'adopted'], [ADMIN.rolearn, 'takenOver']]);
     expect(got.annotations['kubectl.kubernetes.io/last-applied-configuration']).toBeUndefined();
-    expect(kube.get(AWS_AUTH_PATH).metadata.labels).toEqual({});
+    expect(kube.get(AWS_AUTH_PATH).metadata.labels ?? {}).toEqual({});
   });
 
   test('foreign entries keep their YAML 1.1 meaning (a quoted "on" stays a string for aws-iam-authenticator)', async () => {
@@ -564,7 +564,7 @@ describe('RBAC objects and namespaces', () => {
     const live = kube.get(bindingPath(EDIT.metadata.name));
     if (survives) {
       expect(live.subjects).toEqual(first.subjects);
-      expect(Object.keys(live.metadata.annotations)).toEqual([]);
+      expect(Object.keys(live.metadata.annotations ?? {})).toEqual([]);
     } else {
       expect(live).toBeUndefined();
     }
@@ -710,7 +710,11 @@ describe('RBAC objects and namespaces', () => {
       await lostCreate();
       let touched = 0;
       kube.hooks.beforeWrite = (method, path) => {
-        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name) && touched++ === 0) kube.put(path, kube.get(path));
+        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name) && touched++ === 0) {
+          // another client changes the object (a label: a write of the same content would change nothing)
+          const o = kube.get(path);
+          kube.put(path, { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, touched: 'yes' } } });
+        }
       };
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
       kube.hooks.beforeWrite = undefined;
@@ -890,8 +894,9 @@ describe('RBAC objects and namespaces', () => {
     await dispatch(event(NAMESPACES_RESOURCE_TYPE, 'Delete', props, { PhysicalResourceId }), api(kube), FAST);
 
     // THEN
-    expect(kube.get(`/api/v1/namespaces/${NS}`).metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'cdk-eks-access' });
-    expect(kube.get('/api/v1/namespaces/existing').metadata.labels).toEqual({ mine: 'yes' });
+    // (the API server labels every namespace with its name)
+    expect(kube.get(`/api/v1/namespaces/${NS}`).metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'cdk-eks-access', 'kubernetes.io/metadata.name': NS });
+    expect(kube.get('/api/v1/namespaces/existing').metadata.labels).toEqual({ 'mine': 'yes', 'kubernetes.io/metadata.name': 'existing' });
     expect(kube.writes().filter(w => w.method !== 'POST')).toEqual([]);
   });
 });

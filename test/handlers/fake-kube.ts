@@ -1,6 +1,7 @@
 import * as http from 'http';
 import * as https from 'https';
 import { AddressInfo } from 'net';
+import { kubeBackend } from './backend';
 
 /**
  * A Kubernetes-API-compatible HTTP(S) server on loopback, for the reconciler tests: the
@@ -8,7 +9,8 @@ import { AddressInfo } from 'net';
  *
  * - GET/POST/PUT/DELETE of namespaces, ConfigMaps, Roles, RoleBindings, ClusterRoles and
  *   ClusterRoleBindings by their real API paths; 404 NotFound with a Status body.
- * - `metadata.resourceVersion`: a global counter; a PUT or a DELETE precondition with a
+ * - `metadata.resourceVersion`: a global counter, moved by every write that changes the
+ *   object (a PUT of the same content keeps it); a PUT or a DELETE precondition with a
  *   stale version (or, for DELETE, another uid) is 409 Conflict; a POST of an existing object
  *   is 409 AlreadyExists; a PUT of an absent object with a uid is 409, otherwise an RBAC
  *   object is created (create-on-update), anything else 404.
@@ -18,7 +20,9 @@ import { AddressInfo } from 'net';
  *   test/real/api-server.test.ts.
  * - Lists: of one namespace or across namespaces, with equality label selectors; items
  *   without `apiVersion` and `kind`, as the API server answers.
- * - Namespaced objects can only be created in an existing namespace (404 otherwise).
+ * - Namespaced objects can only be created in an existing namespace (404 otherwise); a
+ *   namespace carries the label `kubernetes.io/metadata.name` with its name, as the API
+ *   server sets it.
  * - Every request needs `Authorization: Bearer k8s-aws-v1.<token>` whose token is a
  *   presigned STS GetCallerIdentity URL; anything else is 401.
  * - `hooks.beforeWrite` runs before a write is applied (tests inject a racing writer
@@ -29,10 +33,17 @@ import { AddressInfo } from 'net';
  */
 export type FakeFault = { readonly status: number; readonly retryAfterSeconds?: number } | { readonly destroy: true };
 
+/** Objects by API path: a Map in the fake; the real server's objects on the real backend. */
+export interface KubeStore {
+  get(path: string): any;
+  set(path: string, obj: any): unknown;
+  delete(path: string): boolean;
+}
+
 export interface FakeKube {
   readonly endpoint: string;
   /** Objects by API path. */
-  readonly store: Map<string, any>;
+  readonly store: KubeStore;
   /** Every request, in order. */
   readonly log: Array<{ method: string; path: string; status: number }>;
   hooks: {
@@ -46,6 +57,8 @@ export interface FakeKube {
   /** Puts an object directly (as another client would have), assigning a resourceVersion. */
   put(path: string, obj: any): void;
   get(path: string): any;
+  /** The names of the namespaces there are (Terminating ones included). */
+  namespaces(): string[];
   writes(): Array<{ method: string; path: string; status: number }>;
   close(): Promise<void>;
 }
@@ -93,8 +106,52 @@ function sizeProblem(obj: any): [number, any] | undefined {
   return undefined;
 }
 
-function status(code: number, reason: string, message: string) {
+/**
+ * An object as the API server stores and answers it (kube-apiserver v1.35, compared in
+ * test/real/api-server.test.ts): empty labels, annotations, data and subjects are left out
+ * (omitempty), and a Role's or ClusterRole's empty `rules` comes back as null.
+ */
+function stored(obj: any): any {
+  const out = { ...obj, metadata: { ...obj.metadata } };
+  const empty = (v: any) => v !== null && typeof v === 'object' && Object.keys(v).length === 0;
+  for (const k of ['labels', 'annotations']) if (empty(out.metadata[k])) delete out.metadata[k];
+  for (const k of ['data', 'binaryData', 'subjects']) if (empty(out[k])) delete out[k];
+  if ((out.kind === 'Role' || out.kind === 'ClusterRole') && empty(out.rules)) out.rules = null;
+  return out;
+}
+
+/** The content of an object a write compares to tell a change from none: all but the server's own fields. */
+function content(obj: any): string {
+  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _c, managedFields: _m, ...metadata } = obj.metadata ?? {};
+  const sorted = (v: any): any => Array.isArray(v) ? v.map(sorted)
+    : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map(k => [k, sorted(v[k])])) : v;
+  return JSON.stringify(sorted({ ...obj, metadata }));
+}
+
+/** A Kubernetes `Status` failure body. */
+export function kubeStatus(code: number, reason: string, message: string) {
   return { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason, message, code };
+}
+const status = kubeStatus;
+
+/**
+ * Answers the next injected fault, if any (shared by the fake and the real backend's proxy):
+ * true when the request was answered (or its connection destroyed) and must go no further.
+ */
+export function answerFault(kube: FakeKube, method: string, path: string, req: http.IncomingMessage, res: http.ServerResponse): boolean {
+  const fault = kube.faults.shift();
+  if (!fault) return false;
+  if ('destroy' in fault) {
+    kube.log.push({ method, path, status: 0 });
+    req.socket.destroy();
+    return true;
+  }
+  const reason = fault.status === 429 ? 'TooManyRequests' : 'InternalError';
+  const details = fault.retryAfterSeconds !== undefined ? { details: { retryAfterSeconds: fault.retryAfterSeconds } } : {};
+  kube.log.push({ method, path, status: fault.status });
+  res.writeHead(fault.status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ ...kubeStatus(fault.status, reason, `injected ${fault.status}`), ...details }));
+  return true;
 }
 
 /** Checks an EKS token's shape: the presigned STS URL that aws-iam-authenticator accepts. */
@@ -111,11 +168,20 @@ export function checkEksToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/**
+ * The handler tests' cluster: this fake, or, in a test file that called `useRealApiServer()`
+ * (test/handlers/backend.ts), a real kube-apiserver behind a proxy with the same interface
+ * (test/handlers/real-kube.ts).
+ */
 export async function startFakeKube(tls?: { key: string; cert: string }): Promise<FakeKube> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (kubeBackend() === 'real') return (require('./real-kube') as typeof import('./real-kube')).startRealKube(tls);
   const store = new Map<string, any>();
   let version = 100;
   const log: FakeKube['log'] = [];
-  const stamp = (obj: any) => ({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++version), uid: obj.metadata?.uid ?? `uid-${version}` } });
+  // the API server labels every namespace with its own name (kubernetes.io/metadata.name), on create and update
+  const nameLabel = (obj: any) => obj.kind === 'Namespace' ? { labels: { ...obj.metadata?.labels, 'kubernetes.io/metadata.name': obj.metadata?.name } } : {};
+  const stamp = (obj: any) => stored({ ...obj, metadata: { ...obj.metadata, ...nameLabel(obj), resourceVersion: String(++version), uid: obj.metadata?.uid ?? `uid-${version}` } });
   for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) {
     store.set(`/api/v1/namespaces/${ns}`, stamp({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }));
   }
@@ -127,8 +193,13 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     hooks: {},
     latencyMs: 0,
     faults: [],
-    put: (path, obj) => store.set(path, stamp(obj)),
+    put: (path, obj) => {
+      const now = store.get(path);
+      // as on the real server: writing what is there already changes nothing
+      if (!now || content(stored({ ...obj, metadata: { ...obj.metadata, ...nameLabel(obj) } })) !== content(now)) store.set(path, stamp(obj));
+    },
     get: path => store.get(path),
+    namespaces: () => Array.from(store.keys()).filter(p => /^\/api\/v1\/namespaces\/[^/]+$/.test(p)).map(p => decodeURIComponent(p.split('/').pop()!)),
     writes: () => log.filter(l => l.method !== 'GET'),
     close: () => new Promise(resolve => server.close(() => resolve())),
   };
@@ -208,7 +279,10 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       if (tooBig) return tooBig;
       const ref = (r: any) => JSON.stringify(r, Object.keys(r ?? {}).sort()); // compared as values, as the API server does
       if (now.roleRef && ref(now.roleRef) !== ref(body.roleRef)) return [422, status(422, 'Invalid', 'roleRef: cannot change roleRef')];
-      const updated = stamp({ ...body, metadata: { ...body.metadata, uid: now.metadata.uid } });
+      const next = { ...body, metadata: { ...body.metadata, ...nameLabel(body), uid: now.metadata.uid } };
+      // an update that changes nothing is no write: the object keeps its resourceVersion
+      if (content(stored(next)) === content(now)) return [200, now];
+      const updated = stamp(next);
       store.set(path, updated);
       return [200, updated];
     }
@@ -238,20 +312,7 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       const method = req.method ?? 'GET';
       const [path, search] = (req.url ?? '/').split('?');
       const query = new URLSearchParams(search ?? '');
-      const fault = fake.faults.shift();
-      if (fault && 'destroy' in fault) {
-        log.push({ method, path, status: 0 });
-        req.socket.destroy();
-        return;
-      }
-      if (fault) {
-        const reason = fault.status === 429 ? 'TooManyRequests' : 'InternalError';
-        const details = fault.retryAfterSeconds !== undefined ? { details: { retryAfterSeconds: fault.retryAfterSeconds } } : {};
-        log.push({ method, path, status: fault.status });
-        res.writeHead(fault.status, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ ...status(fault.status, reason, `injected ${fault.status}`), ...details }));
-        return;
-      }
+      if (answerFault(fake, method, path, req, res)) return;
       let result: [number, any];
       try {
         const authError = checkEksToken(req.headers.authorization);

@@ -140,7 +140,8 @@ describe('transient Kubernetes API errors (withTransientRetries)', () => {
     // THEN: the re-sent PUT carries the version the first one replaced
     expect(res.status).toBe(409);
     expect(kube.log.map(l => l.status)).toEqual([500, 409]);
-    expect(kube.get(NS).metadata.labels).toEqual({ a: 'b' });
+    // (the API server adds the namespace's name label to every namespace it stores)
+    expect(kube.get(NS).metadata.labels).toEqual({ 'a': 'b', 'kubernetes.io/metadata.name': 'default' });
   });
 
   test('when the attempts run out, the last error surfaces and says so', async () => {

@@ -115,4 +115,33 @@ describeReal('the loopback fake answers as the real kube-apiserver v1.35.4', () 
     const real = await run(realKubeApi(), steps(ns));
     expect(await run(fakeApi(fake), steps(ns))).toEqual(real);
   });
+
+  test('empty labels, annotations, data and subjects are left out; a PUT that changes nothing keeps the resourceVersion; a namespace is labelled with its name', async () => {
+    const ns = `reconcile-${process.pid}-${++counter}`;
+    const project = async (api: KubeApi): Promise<unknown[]> => {
+      const out: unknown[] = [];
+      const shape = (o: any) => ({
+        metadata: Object.keys(o.metadata).filter(k => ['labels', 'annotations'].includes(k)).map(k => `${k}=${JSON.stringify(o.metadata[k])}`),
+        body: ['data', 'subjects', 'rules'].filter(k => k in o).map(k => `${k}=${JSON.stringify(o[k])}`),
+      });
+      const created = await api.request('POST', '/api/v1/namespaces', { ...namespace(ns), metadata: { name: ns, labels: {}, annotations: {} } });
+      out.push(shape(created.body));
+      const cm = await api.request('POST', `/api/v1/namespaces/${ns}/configmaps`, configMap(ns, 'c', {}, { labels: {}, annotations: {} }));
+      out.push(shape(cm.body));
+      const rb = await api.request('POST', `${RBAC}/namespaces/${ns}/rolebindings`, { ...binding(ns, 'b', 'view'), subjects: [] });
+      out.push(shape(rb.body));
+      const role = await api.request('POST', `${RBAC}/namespaces/${ns}/roles`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'r', namespace: ns }, rules: [] });
+      out.push(shape(role.body));
+      // the same content again, with its resourceVersion: nothing changes
+      const same = await api.request('PUT', `/api/v1/namespaces/${ns}/configmaps/c`, cm.body);
+      out.push([same.status, same.body.metadata.resourceVersion === cm.body.metadata.resourceVersion ? 'same resourceVersion' : 'new resourceVersion']);
+      const changed = await api.request('PUT', `/api/v1/namespaces/${ns}/configmaps/c`, { ...same.body, data: { a: '1' } });
+      out.push([changed.status, changed.body.metadata.resourceVersion === cm.body.metadata.resourceVersion ? 'same resourceVersion' : 'new resourceVersion']);
+      const relabelled = await api.request('PUT', `/api/v1/namespaces/${ns}`, { ...created.body, metadata: { ...created.body.metadata, labels: { a: 'b' } } });
+      out.push(shape(relabelled.body));
+      return out;
+    };
+    const real = await project(realKubeApi());
+    expect(await project(fakeApi(fake))).toEqual(real);
+  });
 });

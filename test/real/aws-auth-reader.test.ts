@@ -4,9 +4,9 @@ import * as fc from 'fast-check';
 import * as YAML from 'yaml';
 import { awsAuthData, callers } from './aws-auth-documents';
 import { AuthenticatorAnswer, askAuthenticator, describeReal, droppedWhole, realKubeApi } from './components';
+import { oracleDisagreements } from './oracle-reading';
 import { ParsedSection, ResolvedIdentity, SECTIONS, Section, itemMatches, readSection, resolveIdentity } from '../../src/handlers/access-reconciler/aws-auth-read';
 import { KubeApi } from '../../src/handlers/access-reconciler/kube';
-import { load as oracleLoad, parseSection as oracleParse, resolve as oracleResolve } from '../handlers/lifecycle/authenticator';
 
 /**
  * The library's aws-auth reader (src/handlers/access-reconciler/aws-auth-read.ts) against
@@ -52,28 +52,6 @@ function disagreements(data: Record<string, string>, answer: AuthenticatorAnswer
     const lib = norm(resolve(usersDeclined ? rolesOnly : sections, c.canonical));
     const real = norm(c.mappings);
     if (JSON.stringify(lib) !== JSON.stringify(real)) out.push(`${c.caller}: library ${JSON.stringify(lib)}, authenticator ${JSON.stringify(real)}`);
-  }
-  return out;
-}
-
-/**
- * Where the lifecycle model's own reading of aws-auth (test/handlers/lifecycle/authenticator.ts,
- * the oracle's) disagrees with the authenticator: it must drop the same sections, and give
- * each caller one of the answers the authenticator may give (none when it gives none).
- */
-function oracleDisagreements(data: Record<string, string>, answer: AuthenticatorAnswer): string[] {
-  const out: string[] = [];
-  for (const s of SECTIONS) {
-    const dropped = oracleParse(s, data[s]) === undefined;
-    if (dropped !== droppedWhole(answer.sectionErrors[s])) out.push(`${s}: oracle ${dropped ? 'drops' : 'reads'} it, authenticator ${answer.sectionErrors[s] ?? 'reads it'}`);
-  }
-  const state = oracleLoad(data);
-  for (const c of answer.callers) {
-    if (!c.canonical) continue;
-    const got = oracleResolve(state, c.canonical);
-    const ok = got === undefined ? c.mappings.length === 0
-      : c.mappings.some(m => m.username === got.username && JSON.stringify(m.groups) === JSON.stringify(got.groups));
-    if (!ok) out.push(`${c.caller}: oracle ${JSON.stringify(got)}, authenticator ${JSON.stringify(c.mappings)}`);
   }
   return out;
 }

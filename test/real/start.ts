@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { recordBaseline } from './baseline';
 
 /**
  * Starts the real components once per test run (jest's globalSetup): etcd and kube-apiserver
@@ -15,9 +16,24 @@ export const REAL_ENV = 'CDK_EKS_ACCESS_REAL';
 /** `CDK_EKS_ACCESS_REAL=off`: a developer's quick run without them; `.ci/run` refuses it. */
 export const REAL_OFF = 'off';
 
+export interface RealApiServer {
+  readonly url: string;
+  readonly token: string;
+  readonly ca: string;
+  readonly caFile: string;
+}
+
 export interface RealComponents {
   readonly dir: string;
-  readonly apiServer: { readonly url: string; readonly token: string; readonly ca: string; readonly caFile: string };
+  /** The API server the test/real tests share (with the clusterrole-aggregation controller). */
+  readonly apiServer: RealApiServer;
+  /**
+   * Two API servers per jest worker (index JEST_WORKER_ID - 1), each with its own etcd prefix,
+   * for the handler tests on the real backend (test/handlers/real-kube.ts): they reset one to
+   * its `baselineFile` when a test starts a cluster, which a shared server would not allow;
+   * the second is for the tests that move a resource to another cluster.
+   */
+  readonly workerApiServers: ReadonlyArray<ReadonlyArray<RealApiServer & { readonly baselineFile: string }>>;
   readonly authenticatorUrl: string;
   readonly kubectl: string;
   readonly versions: { kubernetes: string; etcd: string; awsIamAuthenticator: string; go: string };
@@ -96,7 +112,7 @@ function openssl(args: string[], dir: string): void {
 }
 
 /** Builds (or finds in the cache) and starts every component; throws naming the component and step. */
-export async function startComponents(): Promise<RealComponents> {
+export async function startComponents(workers = 1): Promise<RealComponents> {
   const root = path.resolve(__dirname, '..', '..');
   let built: any;
   try {
@@ -132,22 +148,42 @@ export async function startComponents(): Promise<RealComponents> {
     ], dir);
     await waitFor('etcd', etcd.proc, etcd.log, async () => (await httpGet(`${etcdUrl}/health`)).status === 200, 60_000);
 
-    const apiUrl = `https://127.0.0.1:${apiPort}`;
-    const api = start('kube-apiserver', built['kube-apiserver'], [
-      '--etcd-servers', etcdUrl,
-      '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--secure-port', String(apiPort),
-      '--tls-cert-file', path.join(dir, 'server.crt'), '--tls-private-key-file', path.join(dir, 'server.key'),
-      '--client-ca-file', path.join(dir, 'ca.crt'),
-      '--token-auth-file', path.join(dir, 'tokens.csv'),
-      '--authorization-mode', 'RBAC',
-      '--service-account-issuer', 'https://kubernetes.default.svc', '--service-account-key-file', path.join(dir, 'sa.pub'),
-      '--service-account-signing-key-file', path.join(dir, 'sa.key'),
-      // an address range the API server allocates Service IPs from; no traffic goes there
-      '--service-cluster-ip-range', '10.96.0.0/24',
-      '--cert-dir', path.join(dir, 'certs'),
-    ], dir);
     const ca = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
-    await waitFor('kube-apiserver', api.proc, api.log, async () => (await httpGet(`${apiUrl}/readyz`, { ca, token })).status === 200, 120_000);
+    const startApiServer = async (name: string, port: number, etcdPrefix: string): Promise<string> => {
+      const url = `https://127.0.0.1:${port}`;
+      const api = start(name, built['kube-apiserver'], [
+        '--etcd-servers', etcdUrl, '--etcd-prefix', etcdPrefix,
+        '--bind-address', '127.0.0.1', '--advertise-address', '127.0.0.1', '--secure-port', String(port),
+        '--tls-cert-file', path.join(dir, 'server.crt'), '--tls-private-key-file', path.join(dir, 'server.key'),
+        '--client-ca-file', path.join(dir, 'ca.crt'),
+        '--token-auth-file', path.join(dir, 'tokens.csv'),
+        '--authorization-mode', 'RBAC',
+        '--service-account-issuer', 'https://kubernetes.default.svc', '--service-account-key-file', path.join(dir, 'sa.pub'),
+        '--service-account-signing-key-file', path.join(dir, 'sa.key'),
+        // an address range the API server allocates Service IPs from; no traffic goes there
+        '--service-cluster-ip-range', '10.96.0.0/24',
+        '--cert-dir', path.join(dir, `certs-${name}`),
+      ], dir);
+      await waitFor(name, api.proc, api.log, async () => (await httpGet(`${url}/readyz`, { ca, token })).status === 200, 120_000);
+      return url;
+    };
+    const apiUrl = `https://127.0.0.1:${apiPort}`;
+    const workerNames: string[] = [];
+    for (let w = 1; w <= workers; w++) workerNames.push(`worker-${w}-a`, `worker-${w}-b`);
+    const workerPorts: number[] = [];
+    for (const _ of workerNames) workerPorts.push(await freePort());
+    // the shared server and the workers' servers start together (one etcd, a prefix each)
+    const [, ...workerUrls] = await Promise.all([
+      startApiServer('kube-apiserver', apiPort, '/registry'),
+      ...workerNames.map((name, i) => startApiServer(`kube-apiserver-${name}`, workerPorts[i], `/registry-${name}`)),
+    ]);
+    const servers = await Promise.all(workerUrls.map(async (url, i) => {
+      const baselineFile = path.join(dir, `${workerNames[i]}-baseline.json`);
+      const server = { url, token, ca, caFile: path.join(dir, 'ca.crt') };
+      fs.writeFileSync(baselineFile, JSON.stringify(await recordBaseline(server)));
+      return { ...server, baselineFile };
+    }));
+    const workerApiServers = Array.from({ length: workers }, (_, w) => servers.slice(2 * w, 2 * w + 2));
 
     // The clusterrole-aggregation controller alone (no namespace controller: a deleted namespace
     // stays Terminating): it fills admin, edit and view from the aggregate-to-* ClusterRoles.
@@ -180,6 +216,7 @@ export async function startComponents(): Promise<RealComponents> {
     return {
       dir,
       apiServer: { url: apiUrl, token, ca, caFile: path.join(dir, 'ca.crt') },
+      workerApiServers,
       authenticatorUrl,
       kubectl: built.kubectl,
       versions: built.versions,

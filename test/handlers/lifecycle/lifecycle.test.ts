@@ -3,6 +3,10 @@ import { scenario } from './generators';
 import { STATS, Scenario, runScenario } from './model';
 import { Category, Violation } from './oracle';
 import { OPEN_GAPS, REGRESSIONS } from './regressions';
+import { ACCOUNT, ADMIN, KUBECTL_ROLE, NODE_ROLES, POOL } from './versions';
+import { askAuthenticator } from '../../real/components';
+import { oracleDisagreements } from '../../real/oracle-reading';
+import { kubeBackend } from '../backend';
 import { FakeKube, startFakeKube } from '../fake-kube';
 
 /**
@@ -10,15 +14,38 @@ import { FakeKube, startFakeKube } from '../fake-kube';
  * rollback, cleanup, delete, through the provider framework) with faults and foreign
  * writers, judged by the oracle after every step.
  *
- * LIFECYCLE_RUNS: number of random sequences (default 150, about 8 s). LIFECYCLE_SEED: replay a seed.
+ * LIFECYCLE_RUNS: number of random sequences (default 150 on the fake, about 8 s; 25 on the real
+ * API server, test/handlers/on-real-api-server/, about 30 s). LIFECYCLE_SEED: replay a seed.
+ * On the real API server, every aws-auth the oracle read is also read by aws-iam-authenticator's
+ * own code, and the oracle's reading must agree with it.
  * LIFECYCLE_IGNORE: comma-separated categories not to fail on (still counted), to look past
  * a known failure for the next one.
  */
-const RUNS = Number(process.env.LIFECYCLE_RUNS ?? 150);
+const REAL = kubeBackend() === 'real';
+const RUNS = Number(process.env.LIFECYCLE_RUNS ?? (REAL ? 25 : 150));
 /** A fixed seed unless one is given, so that CI runs the same sequences every time (the soak script draws new ones). */
 const SEED = Number(process.env.LIFECYCLE_SEED ?? 20261129);
 const IGNORE = new Set((process.env.LIFECYCLE_IGNORE ?? '').split(',').filter(Boolean) as Category[]);
 const seen = new Map<Category, number>();
+/** The callers whose identity the oracle's reading and the real authenticator's are compared on. */
+const CALLERS = [
+  ADMIN.rolearn!, KUBECTL_ROLE, ...Object.values(NODE_ROLES).map(n => n.rolearn), ...POOL.map(p => p.arn),
+  ...['EksctlRole', 'Unrelated', 'HandAdded', 'Dated', 'OtherTeam'].map(n => `arn:aws:iam::${ACCOUNT}:role/${n}`),
+  `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/session-1`,
+];
+const checkedReading = { documents: 0 };
+
+/** On the real backend: the oracle's reading of every aws-auth it saw, against aws-iam-authenticator's. */
+async function readingDisagreements(documents: Set<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (const doc of documents) {
+    checkedReading.documents++;
+    const data = JSON.parse(doc);
+    const found = oracleDisagreements(data, await askAuthenticator(data, CALLERS));
+    if (found.length > 0) out.push(`the oracle reads aws-auth unlike aws-iam-authenticator: ${doc}\n  ${found.join('\n  ')}`);
+  }
+  return out;
+}
 
 function enforced(violations: Violation[]): Violation[] {
   for (const v of violations) seen.set(v.category, (seen.get(v.category) ?? 0) + 1);
@@ -32,6 +59,8 @@ async function check(s: Scenario): Promise<number> {
     kube = await startFakeKube();
     const world = await runScenario(kube, s);
     const bad = enforced(world.oracle.violations);
+    const reading = REAL ? await readingDisagreements(world.awsAuthSeen) : [];
+    if (reading.length > 0) throw new Error(reading.slice(0, 3).join('\n'));
     if (bad.length > 0) {
       throw new Error(`${bad.length} violation(s):\n${bad.slice(0, 6).map(v => `  [${v.category}] ${v.where}: ${v.message}`).join('\n')}\nsteps:\n${world.log.map(l => `  ${l}`).join('\n')}`);
     }
@@ -41,14 +70,15 @@ async function check(s: Scenario): Promise<number> {
   }
 }
 
-describe('reconciler lifecycle', () => {
+describe(`reconciler lifecycle (on the ${REAL ? 'real kube-apiserver, the oracle\'s reading checked by aws-iam-authenticator' : 'fake'})`, () => {
   const started = Date.now();
   afterAll(() => {
     // eslint-disable-next-line no-console
-    console.log(`lifecycle: ${STATS.sequences} sequences, ${STATS.operations} stack operations, ${STATS.invocations} handler invocations, `
+    console.log(`lifecycle (${REAL ? 'real kube-apiserver' : 'fake'}, seed ${SEED}): ${STATS.sequences} sequences, ${STATS.operations} stack operations, ${STATS.invocations} handler invocations, `
       + `${STATS.faults} faults injected, ${STATS.foreignWrites} foreign writes, ${STATS.rollbacks} rollbacks, ${STATS.knownGaps} observations excused as known gaps, `
       + `${STATS.listings} reads of the stack's resources, ${STATS.staleReleased} stale claims released by a later RBAC event, in ${((Date.now() - started) / 1000).toFixed(1)} s; `
-      + `violations by category: ${JSON.stringify(Object.fromEntries(seen))}${IGNORE.size ? ` (ignored: ${[...IGNORE].join(',')})` : ''}`);
+      + `violations by category: ${JSON.stringify(Object.fromEntries(seen))}${IGNORE.size ? ` (ignored: ${[...IGNORE].join(',')})` : ''}`
+      + `${REAL ? `; ${checkedReading.documents} aws-auth documents read by aws-iam-authenticator too` : ''}`);
   });
 
   for (const r of REGRESSIONS) {
@@ -65,7 +95,7 @@ describe('reconciler lifecycle', () => {
     });
   }
 
-  test(`random sequences (${RUNS} runs)`, async () => {
+  test(`random sequences (${RUNS} runs, seed ${SEED}; LIFECYCLE_SEED replays)`, async () => {
     await fc.assert(fc.asyncProperty(scenario, async s => { await check(s); }), {
       numRuns: RUNS,
       seed: SEED,

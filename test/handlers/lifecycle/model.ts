@@ -261,10 +261,17 @@ export class World {
   private readonly api: KubeApi;
   private unrelatedWritten = false;
 
+  /** Every aws-auth `data` the oracle read, as JSON (on the real backend, each is also read by the real authenticator). */
+  public readonly awsAuthSeen = new Set<string>();
+
   public readonly view: ClusterView = {
-    awsAuthData: () => this.kube.get(AWS_AUTH_PATH)?.data,
+    awsAuthData: () => {
+      const data = this.kube.get(AWS_AUTH_PATH)?.data;
+      if (data) this.awsAuthSeen.add(JSON.stringify(data));
+      return data;
+    },
     get: path => this.kube.get(path),
-    namespaces: () => Array.from(this.kube.store.keys()).filter(p => /^\/api\/v1\/namespaces\/[^/]+$/.test(p)).map(p => decodeURIComponent(p.split('/').pop()!)),
+    namespaces: () => this.kube.namespaces(),
   };
   constructor(public readonly kube: FakeKube, public readonly nodeGroups: NodeGroup[]) {
     this.oracle = new Oracle(nodeGroups);
@@ -440,10 +447,6 @@ export class World {
     this.listed.set(decl.logicalId, { type: decl.type, status });
   }
 
-  private snapshot(): string {
-    return JSON.stringify(Array.from(this.kube.store.entries()));
-  }
-
   /** One CloudFormation request to one resource, through the provider framework. */
   private async call(requestType: Event['RequestType'], decl: ResourceDecl, physicalId?: string, oldProps?: Record<string, any>, clean = false): Promise<{ ok: boolean; physicalId: string; error?: Error }> {
     const verb = requestType.toUpperCase();
@@ -482,7 +485,8 @@ export class World {
     let outcome: { ok: boolean; physicalId: string; error?: Error } = { ok: false, physicalId: CREATE_FAILED_MARKER };
     for (let d = 0; d < deliveries; d++) {
       const fault = clean || d > 0 ? undefined : this.op?.faults.find(f => f.invocation === index);
-      const before = this.snapshot();
+      // what the handler wrote in this invocation: its requests that the API answered with success
+      const logBefore = this.kube.log.length;
       const dataBefore = this.kube.get(AWS_AUTH_PATH)?.data;
       const api = new FaultyApi(this.api, fault, path => this.race(path));
       STATS.invocations++;
@@ -515,7 +519,8 @@ export class World {
       const where = `${step}${d > 0 ? ' (delivered again)' : ''}${api.injected ? ` [fault ${fault!.kind}@${fault!.at}]` : ''}`;
       this.log.push(`${where}: ${outcome.ok ? `ok ${outcome.physicalId.slice(0, 8)}` : `FAILED ${outcome.error!.message.slice(0, 160)}`}`);
       if (outcome.error instanceof FailSafeError) {
-        if (!api.raced && this.snapshot() !== before) this.oracle.violations.push({ category: 'refusal-wrote', where, message: `refused (${outcome.error.message.slice(0, 120)}) but wrote` });
+        const wrote = this.kube.log.slice(logBefore).some(l => l.method !== 'GET' && l.status > 0 && l.status < 300);
+        if (!api.raced && wrote) this.oracle.violations.push({ category: 'refusal-wrote', where, message: `refused (${outcome.error.message.slice(0, 120)}) but wrote` });
         if (!this.oracle.refusalJustified(decl.type, requestType, decl.props, dataBefore)) {
           this.oracle.violations.push({ category: 'refusal-unjustified', where, message: outcome.error.message.slice(0, 300) });
         }

@@ -1,0 +1,14 @@
+/**
+ * Which cluster `startFakeKube()` gives the handler tests of this test file: the fake
+ * (test/handlers/fake-kube.ts), or a real kube-apiserver (test/handlers/real-kube.ts). The
+ * files in test/handlers/on-real-api-server/ run the handler test files on the real one.
+ */
+let backend: 'fake' | 'real' = 'fake';
+
+export function useRealApiServer(): void {
+  backend = 'real';
+}
+
+export function kubeBackend(): 'fake' | 'real' {
+  return backend;
+}
