@@ -168,6 +168,11 @@ export function checkEksToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+/** What a test sets and reads on a cluster of either backend: the request log, hooks, latency and faults. */
+export function testControls(log: FakeKube['log']): Pick<FakeKube, 'log' | 'hooks' | 'latencyMs' | 'faults' | 'writes'> {
+  return { log, hooks: {}, latencyMs: 0, faults: [], writes: () => log.filter(l => l.method !== 'GET') };
+}
+
 /**
  * The handler tests' cluster: this fake, or, in a test file that called `useRealApiServer()`
  * (test/handlers/backend.ts), a real kube-apiserver behind a proxy with the same interface
@@ -189,10 +194,7 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
   const fake: FakeKube = {
     endpoint: '',
     store,
-    log,
-    hooks: {},
-    latencyMs: 0,
-    faults: [],
+    ...testControls(log),
     put: (path, obj) => {
       const now = store.get(path);
       // as on the real server: writing what is there already changes nothing
@@ -200,7 +202,6 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     },
     get: path => store.get(path),
     namespaces: () => Array.from(store.keys()).filter(p => /^\/api\/v1\/namespaces\/[^/]+$/.test(p)).map(p => decodeURIComponent(p.split('/').pop()!)),
-    writes: () => log.filter(l => l.method !== 'GET'),
     close: () => new Promise(resolve => server.close(() => resolve())),
   };
 

@@ -3,7 +3,7 @@ import * as http from 'http';
 import * as https from 'https';
 import { AddressInfo } from 'net';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
-import { FakeKube, KubeStore, answerFault, checkEksToken, kubeStatus } from './fake-kube';
+import { FakeKube, KubeStore, answerFault, checkEksToken, kubeStatus, testControls } from './fake-kube';
 import { resetToBaseline, writable } from '../real/baseline';
 import { realComponents } from '../real/components';
 import { RealApiServer } from '../real/start';
@@ -169,14 +169,10 @@ export async function startRealKube(tls?: { key: string; cert: string }): Promis
   const kube: FakeKube = {
     endpoint: '',
     store,
-    log,
-    hooks: {},
-    latencyMs: 0,
-    faults: [],
+    ...testControls(log),
     put: (path, obj) => { store.set(path, obj); },
     get: path => store.get(path),
     namespaces: () => store.namespaces(),
-    writes: () => log.filter(l => l.method !== 'GET'),
     close: async () => {
       await new Promise<void>(resolve => {
         proxy.close(() => resolve());
