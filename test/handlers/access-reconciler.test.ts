@@ -1,6 +1,6 @@
 import * as YAML from 'yaml';
 import { ADMIN, ALICE, CONNECTION, DEV, FAST, NODE, NODE_ROLE, QA, STACK_A, STACK_B, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
-import { FakeKube, startFakeKube } from './fake-kube';
+import { FakeKube, startFakeKube, touch } from './fake-kube';
 import { AWS_AUTH_PATH, FailSafeError, recordKey } from '../../src/handlers/access-reconciler/aws-auth';
 import { DispatchContext, dispatch } from '../../src/handlers/access-reconciler/index';
 import { HttpKubeApi } from '../../src/handlers/access-reconciler/kube';
@@ -710,11 +710,7 @@ describe('RBAC objects and namespaces', () => {
       await lostCreate();
       let touched = 0;
       kube.hooks.beforeWrite = (method, path) => {
-        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name) && touched++ === 0) {
-          // another client changes the object (a label: a write of the same content would change nothing)
-          const o = kube.get(path);
-          kube.put(path, { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, touched: 'yes' } } });
-        }
+        if (method === 'DELETE' && path === bindingPath(EDIT.metadata.name) && touched++ === 0) touch(kube, path);
       };
       await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [VIEW] }, { LogicalResourceId: 'RbacStale' }), api(kube), FAST);
       kube.hooks.beforeWrite = undefined;

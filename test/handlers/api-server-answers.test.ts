@@ -1,5 +1,5 @@
 import { ADMIN, DEV, FAST, NODE, api, awsAuthEvent, awsAuthOf, event } from './events';
-import { FakeKube, startFakeKube } from './fake-kube';
+import { FakeKube, startFakeKube, touch } from './fake-kube';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { dispatch } from '../../src/handlers/access-reconciler/index';
 import { NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
@@ -52,8 +52,13 @@ describe('the reconciler against an API server\'s own answers', () => {
       LogicalResourceId: 'Rbac', PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: { ClusterName: 'c', Objects: [EDIT] },
     }), api(kube), FAST);
     kube.hooks.beforeWrite = undefined;
-    // THEN the stack's bindings are there, as declared
+    // THEN the stack's bindings are there, as declared: the reconciler's PUT carried the uid it read,
+    // so the server refused the PUT of the absent object (409; without a uid an RBAC kind would have
+    // been created by it), and the reconciler read again and created it; on both backends
     expect(deleted).toBe(true);
+    const collection = `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS}/rolebindings`;
+    expect(kube.writes().slice(2).map(w => `${w.method} ${w.path === collection ? 'rolebindings' : w.path === pathOf(EDIT.metadata.name) ? 'edit' : w.path} ${w.status}`))
+      .toEqual(['PUT edit 409', 'POST rolebindings 201', 'POST rolebindings 201']);
     expect(kube.get(pathOf(EDIT.metadata.name)).subjects).toEqual(EDIT.subjects);
     expect(kube.get(pathOf(VIEW.metadata.name)).roleRef.name).toBe('view');
   });
@@ -62,10 +67,7 @@ describe('the reconciler against an API server\'s own answers', () => {
     const created = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [EDIT, VIEW] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
     let changed = 0;
     kube.hooks.beforeWrite = (method, path) => {
-      if (method === 'DELETE' && path === pathOf(EDIT.metadata.name) && changed++ === 0) {
-        const o = kube.get(path);
-        kube.put(path, { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, 'touched-by': 'someone' } } });
-      }
+      if (method === 'DELETE' && path === pathOf(EDIT.metadata.name) && changed++ === 0) touch(kube, path);
     };
     await dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [VIEW] }, {
       LogicalResourceId: 'Rbac', PhysicalResourceId: created.PhysicalResourceId, OldResourceProperties: { ClusterName: 'c', Objects: [EDIT, VIEW] },
@@ -100,7 +102,7 @@ describe('the reconciler against an API server\'s own answers', () => {
     expect(awsAuthOf(kube).mapRoles).toEqual([NODE]);
   });
 
-  test('annotations the reconciler\'s record would take over 256 KiB (422) fail the event, and aws-auth stays as it was', async () => {
+  test('annotations the reconciler\'s record would take over 256 KiB: its own check refuses before the server would answer 422, and aws-auth stays as it was', async () => {
     kube.put(AWS_AUTH_PATH, {
       apiVersion: 'v1',
       kind: 'ConfigMap',

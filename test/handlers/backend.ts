@@ -4,6 +4,8 @@
  * files in test/handlers/on-real-api-server/ run the handler test files on the real one.
  */
 let backend: 'fake' | 'real' = 'fake';
+/** How many clusters `startFakeKube()` started on the real backend in this test file. */
+let realStarted = 0;
 
 export function useRealApiServer(): void {
   backend = 'real';
@@ -11,4 +13,12 @@ export function useRealApiServer(): void {
 
 export function kubeBackend(): 'fake' | 'real' {
   return backend;
+}
+
+export function noteRealClusterStarted(): void {
+  realStarted++;
+}
+
+export function realClustersStarted(): number {
+  return realStarted;
 }

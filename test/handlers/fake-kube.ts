@@ -54,10 +54,12 @@ export interface FakeKube {
   latencyMs: number;
   /** Faults for the next requests (consumed one per request, first first). */
   faults: FakeFault[];
+  /** What the test's hooks threw; `close()` throws when there is any (a staged race that failed must fail its test). */
+  readonly hookErrors: Error[];
   /** Puts an object directly (as another client would have), assigning a resourceVersion. */
   put(path: string, obj: any): void;
   get(path: string): any;
-  /** The names of the namespaces there are (Terminating ones included). */
+  /** The names of the namespaces there are, leaving out those being deleted (Terminating: no controller finishes them here). */
   namespaces(): string[];
   writes(): Array<{ method: string; path: string; status: number }>;
   close(): Promise<void>;
@@ -168,9 +170,43 @@ export function checkEksToken(header: string | undefined): string | undefined {
   return undefined;
 }
 
+let touches = 0;
+/**
+ * Another client changes the object at `path` (a label of its own), so that its
+ * resourceVersion moves: a racing writer. (Writing it back unchanged would move nothing, on
+ * the real API server as on the fake.) Returns false when there is no such object.
+ */
+export function touch(kube: FakeKube, path: string): boolean {
+  const o = kube.get(path);
+  if (!o) return false;
+  kube.put(path, { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, 'example.com/touched': String(++touches) } } });
+  return true;
+}
+
 /** What a test sets and reads on a cluster of either backend: the request log, hooks, latency and faults. */
-export function testControls(log: FakeKube['log']): Pick<FakeKube, 'log' | 'hooks' | 'latencyMs' | 'faults' | 'writes'> {
-  return { log, hooks: {}, latencyMs: 0, faults: [], writes: () => log.filter(l => l.method !== 'GET') };
+export function testControls(log: FakeKube['log']): Pick<FakeKube, 'log' | 'hooks' | 'latencyMs' | 'faults' | 'writes' | 'hookErrors'> {
+  return { log, hooks: {}, latencyMs: 0, faults: [], hookErrors: [], writes: () => log.filter(l => l.method !== 'GET') };
+}
+
+/**
+ * Runs the test's `beforeWrite` hook for a write (for a POST, with the path of the object it
+ * creates), on both backends at the same point: before the server looks at the request. A
+ * hook that throws is recorded (see `hookErrors`) and the request answered 500.
+ */
+export async function beforeWrite(kube: FakeKube, method: string, path: string, body: any): Promise<boolean> {
+  const name = method === 'POST' ? body?.metadata?.name : undefined;
+  try {
+    await kube.hooks.beforeWrite?.(method, name !== undefined ? `${path}/${encodeURIComponent(name)}` : path);
+    return true;
+  } catch (e) {
+    kube.hookErrors.push(e as Error);
+    return false;
+  }
+}
+
+/** Throws what the test's hooks threw, once the cluster is closed. */
+export function throwHookErrors(kube: FakeKube): void {
+  if (kube.hookErrors.length > 0) throw new Error(`a beforeWrite hook of the test threw (its request was answered 500): ${kube.hookErrors.map(e => e.message).join('; ')}`);
 }
 
 /**
@@ -201,8 +237,13 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       if (!now || content(stored({ ...obj, metadata: { ...obj.metadata, ...nameLabel(obj) } })) !== content(now)) store.set(path, stamp(obj));
     },
     get: path => store.get(path),
-    namespaces: () => Array.from(store.keys()).filter(p => /^\/api\/v1\/namespaces\/[^/]+$/.test(p)).map(p => decodeURIComponent(p.split('/').pop()!)),
-    close: () => new Promise(resolve => server.close(() => resolve())),
+    namespaces: () => Array.from(store.entries())
+      .filter(([p, o]) => /^\/api\/v1\/namespaces\/[^/]+$/.test(p) && !o.metadata?.deletionTimestamp)
+      .map(([p]) => decodeURIComponent(p.split('/').pop()!)),
+    close: async () => {
+      await new Promise<void>(resolve => server.close(() => resolve()));
+      throwHookErrors(fake);
+    },
   };
 
   /** A create in a namespace being deleted is forbidden (the NamespaceLifecycle admission plugin). */
@@ -213,6 +254,8 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
   }
 
   async function handle(method: string, path: string, body: any, query: URLSearchParams): Promise<[number, any]> {
+    // the racing writer first, before any check, as the real backend's proxy runs it
+    if (method !== 'GET' && !await beforeWrite(fake, method, path, body)) return [500, status(500, 'InternalError', 'the test\'s beforeWrite hook threw')];
     const all = ALL_NAMESPACES.exec(path);
     if (all && method !== 'GET') return [405, status(405, 'MethodNotAllowed', `${method} on a list across namespaces`)];
     const selector = query.get('labelSelector');
@@ -238,7 +281,6 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
       const tooBig = sizeProblem(body);
       if (tooBig) return tooBig;
       if (body?.metadata?.namespace !== undefined && ns && body.metadata.namespace !== decodeURIComponent(ns[1])) return [400, status(400, 'BadRequest', 'namespace mismatch')];
-      await fake.hooks.beforeWrite?.(method, objPath);
       if (store.has(objPath)) return [409, status(409, 'AlreadyExists', `${objPath} already exists`)];
       const { resourceVersion: _rv, ...meta } = body.metadata;
       const created = stamp({ ...body, metadata: { ...meta, ...(ns ? { namespace: decodeURIComponent(ns[1]) } : {}) } });
@@ -252,7 +294,6 @@ export async function startFakeKube(tls?: { key: string; cert: string }): Promis
     if (!name) return [405, status(405, 'MethodNotAllowed', `${method} on a collection`)];
     const current = store.get(path);
     if (method === 'GET') return current ? [200, current] : [404, status(404, 'NotFound', `${path} not found`)];
-    await fake.hooks.beforeWrite?.(method, path);
     const now = store.get(path);
     if (!now && method === 'PUT') {
       // as kube-apiserver v1.35 answers a PUT of an absent object (test/real/api-server.test.ts):

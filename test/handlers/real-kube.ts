@@ -3,8 +3,9 @@ import * as http from 'http';
 import * as https from 'https';
 import { AddressInfo } from 'net';
 import { MessageChannel, MessagePort, Worker, receiveMessageOnPort } from 'worker_threads';
-import { FakeKube, KubeStore, answerFault, checkEksToken, kubeStatus, testControls } from './fake-kube';
-import { resetToBaseline, writable } from '../real/baseline';
+import { noteRealClusterStarted } from './backend';
+import { FakeKube, KubeStore, answerFault, beforeWrite, checkEksToken, kubeStatus, testControls, throwHookErrors } from './fake-kube';
+import { isReset, resetToBaseline, writable } from '../real/baseline';
 import { realComponents } from '../real/components';
 import { RealApiServer } from '../real/start';
 
@@ -22,7 +23,11 @@ import { RealApiServer } from '../real/start';
  *   without a precondition, as the fake's does; reads leave out `managedFields`.
  *
  * Two clusters at once at most (a test that moves a resource to another cluster); `close`
- * hands the server back.
+ * hands the server back, and fails the test when a hook threw or the test wrote a kind the
+ * reset does not cover. No controller runs against these servers (not even the
+ * clusterrole-aggregation one the shared server has): `admin`, `edit` and `view` hold no
+ * rules here, which no handler test relies on (RBAC's answers are judged in
+ * test/real/can-i.test.ts).
  */
 
 const inUse = new Set<string>();
@@ -49,10 +54,18 @@ port.on('message', ({ signal, method, path, body }) => {
   req.end(body === undefined ? undefined : JSON.stringify(body));
 });
 `;
-const syncClients = new Map<string, MessagePort>();
+const syncClients = new Map<string, { port: MessagePort; worker: Worker }>();
+
+function stopSyncClients(): void {
+  for (const { port, worker } of syncClients.values()) {
+    port.close();
+    void worker.terminate();
+  }
+  syncClients.clear();
+}
 
 function syncRequest(server: RealApiServer, method: string, path: string, body?: unknown): SyncAnswer {
-  let port = syncClients.get(server.url);
+  let port = syncClients.get(server.url)?.port;
   if (!port) {
     const channel = new MessageChannel();
     const workerData = { port: channel.port2, url: server.url, token: server.token, ca: server.ca };
@@ -60,7 +73,7 @@ function syncRequest(server: RealApiServer, method: string, path: string, body?:
     worker.unref();
     channel.port1.unref();
     port = channel.port1;
-    syncClients.set(server.url, port);
+    syncClients.set(server.url, { port, worker });
   }
   const signal = new Int32Array(new SharedArrayBuffer(4));
   port.postMessage({ signal, method, path, body });
@@ -91,6 +104,8 @@ function parsePath(path: string): { collection: string; name: string; namespace?
  */
 class RealStore implements KubeStore {
   private readonly cache = new Map<string, any>();
+  /** The highest resourceVersion of a namespace write seen (by the proxy or this store). */
+  private namespaceVersion = 0n;
 
   constructor(private readonly server: RealApiServer) {}
 
@@ -120,6 +135,7 @@ class RealStore implements KubeStore {
     this.invalidate();
     const exists = syncRequest(this.server, 'GET', path).status === 200;
     const r = exists ? syncRequest(this.server, 'PUT', path, body) : syncRequest(this.server, 'POST', collection, body);
+    this.noteWrite(exists ? path : collection, r.body);
     if (r.status >= 300) throw new Error(`the real API server refused the test's own write of ${path}: ${r.status} ${r.body?.message ?? JSON.stringify(r.body)}`);
     return this;
   }
@@ -127,21 +143,29 @@ class RealStore implements KubeStore {
   public delete(path: string): boolean {
     this.invalidate();
     const r = syncRequest(this.server, 'DELETE', path);
+    this.noteWrite(path, r.body);
     if (r.status >= 300 && r.status !== 404) throw new Error(`DELETE ${path} on the real API server: ${r.status} ${JSON.stringify(r.body)}`);
     return r.status < 300;
   }
 
+  /** Notes a write's answer: a namespace's resourceVersion moves the version `namespaces()` must see. */
+  public noteWrite(path: string, answer: any): void {
+    const rv = answer?.metadata?.resourceVersion;
+    if (!/^\/api\/v1\/namespaces(\/[^/]+)?$/.test(path) || typeof rv !== 'string' || !/^\d+$/.test(rv)) return;
+    if (BigInt(rv) > this.namespaceVersion) this.namespaceVersion = BigInt(rv);
+  }
+
   /**
-   * The namespaces, read from the API server's watch cache (`resourceVersion=0`): a consistent
-   * list waits for the cache to catch up with etcd (about 65 ms here). A cache read may miss a
-   * namespace created a moment ago, never one it showed before (the cache only moves forward),
-   * which is what the lifecycle oracle checks with it (no namespace disappears).
+   * The namespaces not being deleted, read from the API server's watch cache no older than the
+   * last namespace write seen (`resourceVersionMatch=NotOlderThan`): as fresh as a consistent
+   * list for every write made here, without its wait for the cache to catch up with etcd
+   * (about 65 ms a list here).
    */
   public namespaces(): string[] {
     return this.read(' namespaces', () => {
-      const r = syncRequest(this.server, 'GET', '/api/v1/namespaces?resourceVersion=0');
-      if (r.status !== 200) throw new Error(`GET /api/v1/namespaces on the real API server: ${r.status}`);
-      return r.body.items.map((n: any) => n.metadata.name);
+      const r = syncRequest(this.server, 'GET', `/api/v1/namespaces?resourceVersion=${this.namespaceVersion}&resourceVersionMatch=NotOlderThan`);
+      if (r.status !== 200) throw new Error(`GET /api/v1/namespaces on the real API server: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.items.filter((n: any) => !n.metadata.deletionTimestamp).map((n: any) => n.metadata.name);
     });
   }
 }
@@ -153,6 +177,7 @@ export async function startRealKube(tls?: { key: string; cert: string }): Promis
   const slot = slots.find(s => !inUse.has(s.url));
   if (!slot) throw new Error('a test on the real backend may have two clusters open at once, not more: close one first');
   inUse.add(slot.url);
+  noteRealClusterStarted();
   const server: RealApiServer = slot;
   try {
     await resetToBaseline(server, JSON.parse(fs.readFileSync(slot.baselineFile, 'utf8')));
@@ -162,6 +187,8 @@ export async function startRealKube(tls?: { key: string; cert: string }): Promis
   }
 
   const store = new RealStore(server);
+  /** Writes to kinds the reset does not cover: they would outlive the test (close() fails it). */
+  const outside: string[] = [];
   const log: FakeKube['log'] = [];
   const upstream = new URL(server.url);
   const agent = new https.Agent({ ca: server.ca, keepAlive: true });
@@ -180,6 +207,9 @@ export async function startRealKube(tls?: { key: string; cert: string }): Promis
       });
       agent.destroy();
       inUse.delete(slot.url);
+      if (inUse.size === 0) stopSyncClients();
+      throwHookErrors(kube);
+      if (outside.length > 0) throw new Error(`the test wrote kinds the reset between tests does not cover (test/real/baseline.ts): ${outside.join(', ')}`);
     },
   };
 
@@ -216,6 +246,7 @@ export async function startRealKube(tls?: { key: string; cert: string }): Promis
       const url = req.url ?? '/';
       const path = url.split('?')[0];
       if (answerFault(kube, method, path, req, res)) return;
+      if (method !== 'GET' && !isReset(path)) outside.push(`${method} ${path}`);
       let status: number;
       let text: string;
       const authError = checkEksToken(req.headers.authorization);
@@ -223,13 +254,16 @@ export async function startRealKube(tls?: { key: string; cert: string }): Promis
         [status, text] = [401, JSON.stringify(kubeStatus(401, 'Unauthorized', authError))];
       } else {
         try {
+          if (method !== 'GET') store.invalidate();
+          if (method !== 'GET' && !await beforeWrite(kube, method, path, JSON.parse(body.toString('utf8') || '{}'))) {
+            [status, text] = [500, JSON.stringify(kubeStatus(500, 'InternalError', 'the test\'s beforeWrite hook threw'))];
+          } else {
+            ({ status, text } = await forward(method, url, body));
+          }
           if (method !== 'GET') {
             store.invalidate();
-            const name = method === 'POST' ? JSON.parse(body.toString('utf8') || '{}')?.metadata?.name : undefined;
-            await kube.hooks.beforeWrite?.(method, name !== undefined ? `${path}/${encodeURIComponent(name)}` : path);
+            if (status < 300) store.noteWrite(path, JSON.parse(text || '{}'));
           }
-          ({ status, text } = await forward(method, url, body));
-          if (method !== 'GET') store.invalidate();
         } catch (e) {
           [status, text] = [500, JSON.stringify(kubeStatus(500, 'InternalError', `the proxy in front of the real API server: ${String(e)}`))];
         }

@@ -22,6 +22,13 @@ const CLUSTER = [
 ] as const;
 /** Every collection reset, namespaces first. */
 const RESET_COLLECTIONS: ReadonlyArray<readonly [string, string]> = [['/api/v1', 'namespaces'], ...NAMESPACED, ...CLUSTER];
+/** Whether a write to `path` is to a kind the reset covers (a namespace, its finalize included, or one of the collections above). */
+export function isReset(path: string): boolean {
+  if (/^\/api\/v1\/namespaces(\/[^/]+(\/finalize)?)?$/.test(path)) return true;
+  return RESET_COLLECTIONS.some(([prefix, collection]) =>
+    new RegExp(`^${prefix.replace(/\./g, '\\.')}(/namespaces/[^/]+)?/${collection}(/[^/]+)?$`).test(path));
+}
+
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
 /** Objects by the API path the fake uses for them (`/api/v1/namespaces/<ns>`, `<prefix>/namespaces/<ns>/<collection>/<name>`, …). */
@@ -72,38 +79,53 @@ export function writable(obj: any): any {
   return { ...obj, metadata };
 }
 
-/** Puts the server back to `baseline`. Returns how many objects it deleted or restored. */
+/** Where `now` differs from `baseline`: paths it holds that the baseline does not, and baseline objects missing or changed. */
+function differences(now: Objects, baseline: Objects): { extra: string[]; changed: string[] } {
+  const same = (a: any, b: any) => a.metadata.resourceVersion === b.metadata.resourceVersion
+    || JSON.stringify(writable(a)) === JSON.stringify(writable(b));
+  return {
+    extra: Object.keys(now).filter(p => !baseline[p]),
+    changed: Object.keys(baseline).filter(p => !now[p] || !same(now[p], baseline[p])),
+  };
+}
+
+/**
+ * Puts the server back to `baseline`, then lists it again and throws naming what is still
+ * different (a reset that cannot be done must fail the test, not leak into the next one).
+ * Returns how many objects it deleted or restored.
+ */
 export async function resetToBaseline(server: { url: string; token: string; ca: string }, baseline: Objects): Promise<number> {
   const api = clientOf(server);
   const now = await listAll(api);
-  let changed = 0;
   const isNamespace = (p: string) => /^\/api\/v1\/namespaces\/[^/]+$/.test(p);
+  const { extra, changed } = differences(now, baseline);
   // objects first (a namespace is finalized only once it is empty), then namespaces
-  const extra = Object.keys(now).filter(p => !baseline[p]);
   await Promise.all(extra.filter(p => !isNamespace(p)).map(async p => {
-    changed++;
+    // an object's own finalizers (no controller here would ever remove them) go first
+    if ((now[p].metadata.finalizers ?? []).length > 0) await must(api, 'PUT', p, { ...writable(now[p]), metadata: { ...writable(now[p]).metadata, finalizers: [] } }, [404]);
     await must(api, 'DELETE', p, undefined, [404]);
   }));
   for (const p of extra.filter(isNamespace)) {
-    changed++;
-    const ns = now[p];
-    if (!ns.metadata.deletionTimestamp) await must(api, 'DELETE', p, undefined, [404, 409]);
+    if (!now[p].metadata.deletionTimestamp) await must(api, 'DELETE', p, undefined, [404]);
     // the namespace controller's last step: empty spec.finalizers, after which the API server removes it
-    await must(api, 'PUT', `${p}/finalize`, { ...writable(ns), spec: { finalizers: [] } }, [404, 409]);
-    await must(api, 'DELETE', p, undefined, [404, 409]);
+    await must(api, 'PUT', `${p}/finalize`, { ...writable(now[p]), spec: { finalizers: [] } }, [404]);
+    await must(api, 'DELETE', p, undefined, [404]);
   }
-  for (const [p, was] of Object.entries(baseline)) {
-    const is = now[p];
-    if (is && is.metadata.resourceVersion === was.metadata.resourceVersion) continue;
-    if (is && JSON.stringify(writable(is)) === JSON.stringify(writable(was))) continue;
-    changed++;
-    if (is) {
-      if (isNamespace(p) && is.metadata.deletionTimestamp) throw new Error(`a test deleted the system namespace ${p}: the worker's API server cannot be reset`);
+  for (const p of changed) {
+    const was = baseline[p];
+    if (now[p]) {
+      if (isNamespace(p) && now[p].metadata.deletionTimestamp) throw new Error(`a test deleted the system namespace ${p}: the worker's API server cannot be reset`);
       await must(api, 'PUT', p, writable(was));
     } else {
-      const collection = p.slice(0, p.lastIndexOf('/'));
-      await must(api, 'POST', collection, writable(was));
+      await must(api, 'POST', p.slice(0, p.lastIndexOf('/')), writable(was));
     }
   }
-  return changed;
+  const count = extra.length + changed.length;
+  if (count > 0) {
+    const left = differences(await listAll(api), baseline);
+    if (left.extra.length + left.changed.length > 0) {
+      throw new Error(`the worker's API server could not be reset: still there ${JSON.stringify(left.extra)}, still changed ${JSON.stringify(left.changed)}`);
+    }
+  }
+  return count;
 }

@@ -11,7 +11,7 @@ import { DispatchContext, Event, dispatch } from '../../../src/handlers/access-r
 import { HttpKubeApi, KubeApi, KubeResponse, RetryOptions } from '../../../src/handlers/access-reconciler/kube';
 import { AWS_AUTH_RESOURCE_TYPE, NAMESPACES_RESOURCE_TYPE, RBAC_RESOURCE_TYPE } from '../../../src/handlers/access-reconciler/protocol';
 import { eksToken } from '../../../src/handlers/access-reconciler/token';
-import { FakeKube } from '../fake-kube';
+import { FakeKube, touch } from '../fake-kube';
 
 /**
  * The lifecycle model: CloudFormation stack operations over stack versions, the CDK
@@ -95,6 +95,10 @@ export interface Stats {
   operations: number;
   invocations: number;
   faults: number;
+  /** Racing writes by another client right before one of the handler's writes (the 409 fault). */
+  races: number;
+  /** 409 answers the API server gave the handler. */
+  conflicts: number;
   foreignWrites: number;
   rollbacks: number;
   /** Observations excused as known gaps (see Oracle.staleOwned). */
@@ -105,7 +109,17 @@ export interface Stats {
   staleReleased: number;
 }
 export const STATS: Stats = {
-  sequences: 0, operations: 0, invocations: 0, faults: 0, foreignWrites: 0, rollbacks: 0, knownGaps: 0, listings: 0, staleReleased: 0,
+  sequences: 0,
+  operations: 0,
+  invocations: 0,
+  faults: 0,
+  races: 0,
+  conflicts: 0,
+  foreignWrites: 0,
+  rollbacks: 0,
+  knownGaps: 0,
+  listings: 0,
+  staleReleased: 0,
 };
 
 const CONNECTION = { ClusterName: CLUSTER, RoleArn: KUBECTL_ROLE };
@@ -158,7 +172,12 @@ export class FaultyApi implements KubeApi {
   public injected = false;
   public raced = false;
   private down = false;
-  constructor(private readonly inner: KubeApi, private readonly fault: FaultSpec | undefined, private readonly race: (path: string) => void) {}
+  /** `race` writes the object at `path` as another client would, and says whether there was one to write. */
+  constructor(
+    private readonly inner: KubeApi,
+    private readonly fault: FaultSpec | undefined,
+    private readonly race: (path: string) => boolean | void,
+  ) {}
 
   public async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<KubeResponse> {
     const i = this.requests++;
@@ -176,8 +195,8 @@ export class FaultyApi implements KubeApi {
       }
       if (f.kind === '409' && w === f.at && method !== 'POST') {
         this.injected = true;
-        this.raced = true;
-        this.race(path);
+        // a race that wrote nothing (no object there) leaves the refusal check on
+        this.raced = this.race(path) !== false;
       }
       if (f.kind === 'lost-then-down' && this.down) return this.hit(() => { throw Object.assign(new Error('connect ECONNREFUSED (injected: down since the lost answer)'), { code: 'ECONNREFUSED' }); });
       if (f.kind === 'lost-then-down' && w === f.at) {
@@ -498,6 +517,7 @@ export class World {
         outcome = { ok: false, physicalId: requestType === 'Create' ? CREATE_FAILED_MARKER : physicalId!, error: e as Error };
       }
       if (api.injected) STATS.faults++;
+      STATS.conflicts += this.kube.log.slice(logBefore).filter(l => l.status === 409).length;
       if (outcome.ok && decl.type === RBAC_RESOURCE_TYPE && !(api.injected && (fault!.kind === 'down' || fault!.kind === 'lost-then-down'))) {
         // every RBAC event that completes sweeps (README, "The reconciler"): its own logical
         // id's stale claims, and, with the stack's resources, those of logical ids not listed
@@ -559,13 +579,16 @@ export class World {
   }
 
   /** A racing writer: eksctl adds a mapping to aws-auth, or someone touches the object, right before our write. */
-  private race(path: string) {
+  private race(path: string): boolean {
     if (path === AWS_AUTH_PATH && this.awsAuth()) {
       const role = `arn:aws:iam::${ACCOUNT}:role/Racer${this.log.length}`;
       this.foreignEntry('mapRoles', role, { username: 'racer', groups: ['racers'] }, 'eksctl (racing)', `- groups:\n  - racers\n  rolearn: ${role}\n  username: racer`);
-    } else if (this.kube.get(path)) {
-      this.kube.put(path, this.kube.get(path));
+      STATS.races++;
+      return true;
     }
+    const raced = touch(this.kube, path);
+    if (raced) STATS.races++;
+    return raced;
   }
 
   // ---------- CloudFormation ----------
