@@ -1,7 +1,9 @@
 import { REAL_ENV, REAL_OFF, startComponents } from './start';
+import { useRunTmpDir } from '../run-tmp';
 
 /** jest globalSetup: the real components, once per run (test/real/README.md). */
 export default async function globalSetup(globalConfig: { maxWorkers: number }): Promise<void> {
+  useRunTmpDir();
   if (process.env[REAL_ENV] === REAL_OFF) {
     process.stderr.write(`\n${REAL_ENV}=off: the tests judged by the real components are skipped (a developer's quick run; .ci/run refuses this)\n`);
     return;
