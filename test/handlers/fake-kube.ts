@@ -122,12 +122,17 @@ function stored(obj: any): any {
   return out;
 }
 
+/** An object without the fields the server assigns (resourceVersion, uid, creationTimestamp, managedFields). */
+export function withoutServerFields(obj: any): any {
+  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _c, managedFields: _m, ...metadata } = obj.metadata ?? {};
+  return { ...obj, metadata };
+}
+
 /** The content of an object a write compares to tell a change from none: all but the server's own fields. */
 function content(obj: any): string {
-  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _c, managedFields: _m, ...metadata } = obj.metadata ?? {};
   const sorted = (v: any): any => Array.isArray(v) ? v.map(sorted)
     : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map(k => [k, sorted(v[k])])) : v;
-  return JSON.stringify(sorted({ ...obj, metadata }));
+  return JSON.stringify(sorted(withoutServerFields(obj)));
 }
 
 /** A Kubernetes `Status` failure body. */

@@ -4,7 +4,7 @@ import * as fc from 'fast-check';
 import * as YAML from 'yaml';
 import { awsAuthData, callers } from './aws-auth-documents';
 import { AuthenticatorAnswer, askAuthenticator, describeReal, droppedWhole, realKubeApi } from './components';
-import { oracleDisagreements } from './oracle-reading';
+import { arnsIn, oracleDisagreements } from './oracle-reading';
 import { ParsedSection, ResolvedIdentity, SECTIONS, Section, itemMatches, readSection, resolveIdentity } from '../../src/handlers/access-reconciler/aws-auth-read';
 import { KubeApi } from '../../src/handlers/access-reconciler/kube';
 
@@ -115,7 +115,7 @@ describeReal('aws-auth reader: the library (and the lifecycle oracle\'s reading)
     const text = fs.readFileSync(path.join(CORPUS, file), 'utf8');
     expect(text).toMatch(/^# source: /);
     const data = await roundTrip(api, `corpus-${file.replace(/\.yaml$/, '')}`, YAML.parse(text).data);
-    const arns = [...new Set(Object.values(data).join('\n').match(/arn:aws[\w-]*:iam::\d{12}:(?:role|user)\/[\w+=,.@/*?-]+/g) ?? [])];
+    const arns = arnsIn(data);
     const sessions = arns.filter(a => a.includes(':role/')).map(a => a.replace(':iam::', ':sts::').replace(/:role\/(?:.*\/)?([^/]+)$/, ':assumed-role/$1/s'));
     const answer = await askAuthenticator(data, [...new Set([...callers(), ...arns, ...sessions, ...arns.map(a => a.toUpperCase().replace(/^ARN:AWS:IAM/, 'arn:aws:iam'))])]);
     const before = unsupported;

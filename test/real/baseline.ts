@@ -1,4 +1,5 @@
 import { HttpKubeApi, KubeApi } from '../../src/handlers/access-reconciler/kube';
+import { withoutServerFields } from '../handlers/fake-kube';
 
 /**
  * A worker's API server as it was when it started, and the way back to it between tests
@@ -74,10 +75,7 @@ export async function recordBaseline(server: { url: string; token: string; ca: s
 }
 
 /** Strips what the server assigns, for a write back. */
-export function writable(obj: any): any {
-  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _c, managedFields: _m, ...metadata } = obj.metadata;
-  return { ...obj, metadata };
-}
+export const writable = withoutServerFields;
 
 /** Where `now` differs from `baseline`: paths it holds that the baseline does not, and baseline objects missing or changed. */
 function differences(now: Objects, baseline: Objects): { extra: string[]; changed: string[] } {

@@ -1,6 +1,11 @@
 import { AuthenticatorAnswer, droppedWhole } from './components';
 import { SECTIONS, load, parseSection, resolve } from '../handlers/lifecycle/authenticator';
 
+/** The IAM role and user ARNs written in aws-auth's data (as callers to ask about it). */
+export function arnsIn(data: Record<string, string>): string[] {
+  return [...new Set(Object.values(data).join('\n').match(/arn:aws[\w-]*:iam::\d{12}:(?:role|user)\/[\w+=,.@/*?-]+/g) ?? [])];
+}
+
 /**
  * Where the lifecycle model's own reading of aws-auth (test/handlers/lifecycle/authenticator.ts,
  * the oracle's) disagrees with aws-iam-authenticator's answer for the same `data`: the oracle
