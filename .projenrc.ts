@@ -14,11 +14,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   bin: { 'cdk-eks-access': 'bin/cdk-eks-access' },
 
-  // access entries need aws-cdk-lib >= 2.146; this is the release we build and test against.
-  cdkVersion: '2.276.0',
+  // access entries need aws-cdk-lib >= 2.146. 2.263.0 is the newest release that every
+  // registry the language packages resolve from serves (checked 2026-12-07: PyPI has up to
+  // 2.275.0; Maven Central serves the jar of 2.263.0, 2.271.0 and 2.272.0 but not of 2.264.0
+  // to 2.270.0; the Go module proxy refuses 2.271.0 and 2.272.0), so the Python, Java and Go
+  // apps build against the same aws-cdk-lib as TypeScript.
+  cdkVersion: '2.263.0',
   constructsVersion: '10.5.1',
   jsiiVersion: '~6.0.0',
-  // engines: the Node versions aws-cdk-lib 2.276 supports (>= 20). CI tests Node 20 only;
+  // engines: the Node versions aws-cdk-lib 2.263 supports (>= 20). CI tests Node 20 only;
   // README says which ones are supported and which one is tested.
   minNodeVersion: '20.0.0',
 
@@ -29,6 +33,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // dependencies to be bundled into the tarball.
   bundledDeps: ['yaml@^2'],
   devDeps: [
+    // aws-cdk-lib 2.263 depends on this jsii module (^54.11.0) but ships it only nested in its
+    // own node_modules (inside a bundled dependency), where jsii does not look: installed at
+    // the top level for the compiler, at the version aws-cdk-go 2.263.0 requires, because
+    // jsii-pacmak writes this version into the Go modules' go.mod (54.26.0, the nested copy's,
+    // is not served by the Go module proxy).
+    '@aws-cdk/cloud-assembly-schema@54.11.0',
     'aws-cdk@^2.1100.0', 'cdk-nag@^3', 'fast-check@^4',
     // kubernetes-models 5.x requires Node >= 22; 4.5.1 is the newest whose engines include Node 20 (CI's Node)
     'kubernetes-models@4.5.1',
@@ -37,13 +47,25 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@smithy/signature-v4@5.7.5', '@smithy/core@3.41.1',
   ],
 
+  // Every jsii language, named as Construct Hub libraries are (README "Install" says how each
+  // name follows from the npm name). Nothing is published: the `release` task prints the
+  // commands it would run.
+  publishToPypi: { distName: 'cdk-eks-access', module: 'cdk_eks_access' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkeksaccess',
+    mavenGroupId: 'io.github.cdk-eks-access',
+    mavenArtifactId: 'cdk-eks-access',
+  },
+  publishToGo: { moduleName: 'github.com/cdk-eks-access/cdk-eks-access-go', packageName: 'cdkeksaccess' },
+  publishToNuget: { dotNetNamespace: 'CdkEksAccess', packageId: 'CdkEksAccess' },
+
   // no GitHub machinery: CI is .ci/run
   github: false,
   release: false,
   depsUpgrade: false,
   buildWorkflow: false,
 
-  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging', '/assets/'],
+  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging', '/assets/', '/examples/java/target/', '__pycache__/'],
 
   jestOptions: {
     // snapshots are compared, never rewritten by the test command
@@ -132,7 +154,47 @@ const installTest = project.addTask('test:install', {
   description: 'Install the packed library into a fresh cdk init app (npm cache first) and synthesize it with the aws-cdk CLI',
   exec: 'bash scripts/install-test.sh',
 });
+
+// jsii fails on its own warnings, reserved words included (projen silences those by
+// default): a name reserved in one jsii language is renamed there (`namespace` becomes
+// `namespace_` in C#), which reads badly.
+project.compileTask.reset('jsii --fail-on-warnings');
+project.tasks.tryFind('watch')!.reset('jsii -w --fail-on-warnings');
+
+// Java and Go: the kubectl layer packages (jsii dependencies of the library) are taken from
+// Maven Central and the Go module proxy where they are served, else built from their npm
+// packages and cached outside the clone (scripts/jsii-deps.sh). Maven uses the machine's
+// local repository (~/.m2), not a new one per build, so aws-cdk-lib's jars are downloaded once.
+project.tasks.tryFind('package:java')!.reset(
+  'bash scripts/jsii-deps.sh java -- jsii-pacmak -v --target java --maven-local-repository "$HOME/.m2/repository"');
+// The Go module is compiled, not only generated: jsii-pacmak builds it when JSII_BUILD_GO is set.
+project.tasks.tryFind('package:go')!.reset('bash scripts/jsii-deps.sh go -- jsii-pacmak -v --target go');
+project.tasks.tryFind('package:go')!.env('JSII_BUILD_GO', '1');
+// No .NET SDK on the project's machines: the NuGet target stays configured, and its build is
+// skipped where `dotnet` is missing, saying so.
+project.tasks.tryFind('package:dotnet')!.reset(
+  'if command -v dotnet >/dev/null 2>&1; then jsii-pacmak -v --target dotnet; '
+  + 'else echo "package:dotnet: skipped: no .NET SDK (dotnet) on this machine; the NuGet target (CdkEksAccess) stays configured"; fi',
+);
+
+// The language tier: every jsii package built, and the Python and Java (and Go) example apps,
+// installed from those packages into fresh environments, synthesized with the aws-cdk CLI and
+// compared with the TypeScript example (scripts/language-apps.sh).
+const testLanguages = project.addTask('test:languages', {
+  description: 'Build the Python, Java, Go (and .NET, where its SDK is installed) packages, then synthesize the Python, Java and Go apps and compare them with TypeScript',
+});
+for (const language of ['python', 'java', 'go', 'dotnet']) {
+  testLanguages.spawn(project.tasks.tryFind(`package:${language}`)!);
+}
+testLanguages.exec('bash scripts/language-apps.sh');
+
+// `package` packs the npm tarball, installs it into a fresh app, then runs the language tier:
+// the same steps with CI set (as .ci/run sets it) and without (projen's default packages the
+// other languages only outside CI).
+project.packageTask.reset();
+project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 project.packageTask.spawn(installTest);
+project.packageTask.spawn(testLanguages);
 
 // README "Adopting an existing cluster", end to end: import the sample aws-auth, compare with
 // what the example app has pasted, synthesize it, plan against the sample (and a changed one).

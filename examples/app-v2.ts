@@ -31,7 +31,7 @@ export function buildV2Stack(app: App, id = 'EksAccessV2'): Stack {
 
   // a custom level: Kubernetes groups on the access entry, RBAC through the reconciler
   access.grantRole(iam.Role.fromRoleArn(stack, 'Deployer', 'arn:aws:iam::111122223333:role/ci/Deployer'), AccessLevel.custom({
-    namespace: 'payments',
+    namespaceName: 'payments',
     rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch'] }],
   }));
 

@@ -43,7 +43,7 @@ export function buildExampleStack(app: App, id = 'EksAccessExample'): Stack {
 
   // README: custom rules
   cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/ci'), AccessLevel.custom({
-    namespace: 'apps',
+    namespaceName: 'apps',
     rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }],
   }));
 

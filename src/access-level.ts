@@ -56,7 +56,7 @@ export interface CustomAccessLevelOptions {
    *
    * @default - cluster-wide (a ClusterRole and ClusterRoleBinding are generated)
    */
-  readonly namespace?: string;
+  readonly namespaceName?: string;
 
   /** The rules (at least one). */
   readonly rules: PolicyRule[];
@@ -109,59 +109,59 @@ export class AccessLevel {
   }
 
   /**
-   * Built-in `admin` inside `namespace` (workloads, Secrets, Roles and RoleBindings of it).
+   * Built-in `admin` inside `namespaceName` (workloads, Secrets, Roles and RoleBindings of it).
    *
-   * As RBAC: a RoleBinding to the `admin` ClusterRole in `namespace` (created at deploy
+   * As RBAC: a RoleBinding to the `admin` ClusterRole in `namespaceName` (created at deploy
    * time when absent, never deleted). As an access policy (API authentication mode, the
-   * default on aws-eks-v2): `AmazonEKSAdminPolicy` scoped to `namespace`, with which the
+   * default on aws-eks-v2): `AmazonEKSAdminPolicy` scoped to `namespaceName`, with which the
    * principal cannot create or change Roles and RoleBindings (Kubernetes' escalation check
    * counts only RBAC permissions; warning `cdk-eks-access:adminPolicyCannotDelegate`).
    *
-   * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
+   * Throws if `namespaceName` is a token, or neither a valid Kubernetes namespace name (a
    * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,
    * which EKS access-policy scopes accept; a grant of a pattern is refused at synth where
    * it would be written as RBAC or aws-auth).
    *
-   * @param namespace the namespace (or `prefix-*` pattern) the level applies in
+   * @param namespaceName the namespace (or `prefix-*` pattern) the level applies in
    */
-  public static namespaceAdmin(namespace: string): AccessLevel {
-    return AccessLevel.builtIn('admin', namespace, 'AccessLevel.namespaceAdmin()');
+  public static namespaceAdmin(namespaceName: string): AccessLevel {
+    return AccessLevel.builtIn('admin', namespaceName, 'AccessLevel.namespaceAdmin()');
   }
 
   /**
-   * Built-in `edit` inside `namespace` (read/write workloads and Secrets, no RBAC).
+   * Built-in `edit` inside `namespaceName` (read/write workloads and Secrets, no RBAC).
    *
-   * As RBAC: a RoleBinding to the `edit` ClusterRole in `namespace` (created at deploy
+   * As RBAC: a RoleBinding to the `edit` ClusterRole in `namespaceName` (created at deploy
    * time when absent, never deleted). As an access policy (API authentication mode, the
-   * default on aws-eks-v2): `AmazonEKSEditPolicy` scoped to `namespace`.
+   * default on aws-eks-v2): `AmazonEKSEditPolicy` scoped to `namespaceName`.
    *
-   * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
+   * Throws if `namespaceName` is a token, or neither a valid Kubernetes namespace name (a
    * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,
    * which EKS access-policy scopes accept; a grant of a pattern is refused at synth where
    * it would be written as RBAC or aws-auth).
    *
-   * @param namespace the namespace (or `prefix-*` pattern) the level applies in
+   * @param namespaceName the namespace (or `prefix-*` pattern) the level applies in
    */
-  public static namespaceEdit(namespace: string): AccessLevel {
-    return AccessLevel.builtIn('edit', namespace, 'AccessLevel.namespaceEdit()');
+  public static namespaceEdit(namespaceName: string): AccessLevel {
+    return AccessLevel.builtIn('edit', namespaceName, 'AccessLevel.namespaceEdit()');
   }
 
   /**
-   * Built-in `view` inside `namespace` (read-only, no Secrets).
+   * Built-in `view` inside `namespaceName` (read-only, no Secrets).
    *
-   * As RBAC: a RoleBinding to the `view` ClusterRole in `namespace` (created at deploy
+   * As RBAC: a RoleBinding to the `view` ClusterRole in `namespaceName` (created at deploy
    * time when absent, never deleted). As an access policy (API authentication mode, the
-   * default on aws-eks-v2): `AmazonEKSViewPolicy` scoped to `namespace`.
+   * default on aws-eks-v2): `AmazonEKSViewPolicy` scoped to `namespaceName`.
    *
-   * Throws if `namespace` is a token, or neither a valid Kubernetes namespace name (a
+   * Throws if `namespaceName` is a token, or neither a valid Kubernetes namespace name (a
    * DNS-1123 label such as `team-a`) nor a pattern with a trailing `*` (such as `dev-*`,
    * which EKS access-policy scopes accept; a grant of a pattern is refused at synth where
    * it would be written as RBAC or aws-auth).
    *
-   * @param namespace the namespace (or `prefix-*` pattern) the level applies in
+   * @param namespaceName the namespace (or `prefix-*` pattern) the level applies in
    */
-  public static namespaceView(namespace: string): AccessLevel {
-    return AccessLevel.builtIn('view', namespace, 'AccessLevel.namespaceView()');
+  public static namespaceView(namespaceName: string): AccessLevel {
+    return AccessLevel.builtIn('view', namespaceName, 'AccessLevel.namespaceView()');
   }
 
   /**
@@ -177,13 +177,13 @@ export class AccessLevel {
    */
   public static custom(options: CustomAccessLevelOptions): AccessLevel {
     const context = 'AccessLevel.custom()';
-    if (options.namespace !== undefined) assertNamespace(options.namespace, context);
-    const rules = normalizeRules(options.rules, options.namespace, context);
-    const scope = options.namespace ?? 'cluster';
-    const digest = sha256Hex(canonicalJson({ namespace: options.namespace ?? null, rules })).slice(0, 12);
+    if (options.namespaceName !== undefined) assertNamespace(options.namespaceName, context);
+    const rules = normalizeRules(options.rules, options.namespaceName, context);
+    const scope = options.namespaceName ?? 'cluster';
+    const digest = sha256Hex(canonicalJson({ namespace: options.namespaceName ?? null, rules })).slice(0, 12);
     const name = `${LIBRARY_PREFIX}:custom-${digest}`;
     const group = `${LIBRARY_PREFIX}:${scope}:custom-${digest}`;
-    const ns = options.namespace;
+    const ns = options.namespaceName;
     return new AccessLevel('custom', ns, [group], rules, () => ns !== undefined
       ? [role(ns, name, rules), roleBinding(ns, name, 'Role', name, group)]
       : [clusterRole(name, rules), clusterRoleBinding(name, name, group)]);
@@ -235,7 +235,7 @@ export class AccessLevel {
    *
    * @default - cluster-wide
    */
-  public readonly namespace?: string;
+  public readonly namespaceName?: string;
 
   /**
    * The Kubernetes group principals of this level are mapped to.
@@ -261,7 +261,7 @@ export class AccessLevel {
 
   private constructor(name: string, namespace: string | undefined, groups: string[], rules: RbacRule[] | undefined, render: () => KubeObject[]) {
     this.name = name;
-    this.namespace = namespace;
+    this.namespaceName = namespace;
     this.groups = [...groups];
     this.group = this.groups[0];
     this.rules = rules?.map(r => ({ ...r }));
@@ -276,7 +276,7 @@ export class AccessLevel {
   /** A short description such as `namespace-view(team-a)`, for messages. */
   public toString(): string {
     if (this.name === 'existing-groups') return `${this.name}(${this.groups.join(',')})`;
-    return this.namespace !== undefined ? `${this.name}(${this.namespace})` : this.name;
+    return this.namespaceName !== undefined ? `${this.name}(${this.namespaceName})` : this.name;
   }
 
   /**

@@ -40,7 +40,7 @@ export interface CanIRequest {
    *
    * @default - a cluster-wide request (only cluster-wide bindings count)
    */
-  readonly namespace?: string;
+  readonly namespaceName?: string;
   /**
    * The object name.
    *
@@ -179,7 +179,11 @@ export class AccessReport {
    */
   public canI(request: CanIRequest): CanIResult {
     const cluster = this.cluster(request.cluster);
-    const answer = evaluate(cluster, request);
+    // the reader's own field is `namespace` (a word reserved in C#, so the public field is not)
+    const answer = evaluate(cluster, {
+      principalArn: request.principalArn, verb: request.verb, resource: request.resource,
+      apiGroup: request.apiGroup, namespace: request.namespaceName, name: request.name,
+    });
     const p = answer.principal ?? findPrincipal(cluster, request.principalArn);
     const username = p ? expandUsername(p.username, request.principalArn) : undefined;
     return { allowed: answer.allowed, reason: answer.reason, username, groups: p ? effectiveGroups(cluster, p) : undefined };

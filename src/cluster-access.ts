@@ -380,16 +380,16 @@ export class ClusterAccess extends Construct {
     // RBAC objects (and the level's group) go where EKS reads groups for this level:
     // aws-auth always, access entries unless an access policy stands for the level
     const asRbac = !policyBacked || this.usesConfigMap;
-    if (asRbac && isNamespacePattern(level.namespace)) {
+    if (asRbac && isNamespacePattern(level.namespaceName)) {
       const why = policyBacked ? 'the cluster also reads aws-auth, which has no namespace patterns' : 'the level is written as RBAC (a RoleBinding needs one namespace)';
-      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: the namespace pattern ${show(level.namespace)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
+      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: the namespace pattern ${show(level.namespaceName)} works only as an EKS access-policy scope, but ${why}. Grant each namespace by name, or use an aws-eks-v2 cluster (or the API authentication mode) with builtInLevelBackend ACCESS_POLICY.`);
     }
 
-    if (isNamespacePattern(level.namespace)) {
-      const covered = BUILT_IN_NAMESPACES.filter(ns => ns.startsWith(level.namespace!.slice(0, -1)));
+    if (isNamespacePattern(level.namespaceName)) {
+      const covered = BUILT_IN_NAMESPACES.filter(ns => ns.startsWith(level.namespaceName!.slice(0, -1)));
       if (covered.length > 0) {
         Annotations.of(this).addWarningV2(WARNINGS.namespacePatternCoversSystemNamespaces,
-          `${description}: the pattern ${show(level.namespace)} also covers ${covered.join(', ')}, which Kubernetes and EKS use themselves. Use a longer prefix if that is not intended.`);
+          `${description}: the pattern ${show(level.namespaceName)} also covers ${covered.join(', ')}, which Kubernetes and EKS use themselves. Use a longer prefix if that is not intended.`);
       }
     }
     if (policyBacked && level.name === 'namespace-admin' && !this.warnedAdminPolicy) {
@@ -403,9 +403,9 @@ export class ClusterAccess extends Construct {
       // its scope is whatever the outside bindings give: console RBAC derived here would read more
       throw new Error(`[${ERRORS.consoleAccessForExistingGroups}] ${where}: ${description}: consoleAccess cannot be derived from ${level.toString()}, whose groups are bound outside the app (console access for the whole cluster would read more than they may). Bind the console's RBAC to those groups where they are bound, or grant a level with consoleAccess.`);
     }
-    const console = options.consoleAccess && !level.isClusterAdmin ? consoleAccess(level.namespace) : undefined;
-    if (console && isNamespacePattern(level.namespace)) {
-      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: consoleAccess is written as RBAC (a RoleBinding in the level's namespace), which a namespace pattern ${show(level.namespace)} cannot have. Grant console access per namespace.`);
+    const console = options.consoleAccess && !level.isClusterAdmin ? consoleAccess(level.namespaceName) : undefined;
+    if (console && isNamespacePattern(level.namespaceName)) {
+      throw new Error(`[${ERRORS.namespacePatternAsRbac}] ${where}: ${description}: consoleAccess is written as RBAC (a RoleBinding in the level's namespace), which a namespace pattern ${show(level.namespaceName)} cannot have. Grant console access per namespace.`);
     }
     const bound = principal._bind(this);
     this.warnOnPartition(bound, description);
@@ -427,7 +427,7 @@ export class ClusterAccess extends Construct {
     }
     const createNamespace = asRbac ? (this.options.createNamespaces ?? true) : (this.options.createNamespaces ?? false);
     // a RoleBinding needs its namespace: console access in a namespace creates it (as RBAC levels do)
-    if (level.namespace !== undefined && (createNamespace || console) && !isNamespacePattern(level.namespace)) this.ensureNamespace(level.namespace);
+    if (level.namespaceName !== undefined && (createNamespace || console) && !isNamespacePattern(level.namespaceName)) this.ensureNamespace(level.namespaceName);
     if (added) this.syncChunks();
 
     const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;

@@ -270,7 +270,7 @@ export class AccessPrincipal {
   }
 
   /** Whether this principal goes into `mapRoles` or `mapUsers`. */
-  public readonly type: AccessPrincipalType;
+  public readonly principalType: AccessPrincipalType;
 
   /**
    * The full ARN as given (roles with their IAM path).
@@ -296,7 +296,7 @@ export class AccessPrincipal {
     type: AccessPrincipalType, description: string, arn: string | undefined, permissionSetName: string | undefined,
     binder: Binder, source?: IConstruct,
   ) {
-    this.type = type;
+    this.principalType = type;
     this.description = description;
     this.arn = arn;
     this.permissionSetName = permissionSetName;

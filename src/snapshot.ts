@@ -11,9 +11,9 @@ const ASSET_HASH = /\b[0-9a-f]{64}\b/g;
  * package is upgraded, even though nothing about access changed. `SnapshotTemplate.fromStack()`
  * replaces those hashes with a placeholder.
  *
- * For speed, build the test app with `builtinCloudFormationValidation: false` (the
+ * For speed, set the environment variable `CDK_VALIDATION=false` in the test (aws-cdk-lib's
  * built-in CloudFormation validation plugin costs about 3 s per EKS synth; run cfn-lint on
- * `cdk synth` output instead) and the context `aws:cdk:disable-asset-staging: true`
+ * `cdk synth` output instead) and build the test app with the context `aws:cdk:disable-asset-staging: true`
  * (otherwise each synth copies about 50 MB of layer assets to a temporary directory).
  */
 export class SnapshotTemplate {

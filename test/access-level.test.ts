@@ -25,7 +25,7 @@ describe('AccessLevel', () => {
     ['namespaceView', AccessLevel.namespaceView, 'view'],
   ])('%s binds the built-in %s ClusterRole inside the namespace only', (_, factory, clusterRole) => {
     const level = factory('team-a');
-    expect(level.namespace).toBe('team-a');
+    expect(level.namespaceName).toBe('team-a');
     expect(level.group).toBe(`cdk-eks-access:team-a:${clusterRole}`);
     expect(level._objects()).toEqual([{
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -38,9 +38,9 @@ describe('AccessLevel', () => {
 
   describe('namespace patterns (access-policy scopes)', () => {
     test.each(['dev-*', 'a*', 'team-0*'])('%s is accepted by the built-in namespace levels', (ns) => {
-      expect(AccessLevel.namespaceView(ns).namespace).toBe(ns);
-      expect(AccessLevel.namespaceEdit(ns).namespace).toBe(ns);
-      expect(AccessLevel.namespaceAdmin(ns).namespace).toBe(ns);
+      expect(AccessLevel.namespaceView(ns).namespaceName).toBe(ns);
+      expect(AccessLevel.namespaceEdit(ns).namespaceName).toBe(ns);
+      expect(AccessLevel.namespaceAdmin(ns).namespaceName).toBe(ns);
     });
 
     test.each([
@@ -55,7 +55,7 @@ describe('AccessLevel', () => {
     });
 
     test('custom levels (always RBAC) refuse patterns', () => {
-      expect(() => AccessLevel.custom({ namespace: 'dev-*', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }))
+      expect(() => AccessLevel.custom({ namespaceName: 'dev-*', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }))
         .toThrow(/AccessLevel.custom\(\): "dev-\*" is not a valid Kubernetes namespace name/);
     });
   });
@@ -64,7 +64,7 @@ describe('AccessLevel', () => {
     const rules = [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['patch', 'get'] }];
 
     test('namespaced: a Role with exactly the rules, bound to the derived group', () => {
-      const level = AccessLevel.custom({ namespace: 'apps', rules });
+      const level = AccessLevel.custom({ namespaceName: 'apps', rules });
       const [role, binding] = level._objects();
       expect(role).toMatchObject({ kind: 'Role', metadata: { namespace: 'apps' }, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] });
       expect(binding).toMatchObject({ kind: 'RoleBinding', metadata: { namespace: 'apps', name: role.metadata.name }, roleRef: { kind: 'Role', name: role.metadata.name }, subjects: [{ kind: 'Group', name: level.group }] });
@@ -81,12 +81,12 @@ describe('AccessLevel', () => {
     });
 
     test('the same rules in another order give the same group; other rules another', () => {
-      const a = AccessLevel.custom({ namespace: 'apps', rules: [...rules, { apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
-      const b = AccessLevel.custom({ namespace: 'apps', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'get'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] });
-      const c = AccessLevel.custom({ namespace: 'other', rules });
+      const a = AccessLevel.custom({ namespaceName: 'apps', rules: [...rules, { apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
+      const b = AccessLevel.custom({ namespaceName: 'apps', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'get'] }, { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] });
+      const c = AccessLevel.custom({ namespaceName: 'other', rules });
       expect(a.group).toBe(b.group);
       expect(a._objects()).toEqual(b._objects());
-      expect(c.group).not.toBe(AccessLevel.custom({ namespace: 'apps', rules }).group);
+      expect(c.group).not.toBe(AccessLevel.custom({ namespaceName: 'apps', rules }).group);
     });
 
     test('does not mutate the caller\'s rules', () => {
@@ -104,9 +104,9 @@ describe('AccessLevel', () => {
       ['no resources', { rules: [{ apiGroups: [''], verbs: ['get'] }] }, /resources is empty/],
       ['HTTP verb on resources', { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['post'] }] }, /"post"/],
       ['resource verb on URLs', { rules: [{ nonResourceURLs: ['/healthz'], verbs: ['list'] }] }, /lowercase HTTP methods/],
-      ['URLs in a namespace', { namespace: 'a', rules: [{ nonResourceURLs: ['/healthz'], verbs: ['get'] }] }, /only cluster-wide rules/],
+      ['URLs in a namespace', { namespaceName: 'a', rules: [{ nonResourceURLs: ['/healthz'], verbs: ['get'] }] }, /only cluster-wide rules/],
       ['URLs mixed with resources', { rules: [{ apiGroups: [''], resources: ['pods'], nonResourceURLs: ['/x'], verbs: ['get'] }] }, /mixes nonResourceURLs/],
-      ['bad namespace', { namespace: 'Team', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }, /"Team" is not a valid Kubernetes namespace/],
+      ['bad namespace', { namespaceName: 'Team', rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }, /"Team" is not a valid Kubernetes namespace/],
     ])('%s is rejected', (_, options: any, error) => {
       expect(() => AccessLevel.custom(options)).toThrow(error);
     });

@@ -35,7 +35,7 @@ function answers(r: AccessReport, level: string): Map<string, boolean> {
     for (const [apiGroup, resource] of RESOURCES) {
       for (const namespace of NAMESPACES) {
         const key = `${verb} ${apiGroup ? apiGroup + '/' : ''}${resource} ${namespace ?? '(cluster)'}`;
-        out.set(key, r.canI({ principalArn: arnOf(level), verb, resource, apiGroup, namespace }).allowed);
+        out.set(key, r.canI({ principalArn: arnOf(level), verb, resource, apiGroup, namespaceName: namespace }).allowed);
       }
     }
   }
@@ -82,7 +82,7 @@ describe('access policies answer like the built-in ClusterRoles', () => {
 
   test('a namespace admin through the access policy may read and delete RoleBindings but not create them, and is told why', () => {
     const ask = (verb: string, level = 'namespace-admin') => viaPolicies.canI({
-      principalArn: arnOf(level), verb, resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespace: 'team-a',
+      principalArn: arnOf(level), verb, resource: 'rolebindings', apiGroup: 'rbac.authorization.k8s.io', namespaceName: 'team-a',
     });
     expect(['get', 'list', 'delete', 'create'].map(v => ask(v).allowed)).toEqual([true, true, true, false]);
     expect(ask('create').reason).toMatch(/only with the permissions it grants held through RBAC.*bind verb, which the policy lacks/);
@@ -91,9 +91,9 @@ describe('access policies answer like the built-in ClusterRoles', () => {
   });
 
   test('the answers name the access policy and its scope', () => {
-    const answer = viaPolicies.canI({ principalArn: arnOf('namespace-view'), verb: 'list', resource: 'pods', namespace: 'team-a' });
+    const answer = viaPolicies.canI({ principalArn: arnOf('namespace-view'), verb: 'list', resource: 'pods', namespaceName: 'team-a' });
     expect(answer.reason).toMatch(/has the access policy AmazonEKSViewPolicy \(namespace team-a scope\)/);
-    expect(viaPolicies.canI({ principalArn: arnOf('namespace-view'), verb: 'list', resource: 'pods', namespace: 'team-b' }).reason)
+    expect(viaPolicies.canI({ principalArn: arnOf('namespace-view'), verb: 'list', resource: 'pods', namespaceName: 'team-b' }).reason)
       .toMatch(/no access policy \(AmazonEKSViewPolicy\)/);
   });
 
@@ -104,7 +104,7 @@ describe('access policies answer like the built-in ClusterRoles', () => {
     access.grant(AccessPrincipal.fromRoleArn(arnOf('admin')), AccessLevel.clusterAdmin());
     access.grant(AccessPrincipal.fromRoleArn(arnOf('dev')), AccessLevel.namespaceEdit('dev-*'));
     const r = AccessReport.fromStack(stack);
-    const can = (namespace: string) => r.canI({ principalArn: arnOf('dev'), verb: 'create', resource: 'deployments', apiGroup: 'apps', namespace }).allowed;
+    const can = (namespace: string) => r.canI({ principalArn: arnOf('dev'), verb: 'create', resource: 'deployments', apiGroup: 'apps', namespaceName: namespace }).allowed;
     expect([can('dev-a'), can('dev-0'), can('dev'), can('prod-dev-a')]).toEqual([true, true, false, false]);
     // "dev-" itself is no namespace name (a DNS-1123 label ends with a letter or digit): a malformed question
     expect(() => can('dev-')).toThrow(/the namespace "dev-" is not a valid Kubernetes namespace name/);

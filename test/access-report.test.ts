@@ -22,7 +22,7 @@ function reportOf(mode: eks.AuthenticationMode = eks.AuthenticationMode.CONFIG_M
   cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/teams/NsAdmin'), AccessLevel.namespaceAdmin('apps'));
   cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Viewer'), AccessLevel.clusterView());
   cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/ci'), AccessLevel.custom({
-    namespace: 'apps',
+    namespaceName: 'apps',
     rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }, { apiGroups: [''], resources: ['configmaps'], resourceNames: ['app-config'], verbs: ['update'] }],
   }));
   cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Scraper'), AccessLevel.custom({ rules: [{ nonResourceURLs: ['/metrics'], verbs: ['get'] }] }));
@@ -39,34 +39,34 @@ describe('AccessReport.canI', () => {
 
   test.each([
     // (a) another role and a user as system:masters
-    [ask('arn:aws:iam::111122223333:role/ops/SecondOps', 'delete', 'secrets', { namespace: 'kube-system' }), true, /cluster admin \(aws-auth entry in system:masters\)/],
+    [ask('arn:aws:iam::111122223333:role/ops/SecondOps', 'delete', 'secrets', { namespaceName: 'kube-system' }), true, /cluster admin \(aws-auth entry in system:masters\)/],
     [ask('arn:aws:sts::111122223333:assumed-role/SecondOps/bob', 'create', 'clusterrolebindings', { apiGroup: 'rbac.authorization.k8s.io' }), true, /cluster admin/],
     [ask('arn:aws:iam::111122223333:user/admins/alice', 'get', 'nodes'), true, /cluster admin/],
     [ask('arn:aws:iam::111122223333:user/alice', 'get', 'nodes'), false, /has no aws-auth entry or access entry/], // user paths matter
     // (c) the SSO role reads team-a, never Secrets, nowhere else
-    [ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' }), true, /group cdk-eks-access:team-a:view, bound by RoleBinding team-a\/cdk-eks-access:view to ClusterRole view \(built-in\)/],
-    [ask(SSO_SESSION, 'list', 'deployments', { apiGroup: 'apps', namespace: 'team-a' }), true, /view/],
-    [ask(SSO_SESSION, 'get', 'secrets', { namespace: 'team-a' }), false, /no binding .* allows get secrets in namespace team-a/],
-    [ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-b' }), false, /in namespace team-b/],
-    [ask(SSO, 'create', 'pods', { namespace: 'team-a' }), false, /no binding/],
+    [ask(SSO_SESSION, 'get', 'pods', { namespaceName: 'team-a' }), true, /group cdk-eks-access:team-a:view, bound by RoleBinding team-a\/cdk-eks-access:view to ClusterRole view \(built-in\)/],
+    [ask(SSO_SESSION, 'list', 'deployments', { apiGroup: 'apps', namespaceName: 'team-a' }), true, /view/],
+    [ask(SSO_SESSION, 'get', 'secrets', { namespaceName: 'team-a' }), false, /no binding .* allows get secrets in namespace team-a/],
+    [ask(SSO_SESSION, 'get', 'pods', { namespaceName: 'team-b' }), false, /in namespace team-b/],
+    [ask(SSO, 'create', 'pods', { namespaceName: 'team-a' }), false, /no binding/],
     // edit: Secrets yes, RBAC no; admin: RBAC yes
-    [ask('arn:aws:iam::111122223333:role/Editor', 'create', 'secrets', { namespace: 'apps' }), true, /ClusterRole edit/],
-    [ask('arn:aws:iam::111122223333:role/Editor', 'create', 'rolebindings', { apiGroup: 'rbac.authorization.k8s.io', namespace: 'apps' }), false, /no binding/],
-    [ask('arn:aws:iam::111122223333:role/NsAdmin', 'create', 'rolebindings', { apiGroup: 'rbac.authorization.k8s.io', namespace: 'apps' }), true, /ClusterRole admin/],
+    [ask('arn:aws:iam::111122223333:role/Editor', 'create', 'secrets', { namespaceName: 'apps' }), true, /ClusterRole edit/],
+    [ask('arn:aws:iam::111122223333:role/Editor', 'create', 'rolebindings', { apiGroup: 'rbac.authorization.k8s.io', namespaceName: 'apps' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/NsAdmin', 'create', 'rolebindings', { apiGroup: 'rbac.authorization.k8s.io', namespaceName: 'apps' }), true, /ClusterRole admin/],
     [ask('arn:aws:iam::111122223333:role/NsAdmin', 'delete', 'namespaces'), false, /cluster-wide/],
     // cluster view: every namespace, no Secrets, no nodes
-    [ask('arn:aws:iam::111122223333:role/Viewer', 'list', 'pods', { namespace: 'anything' }), true, /ClusterRoleBinding cdk-eks-access:cluster-view/],
-    [ask('arn:aws:iam::111122223333:role/Viewer', 'get', 'secrets', { namespace: 'anything' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/Viewer', 'list', 'pods', { namespaceName: 'anything' }), true, /ClusterRoleBinding cdk-eks-access:cluster-view/],
+    [ask('arn:aws:iam::111122223333:role/Viewer', 'get', 'secrets', { namespaceName: 'anything' }), false, /no binding/],
     [ask('arn:aws:iam::111122223333:role/Viewer', 'get', 'nodes'), false, /no binding/],
     // custom rules: exactly what was given
-    [ask('arn:aws:iam::111122223333:role/ci', 'patch', 'deployments', { apiGroup: 'apps', namespace: 'apps' }), true, /Role cdk-eks-access:custom-/],
-    [ask('arn:aws:iam::111122223333:role/ci', 'delete', 'deployments', { apiGroup: 'apps', namespace: 'apps' }), false, /no binding/],
-    [ask('arn:aws:iam::111122223333:role/ci', 'update', 'configmaps', { namespace: 'apps', name: 'app-config' }), true, /resourceNames/],
-    [ask('arn:aws:iam::111122223333:role/ci', 'update', 'configmaps', { namespace: 'apps', name: 'other' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'patch', 'deployments', { apiGroup: 'apps', namespaceName: 'apps' }), true, /Role cdk-eks-access:custom-/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'delete', 'deployments', { apiGroup: 'apps', namespaceName: 'apps' }), false, /no binding/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'update', 'configmaps', { namespaceName: 'apps', name: 'app-config' }), true, /resourceNames/],
+    [ask('arn:aws:iam::111122223333:role/ci', 'update', 'configmaps', { namespaceName: 'apps', name: 'other' }), false, /no binding/],
     [ask('arn:aws:iam::111122223333:role/Scraper', 'get', '/metrics'), true, /nonResourceURLs/],
     [ask('arn:aws:iam::111122223333:role/Scraper', 'get', '/healthz'), false, /no binding/],
     // a permission set looked up by name, asked with a session ARN of its role
-    [ask('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformReadOnly_0123456789abcdef/bob', 'get', 'pods', { namespace: 'team-b' }), true, /sso:PlatformReadOnly/],
+    [ask('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformReadOnly_0123456789abcdef/bob', 'get', 'pods', { namespaceName: 'team-b' }), true, /sso:PlatformReadOnly/],
   ])('%j -> %s', (request, allowed, reason) => {
     const answer = report.canI(request);
     expect(answer.reason).toMatch(reason);
@@ -74,8 +74,8 @@ describe('AccessReport.canI', () => {
   });
 
   test('answers carry the username (templates filled from the session ARN as aws-iam-authenticator does) and groups', () => {
-    expect(report.canI(ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' }))).toMatchObject({ username: 'sso:ViewOnlyAccess:alice-example.com', groups: ['cdk-eks-access:team-a:view'] });
-    expect(report.canI(ask(SSO, 'get', 'pods', { namespace: 'team-a' })).username).toBe('sso:ViewOnlyAccess:{{SessionName}}'); // no session: left as is
+    expect(report.canI(ask(SSO_SESSION, 'get', 'pods', { namespaceName: 'team-a' }))).toMatchObject({ username: 'sso:ViewOnlyAccess:alice-example.com', groups: ['cdk-eks-access:team-a:view'] });
+    expect(report.canI(ask(SSO, 'get', 'pods', { namespaceName: 'team-a' })).username).toBe('sso:ViewOnlyAccess:{{SessionName}}'); // no session: left as is
   });
 
   test.each([
@@ -86,14 +86,14 @@ describe('AccessReport.canI', () => {
   ])('username template %j -> %j', (template, expected) => {
     const stack = testStack();
     testCluster(stack).grantSsoPermissionSet(SSO, AccessLevel.clusterView(), { username: template });
-    expect(AccessReport.fromStack(stack).canI(ask(SSO_SESSION, 'list', 'pods', { namespace: 'x' })).username).toBe(expected);
+    expect(AccessReport.fromStack(stack).canI(ask(SSO_SESSION, 'list', 'pods', { namespaceName: 'x' })).username).toBe(expected);
   });
 
   test('API mode: the same answers, admin through AmazonEKSClusterAdminPolicy', () => {
     const api = reportOf(eks.AuthenticationMode.API);
-    expect(api.canI(ask('arn:aws:iam::111122223333:role/ops/SecondOps', 'delete', 'secrets', { namespace: 'x' })).reason).toMatch(/access entry with AmazonEKSClusterAdminPolicy/);
-    expect(api.canI(ask(SSO_SESSION, 'get', 'secrets', { namespace: 'team-a' })).allowed).toBe(false);
-    expect(api.canI(ask(SSO_SESSION, 'get', 'pods', { namespace: 'team-a' })).allowed).toBe(true);
+    expect(api.canI(ask('arn:aws:iam::111122223333:role/ops/SecondOps', 'delete', 'secrets', { namespaceName: 'x' })).reason).toMatch(/access entry with AmazonEKSClusterAdminPolicy/);
+    expect(api.canI(ask(SSO_SESSION, 'get', 'secrets', { namespaceName: 'team-a' })).allowed).toBe(false);
+    expect(api.canI(ask(SSO_SESSION, 'get', 'pods', { namespaceName: 'team-a' })).allowed).toBe(true);
   });
 });
 
@@ -169,12 +169,12 @@ describe('canI answers as aws-iam-authenticator and EKS decide', () => {
     const admin = report.canI(ask(SESSION, 'delete', 'nodes'));
     expect(admin.allowed).toBe(false);
     expect(admin.groups).toEqual(['viewers']);
-    expect(report.canI(ask(SESSION, 'get', 'pods', { namespace: 'a' })).allowed).toBe(true);
+    expect(report.canI(ask(SESSION, 'get', 'pods', { namespaceName: 'a' })).allowed).toBe(true);
   });
 
   test.each([
-    [{ namespace: 'Team_A' }, /the namespace "Team_A" is not a valid Kubernetes namespace name/],
-    [{ namespace: 'a'.repeat(64) }, /is not a valid Kubernetes namespace name|has 64 characters/],
+    [{ namespaceName: 'Team_A' }, /the namespace "Team_A" is not a valid Kubernetes namespace name/],
+    [{ namespaceName: 'a'.repeat(64) }, /is not a valid Kubernetes namespace name|has 64 characters/],
     [{ principalArn: 'Dev' }, /the principal "Dev" is not an IAM principal ARN/],
     [{ principalArn: 'arn:aws:s3:::bucket' }, /the principal "arn:aws:s3:::bucket" is not an IAM principal ARN/],
     [{ principalArn: 'arn:aws:iam::1111:role/Dev' }, /is not an IAM principal ARN/],
@@ -217,7 +217,7 @@ describe('canI answers as aws-iam-authenticator and EKS decide', () => {
       },
     };
     const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['g'])]), R: r }));
-    expect(report.canI(ask(SESSION, 'get', resource, { ...(apiGroup !== undefined ? { apiGroup } : {}), namespace: 'a' })).allowed).toBe(true);
+    expect(report.canI(ask(SESSION, 'get', resource, { ...(apiGroup !== undefined ? { apiGroup } : {}), namespaceName: 'a' })).allowed).toBe(true);
   });
 });
 
@@ -274,10 +274,10 @@ test('the SSO readers cannot read Secrets', () => {
     principalArn: 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01/alice@example.com',
     verb: 'get',
     resource: 'secrets',
-    namespace: 'team-a',
+    namespaceName: 'team-a',
   });
   expect(answer.allowed).toBe(false);
-  expect(report.canI({ ...answer, principalArn: 'arn:aws:iam::111122223333:role/ci', verb: 'patch', resource: 'deployments', apiGroup: 'apps', namespace: 'apps' }).allowed).toBe(true);
+  expect(report.canI({ ...answer, principalArn: 'arn:aws:iam::111122223333:role/ci', verb: 'patch', resource: 'deployments', apiGroup: 'apps', namespaceName: 'apps' }).allowed).toBe(true);
 });
 
 describe('roles and users created in the app', () => {

@@ -51,6 +51,9 @@ test.each([
   ['moto_server', "pip install 'moto[server]'"],
   ['openssl', 'apt-get install openssl'],
   ['go', 'https://go.dev/doc/install'],
+  ['python3', 'apt-get install python3-venv'],
+  ['java', 'apt-get install openjdk-17-jdk'],
+  ['mvn', 'apt-get install maven'],
 ])('fails naming %s when it is missing', (tool, fix) => {
   // GIVEN a PATH without the tool
   const env = { ...ENV, PATH: pathWithout(tool) };

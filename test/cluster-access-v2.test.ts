@@ -8,7 +8,7 @@ import { AccessLevel, AccessPrincipal, BuiltInLevelBackend, ClusterAccess } from
 import { awsAuth, rbacObjects, testCluster, testStack } from './util';
 
 const SSO = 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01';
-const CUSTOM = AccessLevel.custom({ namespace: 'apps', rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] });
+const CUSTOM = AccessLevel.custom({ namespaceName: 'apps', rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'patch'] }] });
 
 /** An aws-eks-v2 cluster without the creator's bootstrap admin, with an admin (aws-eks-v2's mastersRole) unless `admin` is false. */
 function v2Cluster(stack: Stack, props: Partial<eksv2.ClusterProps> = {}, admin = true): eksv2.Cluster {

@@ -474,7 +474,7 @@ describe('ClusterAccess', () => {
         expect(bindings).toHaveLength(1);
         if (grant.level.name === 'custom') expect(bindings[0].rules).toEqual(grant.level.rules);
         else expect(bindings[0].rules).toBe(`built-in:${grant.level.name.replace(/^(namespace|cluster)-/, '')}`);
-        expect(bindings[0].namespace).toBe(grant.level.namespace);
+        expect(bindings[0].namespace).toBe(grant.level.namespaceName);
       }
       for (const group of bound.keys()) expect(mapped.has(group)).toBe(true);
       for (const group of mapped) if (!group.startsWith('system:')) expect(bound.has(group)).toBe(true);
@@ -536,7 +536,7 @@ describe('ClusterAccess', () => {
       test.each([
         ['adding one grant', 2, () => [...specs, ...mixedGrants(401).slice(400)]],
         ['removing one grant', 2, () => specs.filter((_, i) => i !== 137)],
-        ['changing one grant', 3, () => specs.map((g, i) => (i === 58 ? { ...g, level: AccessLevel.custom({ namespace: g.level.namespace ?? 'team-18', rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }] }) } : g))],
+        ['changing one grant', 3, () => specs.map((g, i) => (i === 58 ? { ...g, level: AccessLevel.custom({ namespaceName: g.level.namespaceName ?? 'team-18', rules: [{ apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] }] }) } : g))],
       ])('%s changes at most %d custom resources', (_, max, make) => {
         const changed = changedCustomResources(template, synth((make as () => any)()));
         expect(changed.length).toBeGreaterThanOrEqual(1);

@@ -93,7 +93,7 @@ describe('EksCluster', () => {
       [eks.KubernetesVersion.V1_29, '1.28'],
       [eks.KubernetesVersion.V1_35, '1.36'],
       [eks.KubernetesVersion.V1_36, '1.36'],
-      [eks.KubernetesVersion.V1_37, '1.36'],
+      [eks.KubernetesVersion.of('1.37'), '1.36'],
     ])('Kubernetes %s gets the kubectl %s layer by default', (version, kubectl) => {
       const stack = testStack();
       testCluster(stack, { version });

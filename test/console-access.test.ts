@@ -41,7 +41,7 @@ describe('console access', () => {
     // an access-policy cluster now has the reconciler, for the console's RBAC
     expect(Object.keys(template.findResources('Custom::CdkEksAccessRbac'))).toHaveLength(1);
     const r = AccessReport.fromStack(stack);
-    const can = (verb: string, resource: string, namespace?: string) => r.canI({ principalArn: 'arn:aws:iam::111122223333:role/dev', verb, resource, namespace }).allowed;
+    const can = (verb: string, resource: string, namespace?: string) => r.canI({ principalArn: 'arn:aws:iam::111122223333:role/dev', verb, resource, namespaceName: namespace }).allowed;
     expect([can('list', 'nodes'), can('list', 'namespaces'), can('list', 'pods', 'team-a'), can('get', 'secrets', 'team-a'), can('list', 'pods', 'team-b'), can('delete', 'nodes')])
       .toEqual([true, true, true, false, false, false]);
     // the cluster admin needs no console RBAC

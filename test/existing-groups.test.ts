@@ -11,7 +11,7 @@ describe('AccessLevel.existingGroups', () => {
     const level = AccessLevel.existingGroups(['developers', 'readers', 'developers']);
     expect(level.groups).toEqual(['developers', 'readers']);
     expect(level.group).toBe('developers');
-    expect(level.namespace).toBeUndefined();
+    expect(level.namespaceName).toBeUndefined();
     expect(level.isClusterAdmin).toBe(false);
     expect(level._objects()).toEqual([]);
     expect(level.toString()).toBe('existing-groups(developers,readers)');
@@ -95,7 +95,7 @@ describe('AccessLevel.existingGroups', () => {
     const report = AccessReport.fromStack(stack);
     expect(report.findings().map(f => f.kind)).toEqual(['unbound-group']);
     expect(report.findings()[0].message).toMatch(/group developers is mapped .* no binding in this app binds it \(fine only if it is bound elsewhere\)/);
-    const answer = report.canI({ principalArn: 'arn:aws:sts::111122223333:assumed-role/Dev/alice', verb: 'get', resource: 'pods', namespace: 'a' });
+    const answer = report.canI({ principalArn: 'arn:aws:sts::111122223333:assumed-role/Dev/alice', verb: 'get', resource: 'pods', namespaceName: 'a' });
     expect(answer.allowed).toBe(false);
     expect(answer.reason).toMatch(/developers is bound outside this app \(if at all\), which this report cannot see/);
   });

@@ -28,7 +28,7 @@ export function mixedGrants(n: number, namespaces = 40): GrantSpec[] {
       : l === 1 ? AccessLevel.namespaceEdit(ns)
         : l === 2 ? AccessLevel.namespaceAdmin(ns)
           : l === 3 ? AccessLevel.clusterView()
-            : l === 4 ? AccessLevel.custom({ namespace: ns, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch'] }, { apiGroups: [''], resources: ['pods', 'pods/log'], resourceNames: [`app-${i % 7}`], verbs: ['get'] }] })
+            : l === 4 ? AccessLevel.custom({ namespaceName: ns, rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'patch'] }, { apiGroups: [''], resources: ['pods', 'pods/log'], resourceNames: [`app-${i % 7}`], verbs: ['get'] }] })
               : AccessLevel.custom({ rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] }, { nonResourceURLs: ['/metrics', `/debug/${id}`], verbs: ['get'] }] });
     out.push({ principal, level });
   }

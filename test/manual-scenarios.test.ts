@@ -9,7 +9,7 @@ describe('examples/app-manual-scenarios.ts', () => {
   const report = AccessReport.fromStack(stack);
   const id = (name: string) => stack.getLogicalId(stack.node.findChild(name).node.defaultChild as any);
   const can = (principalArn: string, verb: string, resource: string, namespace?: string, apiGroup?: string) =>
-    report.canI({ principalArn, verb, resource, namespace, apiGroup }).allowed;
+    report.canI({ principalArn, verb, resource, namespaceName: namespace, apiGroup }).allowed;
   const platformAdmins = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformAdmins_1a2b3c4d5e6f7a8b/jane@example.com';
   const paymentsReaders = 'arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PaymentsReaders_0f1e2d3c4b5a6978/joe@example.com';
 

@@ -19,7 +19,7 @@ describe('AccessPrincipal', () => {
         'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef'],
     ])('fromRoleArn(%s) -> %s', (arn, mapped) => {
       const p = AccessPrincipal.fromRoleArn(arn);
-      expect(p.type).toBe(AccessPrincipalType.ROLE);
+      expect(p.principalType).toBe(AccessPrincipalType.ROLE);
       expect(p.arn).toBe(arn); // the full ARN is kept for later backends
       expect(bind(p).mapped).toBe(mapped);
     });
@@ -33,7 +33,7 @@ describe('AccessPrincipal', () => {
   describe('users keep their path', () => {
     test('fromUserArn', () => {
       const p = AccessPrincipal.fromUserArn('arn:aws:iam::111122223333:user/division/team/bob');
-      expect(p.type).toBe(AccessPrincipalType.USER);
+      expect(p.principalType).toBe(AccessPrincipalType.USER);
       const b = bind(p);
       expect(b.mapped).toBe('arn:aws:iam::111122223333:user/division/team/bob');
       expect(b.defaultUsername).toBe('user:bob');

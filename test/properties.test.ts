@@ -59,7 +59,7 @@ function levelOf(s: Spec): AccessLevel {
     case 2: return AccessLevel.namespaceAdmin(s.ns);
     case 3: return AccessLevel.namespaceEdit(s.ns);
     case 4: return AccessLevel.namespaceView(s.ns);
-    case 5: return AccessLevel.custom({ namespace: s.ns, rules: RULES[0] });
+    case 5: return AccessLevel.custom({ namespaceName: s.ns, rules: RULES[0] });
     default: return AccessLevel.custom({ rules: RULES[1] });
   }
 }

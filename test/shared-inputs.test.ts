@@ -72,7 +72,7 @@ describe('good inputs are accepted and mapped as listed', () => {
     expectMapped(AccessPrincipal.fromSsoPermissionSet(value), 'mapRoles', c.mapped!);
   });
   test.each(cases(good.namespace))('namespace %j', (value) => {
-    expect(AccessLevel.namespaceView(value).namespace).toBe(value);
+    expect(AccessLevel.namespaceView(value).namespaceName).toBe(value);
   });
 
   describe('on a grant', () => {

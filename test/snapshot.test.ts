@@ -6,7 +6,8 @@ import { AccessLevel, EksCluster, SnapshotTemplate } from '../src';
 
 /** The recipe the README gives users, applied to a small stack. */
 function build(version = eks.KubernetesVersion.V1_35) {
-  const app = new App({ builtinCloudFormationValidation: false, context: { 'aws:cdk:disable-asset-staging': true } });
+  process.env.CDK_VALIDATION = 'false';
+  const app = new App({ context: { 'aws:cdk:disable-asset-staging': true } });
   const stack = new Stack(app, 'Snap');
   const cluster = new EksCluster(stack, 'Cluster', { version, adminPrincipal: new iam.ArnPrincipal('arn:aws:iam::111122223333:role/Ops'), defaultCapacity: 0 });
   cluster.grantSsoPermissionSet('arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/us-east-2/AWSReservedSSO_ViewOnlyAccess_05a38657af2a0a01', AccessLevel.namespaceView('team-a'));
@@ -48,8 +49,8 @@ describe('SnapshotTemplate', () => {
 
   // The README's recipe, verbatim (a supplement to the behavioural tests).
   test('cluster access', () => {
+    process.env.CDK_VALIDATION = 'false';
     const app = new App({
-      builtinCloudFormationValidation: false,
       context: { 'aws:cdk:disable-asset-staging': true },
     });
     const stack = new Stack(app, 'Snap');

@@ -5,10 +5,14 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { EksCluster, EksClusterProps } from '../src';
 import { render } from '../src/report/parse';
 
+// aws-cdk-lib's built-in CloudFormation validation plugin is off in tests (it costs about
+// 3 s per EKS synth; the examples' templates are checked with the real cfn-lint instead).
+// CDK_VALIDATION=false is the switch every aws-cdk-lib release that has the plugin reads
+// (2.263 has no App property for it). Jest gives each test file its own process.env.
+process.env.CDK_VALIDATION = 'false';
+
 /**
- * An app for tests: aws-cdk-lib's built-in CloudFormation validation plugin is off (it
- * costs about 3 s per EKS synth; the examples' templates are checked with the real
- * cfn-lint instead), no tree metadata is written, and assets are not staged (every EKS
+ * An app for tests: CloudFormation validation off (above), no tree metadata is written, and assets are not staged (every EKS
  * synth would otherwise copy about 50 MB of kubectl and AWS CLI layers into a new
  * temporary directory: hundreds of test synths fill the disk).
  */
@@ -17,7 +21,6 @@ export function testApp(): App {
 }
 
 export const TEST_APP_PROPS = {
-  builtinCloudFormationValidation: false,
   treeMetadata: false,
   stackTraces: false,
   context: { 'aws:cdk:disable-asset-staging': true },

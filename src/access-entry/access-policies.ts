@@ -34,7 +34,7 @@ const BY_LEVEL: Record<string, string> = {
 export function accessPolicyOf(level: AccessLevel): PolicyScope | undefined {
   const policy = BY_LEVEL[level.name];
   if (policy === undefined) return undefined;
-  return level.namespace !== undefined ? { policy, namespace: level.namespace } : { policy };
+  return level.namespaceName !== undefined ? { policy, namespace: level.namespaceName } : { policy };
 }
 
 /** One association of an access entry: a policy with cluster scope, or with its namespaces. */
