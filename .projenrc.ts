@@ -65,7 +65,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   depsUpgrade: false,
   buildWorkflow: false,
 
-  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging', '/assets/', '/examples/java/target/', '__pycache__/'],
+  gitignore: ['/cdk.out/', '/examples/cdk.out/', '/bench-out/', '.cdk.staging', '/assets/', '/examples/java/target/', '__pycache__/', '/release/'],
 
   jestOptions: {
     // snapshots are compared, never rewritten by the test command
@@ -195,6 +195,20 @@ project.packageTask.reset();
 project.packageTask.spawn(project.tasks.tryFind('package:js')!);
 project.packageTask.spawn(installTest);
 project.packageTask.spawn(testLanguages);
+
+// Releases (CHANGELOG.md): `npx projen release [patch|minor|major]` bumps the version, builds
+// every package into release/<version>/ and prints the publishing commands; it publishes
+// nothing. The build runs it the same way, checks every artifact and removes the output.
+project.addTask('release', {
+  description: 'Build a release of every package into release/<version>/ (default minor) and print the publishing commands (publishes nothing)',
+  exec: 'bash scripts/release.sh',
+  receiveArgs: true,
+});
+const testRelease = project.addTask('test:release', {
+  description: 'Run the release up to publishing (version bumped, every package built and checked), then remove its output',
+  exec: 'bash scripts/release.sh minor --check',
+});
+project.packageTask.spawn(testRelease);
 
 // README "Adopting an existing cluster", end to end: import the sample aws-auth, compare with
 // what the example app has pasted, synthesize it, plan against the sample (and a changed one).

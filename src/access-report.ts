@@ -178,6 +178,12 @@ export class AccessReport {
    * @param request who asks to do what, where
    */
   public canI(request: CanIRequest): CanIResult {
+    // JavaScript callers (and TypeScript spreads) can still pass the field's old name, which
+    // would otherwise be ignored and turn the question into a cluster-wide one
+    if ((request as { namespace?: unknown }).namespace !== undefined) {
+      throw new Error(`canI(${JSON.stringify(request.principalArn)}, ${JSON.stringify(request.verb)}, ${JSON.stringify(request.resource)}): `
+        + 'the request has "namespace", which canI does not read: the field is "namespaceName" ("namespace" is reserved in C#).');
+    }
     const cluster = this.cluster(request.cluster);
     // the reader's own field is `namespace` (a word reserved in C#, so the public field is not)
     const answer = evaluate(cluster, {

@@ -172,6 +172,13 @@ describe('canI answers as aws-iam-authenticator and EKS decide', () => {
     expect(report.canI(ask(SESSION, 'get', 'pods', { namespaceName: 'a' })).allowed).toBe(true);
   });
 
+  test('a question with the old field name "namespace" throws instead of becoming a cluster-wide question', () => {
+    // a spread of an object with `namespace` passes TypeScript's checks and reached canI unread
+    const report = AccessReport.fromAssemblyDirectory(assemblyWith({ A: awsAuth([role('arn:aws:iam::111122223333:role/Dev', ['system:masters'])]) }));
+    const where = { namespace: 'team-a' };
+    expect(() => report.canI({ ...ask(SESSION, 'get', 'pods'), ...where })).toThrow(/the request has "namespace".*the field is "namespaceName"/);
+  });
+
   test.each([
     [{ namespaceName: 'Team_A' }, /the namespace "Team_A" is not a valid Kubernetes namespace name/],
     [{ namespaceName: 'a'.repeat(64) }, /is not a valid Kubernetes namespace name|has 64 characters/],
