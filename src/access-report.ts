@@ -187,8 +187,12 @@ export class AccessReport {
     const cluster = this.cluster(request.cluster);
     // the reader's own field is `namespace` (a word reserved in C#, so the public field is not)
     const answer = evaluate(cluster, {
-      principalArn: request.principalArn, verb: request.verb, resource: request.resource,
-      apiGroup: request.apiGroup, namespace: request.namespaceName, name: request.name,
+      principalArn: request.principalArn,
+      verb: request.verb,
+      resource: request.resource,
+      apiGroup: request.apiGroup,
+      namespace: request.namespaceName,
+      name: request.name,
     });
     const p = answer.principal ?? findPrincipal(cluster, request.principalArn);
     const username = p ? expandUsername(p.username, request.principalArn) : undefined;

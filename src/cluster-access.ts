@@ -427,7 +427,8 @@ export class ClusterAccess extends Construct {
     }
     const createNamespace = asRbac ? (this.options.createNamespaces ?? true) : (this.options.createNamespaces ?? false);
     // a RoleBinding needs its namespace: console access in a namespace creates it (as RBAC levels do)
-    if (level.namespaceName !== undefined && (createNamespace || console) && !isNamespacePattern(level.namespaceName)) this.ensureNamespace(level.namespaceName);
+    const ns = level.namespaceName;
+    if (ns !== undefined && (createNamespace || console) && !isNamespacePattern(ns)) this.ensureNamespace(ns);
     if (added) this.syncChunks();
 
     const policy = policyBacked || (level.isClusterAdmin && this.usesAccessEntries) ? accessPolicyOf(level) : undefined;

@@ -135,7 +135,9 @@ describeReal('canI against the real kube-apiserver\'s RBAC (SubjectAccessReview)
             [...namespaces, undefined].map(namespace => ({ verb, apiGroup, resource, namespace }))));
           for (let i = 0; i < questions.length; i += 64) {
             await Promise.all(questions.slice(i, i + 64).map(async (q) => {
-              const mine0 = report.canI({ principalArn: asked, cluster: cluster.id, verb: q.verb, apiGroup: q.apiGroup, resource: q.resource, namespaceName: q.namespace });
+              const mine0 = report.canI({
+                principalArn: asked, cluster: cluster.id, verb: q.verb, apiGroup: q.apiGroup, resource: q.resource, namespaceName: q.namespace,
+              });
               totals.questions++;
               if (mine0.allowed) totals.allowed++;
               if (mine0.allowed && /access policy|AmazonEKS\w+Policy/.test(mine0.reason)) {
