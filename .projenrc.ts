@@ -167,15 +167,13 @@ project.tasks.tryFind('watch')!.reset('jsii -w --fail-on-warnings');
 // local repository (~/.m2), not a new one per build, so aws-cdk-lib's jars are downloaded once.
 project.tasks.tryFind('package:java')!.reset(
   'bash scripts/jsii-deps.sh java -- jsii-pacmak -v --target java --maven-local-repository "$HOME/.m2/repository"');
-// The Go module is compiled, not only generated: jsii-pacmak builds it when JSII_BUILD_GO is set.
+// The Go module is compiled, not only generated: jsii-pacmak 1.140 runs `go build` unless
+// JSII_BUILD_GO is false (earlier releases only when it was set), so the task sets it.
 project.tasks.tryFind('package:go')!.reset('bash scripts/jsii-deps.sh go -- jsii-pacmak -v --target go');
 project.tasks.tryFind('package:go')!.env('JSII_BUILD_GO', '1');
 // No .NET SDK on the project's machines: the NuGet target stays configured, and its build is
 // skipped where `dotnet` is missing, saying so.
-project.tasks.tryFind('package:dotnet')!.reset(
-  'if command -v dotnet >/dev/null 2>&1; then jsii-pacmak -v --target dotnet; '
-  + 'else echo "package:dotnet: skipped: no .NET SDK (dotnet) on this machine; the NuGet target (CdkEksAccess) stays configured"; fi',
-);
+project.tasks.tryFind('package:dotnet')!.reset('bash scripts/package-dotnet.sh');
 
 // The language tier: every jsii package built, and the Python and Java (and Go) example apps,
 // installed from those packages into fresh environments, synthesized with the aws-cdk CLI and

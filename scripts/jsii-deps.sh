@@ -5,14 +5,17 @@
 #   bash scripts/jsii-deps.sh java [-- COMMAND...]
 #   bash scripts/jsii-deps.sh go [-- COMMAND...]
 #
-# then runs COMMAND (jsii-pacmak, or an app's build) in an environment where they resolve.
+# then runs COMMAND (jsii-pacmak, or an app's build) in the caller's directory, in an
+# environment where they resolve.
 #
 # Each dependency is taken from its registry when the registry serves the version
 # node_modules has. Where it does not (on the project's machines, checked 2026-12-07: Maven
 # Central serves neither software.amazon.awscdk:cdk-lambda-layer-kubectl-v28 nor -v36, and the
 # Go module proxy refuses github.com/cdklabs/awscdk-kubectl-go/kubectlv36/v2), it is built
 # from its npm package with the project's jsii-pacmak, the generator its publishers use, and
-# cached outside the clone by package, version and jsii-pacmak version:
+# cached outside the clone by package, version and jsii-pacmak version (what is installed
+# from it, in ~/.m2 and the Go module proxy below, by package and version only: delete them
+# to rebuild after a jsii-pacmak upgrade):
 #
 #   ${CDK_EKS_ACCESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cdk-eks-access}/jsii-deps/<language>/
 #
@@ -22,6 +25,7 @@
 # their modules are named in GONOSUMDB (the checksum database knows the published zips,
 # not these).
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 root=$PWD
 language=${1:?usage: jsii-deps.sh java|go [-- COMMAND...]}
@@ -33,7 +37,7 @@ mkdir -p "$cache"
 
 # The jsii packages among the library's own dependencies (not aws-cdk-lib's closure: those
 # come from the registries with aws-cdk-lib): name, version, and this language's coordinates.
-mapfile -t deps < <(node -e '
+deps_list=$(node -e '
   const pkg = require("./package.json");
   for (const name of Object.keys(pkg.dependencies ?? {})) {
     const dep = require(`${name}/package.json`);
@@ -43,6 +47,7 @@ mapfile -t deps < <(node -e '
     const go = `${t.go.moduleName}/${t.go.packageName}${major > 1 ? `/v${major}` : ""}`;
     console.log([name, dep.version, `${t.java.maven.groupId}:${t.java.maven.artifactId}`, go].join(" "));
   }')
+mapfile -t deps <<<"$deps_list"
 
 # pacmak NAME VERSION: the package built for $language with jsii-pacmak, once per version.
 pacmak() {
@@ -67,28 +72,29 @@ java)
   # behind the artifacts it serves (checked 2026-12-07: it ends at aws-cdk-lib 2.263.0, yet
   # 2.271.0 downloads), so the peer dependencies are fetched at node_modules' exact versions
   # and listed in the local repository's own metadata, which Maven reads beside the remote's.
-  while read -r group artifact version; do
-    dir="$m2/${group//.//}/$artifact"
-    grep -qs "<version>$version</version>" "$dir/maven-metadata-local.xml" && continue
-    mvn -q -B dependency:get -Dartifact="$group:$artifact:$version" -Dtransitive=false >/dev/null \
-      || { echo "jsii-deps: Maven cannot download $group:$artifact:$version" >&2; exit 1; }
-    versions=$(find "$dir" -mindepth 2 -maxdepth 2 -name "$artifact-*.jar" ! -name '*-sources.jar' ! -name '*-javadoc.jar' \
-      -printf '%h\n' | xargs -n1 basename | sort -V | sed 's|.*|<version>&</version>|' | tr -d '\n')
-    printf '<?xml version="1.0" encoding="UTF-8"?>\n<metadata><groupId>%s</groupId><artifactId>%s</artifactId><versioning><versions>%s</versions><lastUpdated>%s</lastUpdated></versioning></metadata>\n' \
-      "$group" "$artifact" "$versions" "$(date -u +%Y%m%d%H%M%S)" >"$dir/maven-metadata-local.xml"
-  done < <(node -e '
+  peers=$(node -e '
     const pkg = require("./package.json");
     for (const name of Object.keys(pkg.peerDependencies ?? {})) {
       const dep = require(`${name}/package.json`);
       const m = dep.jsii?.targets?.java?.maven;
       if (m) console.log(m.groupId, m.artifactId, dep.version);
     }')
+  while read -r group artifact version; do
+    dir="$m2/${group//.//}/$artifact"
+    [ -f "$dir/$version/$artifact-$version.jar" ] && grep -qsF "<version>$version</version>" "$dir/maven-metadata-local.xml" && continue
+    mvn -q -B dependency:get -Dartifact="$group:$artifact:$version" -Dtransitive=false >/dev/null \
+      || { echo "jsii-deps: Maven cannot download $group:$artifact:$version" >&2; exit 1; }
+    versions=$(find "$dir" -mindepth 2 -maxdepth 2 -name "$artifact-*.jar" ! -name '*-sources.jar' ! -name '*-javadoc.jar' \
+      -printf '%h\n' | xargs -n1 basename | sort -V | sed 's|.*|<version>&</version>|' | tr -d '\n')
+    printf '<?xml version="1.0" encoding="UTF-8"?>\n<metadata><groupId>%s</groupId><artifactId>%s</artifactId><versioning><versions>%s</versions><lastUpdated>%s</lastUpdated></versioning></metadata>\n' \
+      "$group" "$artifact" "$versions" "$(date -u +%Y%m%d%H%M%S)" >"$dir/maven-metadata-local.xml"
+  done <<<"$peers"
   for line in "${deps[@]}"; do
     read -r name version coordinates _ <<<"$line"
     group=${coordinates%%:*} artifact=${coordinates#*:}
     dir="$m2/${group//.//}/$artifact/$version"
     # installed (metadata-local, which version ranges need) or downloaded before
-    if [ -f "$dir/$artifact-$version.jar" ] && { [ -f "$dir/_remote.repositories" ] || grep -qs "<version>$version</version>" "${dir%/*}/maven-metadata-local.xml"; }; then
+    if [ -f "$dir/$artifact-$version.jar" ] && { [ -f "$dir/_remote.repositories" ] || grep -qsF "<version>$version</version>" "${dir%/*}/maven-metadata-local.xml"; }; then
       continue
     fi
     if mvn -q -B dependency:get -Dartifact="$group:$artifact:$version" -Dtransitive=false >/dev/null 2>&1; then
@@ -112,20 +118,24 @@ go)
     fi
     nosumdb+=("$module")
     at="$proxy/$module/@v"
-    if [ ! -f "$at/v$version.zip" ]; then
+    # the .info file is written last: a version without it was interrupted and is made again
+    if [ ! -f "$at/v$version.info" ]; then
       built=$(pacmak "$name" "$version")
       package_dir="$built/$(basename "${module%/v[0-9]*}")"
-      staging=$(mktemp -d)
+      staging="$probe/staging"
+      rm -rf "$staging"
       mkdir -p "$staging/$module@v$version" "$at"
       cp -r "$package_dir/." "$staging/$module@v$version/"
       rm -f "$staging/$module@v$version/local.go.mod" "$staging/$module@v$version/local.go.sum"
-      (cd "$staging" && zip -qrX "$at/v$version.zip" "$module@v$version")
+      (cd "$staging" && zip -qrX "$staging/module.zip" "$module@v$version")
+      mv "$staging/module.zip" "$at/v$version.zip"
       cp "$package_dir/go.mod" "$at/v$version.mod"
+      grep -qxF "v$version" "$at/list" 2>/dev/null || echo "v$version" >>"$at/list"
       printf '{"Version":"v%s"}\n' "$version" >"$at/v$version.info"
-      echo "v$version" >>"$at/list"
-      rm -rf "$staging"
     fi
   done
+  rm -rf "$probe"
+  trap - EXIT
   GOPROXY="file://$proxy,$(go env GOPROXY)"
   GONOSUMDB=$(IFS=,; echo "${nosumdb[*]}${GONOSUMDB:+,$GONOSUMDB}")
   export GOPROXY GONOSUMDB
@@ -133,4 +143,5 @@ go)
 *) echo "jsii-deps: unknown language $language (java or go)" >&2; exit 1 ;;
 esac
 
+cd "$caller"
 [ "$#" -eq 0 ] || exec "$@"

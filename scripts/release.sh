@@ -8,7 +8,7 @@
 # Versions (CHANGELOG.md): semantic versioning, 0.x until the API is declared stable; the
 # released version is the last `v*` git tag bumped by the kind given (0.0.0 before the first).
 # As with projen's own release flow, package.json says 0.0.0 in the repository: the script
-# sets the new version, compiles, runs `npx projen package-all`, checks every artifact,
+# sets the new version, bundles the handlers, compiles, runs `npx projen package-all`, checks every artifact,
 # moves them to release/<version>/ and puts package.json, the compiled assembly and dist/
 # back as they were, on failure too.
 set -euo pipefail
@@ -48,6 +48,7 @@ trap restore EXIT
 
 echo "=== release: $next (last release: ${last:-none}; $kind)"
 npm pkg set "version=$next" >/dev/null
+npx projen pre-compile
 npx projen compile
 npx projen package-all
 
@@ -55,6 +56,10 @@ npx projen package-all
 missing=()
 need() { [ -f "$1" ] || missing+=("$1"); }
 need "dist/js/cdk-eks-access@$next.jsii.tgz"
+# the Lambda handlers (bundled at build time into assets/) ship in the package
+for handler in assets/access-reconciler/index.js assets/sso-role-lookup/index.js; do
+  tar -tzf "dist/js/cdk-eks-access@$next.jsii.tgz" "package/$handler" >/dev/null 2>&1 || missing+=("package/$handler in the npm tarball")
+done
 need "dist/python/cdk_eks_access-$next-py3-none-any.whl"
 need "dist/python/cdk_eks_access-$next.tar.gz"
 maven="dist/java/io/github/cdk-eks-access/cdk-eks-access/$next/cdk-eks-access-$next"

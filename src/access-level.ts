@@ -75,7 +75,7 @@ const HTTP_VERBS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options', 
  * - `namespaceAdmin(ns)`: built-in `admin` inside `ns`.
  * - `namespaceEdit(ns)`: built-in `edit` inside `ns` (no RBAC changes).
  * - `namespaceView(ns)`: built-in `view` inside `ns` (no Secrets).
- * - `custom({ namespace?, rules })`: exactly the given rules.
+ * - `custom({ namespaceName?, rules })`: exactly the given rules.
  * - `existingGroups(groups)`: only the given groups, bound outside the app (no RBAC).
  *
  * The built-in levels (all but `custom()` and `existingGroups()`) are written either as
@@ -165,18 +165,25 @@ export class AccessLevel {
   }
 
   /**
-   * Exactly the given rules: a Role and RoleBinding in `namespace`, or a ClusterRole and
+   * Exactly the given rules: a Role and RoleBinding in `namespaceName`, or a ClusterRole and
    * ClusterRoleBinding without one. Identical rule sets share one group and one role.
    *
    * Throws, listing every problem of the rule set at once, if the rules are empty, a rule
    * has no verbs, an unknown verb, no `apiGroups` for resources, or mixes
-   * `nonResourceURLs` with resources (or uses them in a namespace); and if `namespace` is
-   * not a valid namespace name.
+   * `nonResourceURLs` with resources (or uses them in a namespace); if `namespaceName` is
+   * not a valid namespace name; and if the options carry `namespace` (the field's name
+   * before 0.1.0, which would otherwise be ignored and make the rules cluster-wide).
    *
    * @param options the rules, and the namespace they apply in (none: cluster-wide)
    */
   public static custom(options: CustomAccessLevelOptions): AccessLevel {
     const context = 'AccessLevel.custom()';
+    // JavaScript callers (and TypeScript spreads or variables) can still pass the field's old
+    // name: ignored, it would turn a namespaced level into a cluster-wide one
+    if ((options as { namespace?: unknown }).namespace !== undefined) {
+      throw new Error(`${context}: the options have "namespace", which is not read: the field is "namespaceName" ("namespace" is reserved in C#). `
+        + 'Without it the rules would apply cluster-wide.');
+    }
     if (options.namespaceName !== undefined) assertNamespace(options.namespaceName, context);
     const rules = normalizeRules(options.rules, options.namespaceName, context);
     const scope = options.namespaceName ?? 'cluster';

@@ -111,6 +111,12 @@ describe('AccessLevel', () => {
       expect(() => AccessLevel.custom(options)).toThrow(error);
     });
 
+    test('options with the old field name "namespace" throw instead of becoming cluster-wide rules', () => {
+      // a variable (or a spread) passes TypeScript's excess-property check; JavaScript has none
+      const options = { namespace: 'apps', rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['get'] }] };
+      expect(() => AccessLevel.custom(options)).toThrow(/the options have "namespace".*the field is "namespaceName"/);
+    });
+
     test('all problems of one rule set are reported together', () => {
       expect(() => AccessLevel.custom({ rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['read'] }, { resources: ['x'], verbs: ['get'] }] }))
         .toThrow(/rules\[0\].verbs has "read"[\s\S]*rules\[1\].apiGroups is empty/);

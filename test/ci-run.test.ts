@@ -54,6 +54,7 @@ test.each([
   ['python3', 'apt-get install python3-venv'],
   ['java', 'apt-get install openjdk-17-jdk'],
   ['mvn', 'apt-get install maven'],
+  ['zip', 'apt-get install zip'],
 ])('fails naming %s when it is missing', (tool, fix) => {
   // GIVEN a PATH without the tool
   const env = { ...ENV, PATH: pathWithout(tool) };
