@@ -64,7 +64,11 @@ pacmak() {
   echo "$out/$language"
 }
 
+# Maven's own default is the Java property user.home, which ignores a changed HOME: every
+# Maven run here (and jsii-pacmak's, given --maven-local-repository "$HOME/.m2/repository")
+# uses this one directory.
 m2="$HOME/.m2/repository"
+export MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$m2"
 case $language in
 java)
   # The generated pom asks for version ranges ([2.263.0,3.0.0) for aws-cdk-lib), which Maven

@@ -97,7 +97,8 @@ java_app() {
   # Maven keeps what it downloads from a repository; the library's jar of this version changes
   # with every build, so the copy from an earlier build is removed first.
   rm -rf "$HOME/.m2/repository/io/github/cdk-eks-access/cdk-eks-access/$lib_version"
-  (cd examples/java && CAN_I_OUT="$work/java-can-i.json" "$cdk" "${flags[@]}" --output "$work/java" >/dev/null)
+  # the local repository scripts/jsii-deps.sh and package:java use (Maven's default ignores HOME)
+  (cd examples/java && MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$HOME/.m2/repository" CAN_I_OUT="$work/java-can-i.json" "$cdk" "${flags[@]}" --output "$work/java" >/dev/null)
 }
 mkdir -p "$work/java"
 timed "Java app built and synthesized" java_app
