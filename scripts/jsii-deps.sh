@@ -71,28 +71,6 @@ m2="$HOME/.m2/repository"
 export MAVEN_OPTS="${MAVEN_OPTS:-} -Dmaven.repo.local=$m2"
 case $language in
 java)
-  # The generated pom asks for version ranges ([2.263.0,3.0.0) for aws-cdk-lib), which Maven
-  # resolves from the repository's version list. The list Maven Central serves here can be
-  # behind the artifacts it serves (checked 2026-12-07: it ends at aws-cdk-lib 2.263.0, yet
-  # 2.271.0 downloads), so the peer dependencies are fetched at node_modules' exact versions
-  # and listed in the local repository's own metadata, which Maven reads beside the remote's.
-  peers=$(node -e '
-    const pkg = require("./package.json");
-    for (const name of Object.keys(pkg.peerDependencies ?? {})) {
-      const dep = require(`${name}/package.json`);
-      const m = dep.jsii?.targets?.java?.maven;
-      if (m) console.log(m.groupId, m.artifactId, dep.version);
-    }')
-  while read -r group artifact version; do
-    dir="$m2/${group//.//}/$artifact"
-    [ -f "$dir/$version/$artifact-$version.jar" ] && grep -qsF "<version>$version</version>" "$dir/maven-metadata-local.xml" && continue
-    mvn -q -B dependency:get -Dartifact="$group:$artifact:$version" -Dtransitive=false >/dev/null \
-      || { echo "jsii-deps: Maven cannot download $group:$artifact:$version" >&2; exit 1; }
-    versions=$(find "$dir" -mindepth 2 -maxdepth 2 -name "$artifact-*.jar" ! -name '*-sources.jar' ! -name '*-javadoc.jar' \
-      -printf '%h\n' | xargs -n1 basename | sort -V | sed 's|.*|<version>&</version>|' | tr -d '\n')
-    printf '<?xml version="1.0" encoding="UTF-8"?>\n<metadata><groupId>%s</groupId><artifactId>%s</artifactId><versioning><versions>%s</versions><lastUpdated>%s</lastUpdated></versioning></metadata>\n' \
-      "$group" "$artifact" "$versions" "$(date -u +%Y%m%d%H%M%S)" >"$dir/maven-metadata-local.xml"
-  done <<<"$peers"
   for line in "${deps[@]}"; do
     read -r name version coordinates _ <<<"$line"
     group=${coordinates%%:*} artifact=${coordinates#*:}

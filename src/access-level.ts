@@ -2,7 +2,7 @@ import { Token } from 'aws-cdk-lib';
 import { LIBRARY_PREFIX } from './private/constants';
 import { show } from './private/errors';
 import { canonicalJson, sha256Hex } from './private/hash';
-import { assertGroup, assertNamespace, assertNamespaceScope } from './private/validate';
+import { assertGroup, assertNamespace, assertNamespaceScope, refuseRenamedNamespace } from './private/validate';
 import { clusterRole, clusterRoleBinding, KubeObject, RbacRule, role, roleBinding } from './rbac/objects';
 
 /**
@@ -178,12 +178,7 @@ export class AccessLevel {
    */
   public static custom(options: CustomAccessLevelOptions): AccessLevel {
     const context = 'AccessLevel.custom()';
-    // JavaScript callers (and TypeScript spreads or variables) can still pass the field's old
-    // name: ignored, it would turn a namespaced level into a cluster-wide one
-    if ((options as { namespace?: unknown }).namespace !== undefined) {
-      throw new Error(`${context}: the options have "namespace", which is not read: the field is "namespaceName" ("namespace" is reserved in C#). `
-        + 'Without it the rules would apply cluster-wide.');
-    }
+    refuseRenamedNamespace(options, context, 'the options have', 'the rules would apply cluster-wide');
     if (options.namespaceName !== undefined) assertNamespace(options.namespaceName, context);
     const rules = normalizeRules(options.rules, options.namespaceName, context);
     const scope = options.namespaceName ?? 'cluster';

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { refuseRenamedNamespace } from './private/validate';
 import { canI as evaluate, effectiveGroups, expandUsername, findPrincipal } from './report/evaluate';
 import { findings as check } from './report/findings';
 import { ParsedCluster, parseTemplate } from './report/parse';
@@ -178,12 +179,8 @@ export class AccessReport {
    * @param request who asks to do what, where
    */
   public canI(request: CanIRequest): CanIResult {
-    // JavaScript callers (and TypeScript spreads) can still pass the field's old name, which
-    // would otherwise be ignored and turn the question into a cluster-wide one
-    if ((request as { namespace?: unknown }).namespace !== undefined) {
-      throw new Error(`canI(${JSON.stringify(request.principalArn)}, ${JSON.stringify(request.verb)}, ${JSON.stringify(request.resource)}): `
-        + 'the request has "namespace", which canI does not read: the field is "namespaceName" ("namespace" is reserved in C#).');
-    }
+    refuseRenamedNamespace(request, `canI(${JSON.stringify(request.principalArn)}, ${JSON.stringify(request.verb)}, ${JSON.stringify(request.resource)})`,
+      'the request has', 'the question would be a cluster-wide one');
     const cluster = this.cluster(request.cluster);
     // the reader's own field is `namespace` (a word reserved in C#, so the public field is not)
     const answer = evaluate(cluster, {

@@ -20,6 +20,18 @@ export function assertNamespace(namespace: string, context: string): void {
   }
 }
 
+/**
+ * Throws when `props` carries `namespace`, the field's name before 0.1.0 (renamed to
+ * `namespaceName`: C# reserves `namespace`). JavaScript callers and TypeScript spreads or
+ * variables still get past the types with it, and unread it would silently widen a
+ * namespaced level or question to the whole cluster.
+ */
+export function refuseRenamedNamespace(props: object, context: string, subject: string, consequence: string): void {
+  if ((props as { namespace?: unknown }).namespace === undefined) return;
+  throw new Error(`${context}: ${subject} "namespace", which is not read: the field is "namespaceName" ("namespace" is reserved in C#). `
+    + `Without it ${consequence}.`);
+}
+
 const NAMESPACE_PATTERN = /^[a-z0-9][-a-z0-9]*\*$/;
 
 /** Whether `namespace` is an access-policy namespace pattern with a trailing `*` (e.g. `dev-*`). */
