@@ -109,16 +109,11 @@ export class ReconcilerProvider extends Construct {
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: fn });
     this.serviceToken = provider.serviceToken;
 
-    const cluster = target.construct as unknown as { clusterEndpoint: string; clusterCertificateAuthorityData: string };
-    const endpoint = optional(() => cluster.clusterEndpoint);
-    const ca = optional(() => cluster.clusterCertificateAuthorityData);
     this.connection = {
       ClusterName: target.clusterName,
-      // without a role, the handler signs its EKS token as itself (aws-eks-v2)
+      // without a role, the handler signs its EKS token as itself (aws-eks-v2); the endpoint
+      // and CA it asks of eks:DescribeCluster on every event
       ...(placement.roleArn !== undefined ? { RoleArn: placement.roleArn } : {}),
-      // when the import does not give them, the handler asks eks:DescribeCluster
-      ...(endpoint !== undefined ? { Endpoint: endpoint } : {}),
-      ...(ca !== undefined ? { CertificateAuthorityData: ca } : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import { createHash, createHmac } from 'crypto';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationClient, CreateStackCommand, DeleteStackCommand } from '@aws-sdk/client-cloudformation';
@@ -10,7 +11,10 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { checkEksToken, FakeKube, startFakeKube } from './fake-kube';
 import { MotoServer, startMoto } from './moto';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
-import { assumeRole, clusterAccessPoint, connect, describeStackStatus, handle, listStackResources, waitUntilAuthorized } from '../../src/handlers/access-reconciler/index';
+import {
+  AWS_CONNECT_TIMEOUT_MS, AWS_REQUEST_TIMEOUT_MS, assumeRole, awsClientConfig, clusterAccessPoint, connect, describeStackStatus, handle, handler,
+  listStackResources, waitUntilAuthorized,
+} from '../../src/handlers/access-reconciler/index';
 import { AWS_AUTH_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
 import { dnsSuffix, eksToken, presignGetCallerIdentity } from '../../src/handlers/access-reconciler/token';
 
@@ -208,8 +212,8 @@ describe('connecting to the cluster', () => {
     expect(calls).toBe(2);
   });
 
-  test('without an endpoint in the properties, eks:DescribeCluster gives the endpoint and CA (real moto EKS API)', async () => {
-    // GIVEN: a cluster in moto (an imported cluster whose endpoint the app does not know)
+  test('eks:DescribeCluster gives the endpoint and CA, whatever the properties say (real moto EKS API)', async () => {
+    // GIVEN: a cluster in moto
     const eks = new EKSClient({ ...aws, endpoint: moto.endpoint });
     await eks.send(new CreateClusterCommand({
       name: 'imported', roleArn: 'arn:aws:iam::123456789012:role/eks', resourcesVpcConfig: { subnetIds: ['subnet-1'] },
@@ -217,14 +221,69 @@ describe('connecting to the cluster', () => {
 
     // WHEN
     const found = await clusterAccessPoint({ ClusterName: 'imported', RoleArn: 'x' }, eks);
-    const given = await clusterAccessPoint({ ClusterName: 'imported', RoleArn: 'x', Endpoint: 'https://given', CertificateAuthorityData: Buffer.from('PEM').toString('base64') }, eks);
+    const given = await clusterAccessPoint({ ClusterName: 'imported', RoleArn: 'x', Endpoint: 'https://given', CertificateAuthorityData: Buffer.from('PEM').toString('base64') } as any, eks);
 
     // THEN
-    expect(found.endpoint).toMatch(/^https:\/\//);
-    expect(found.certificateAuthority.length).toBeGreaterThan(0);
-    expect(given).toEqual({ endpoint: 'https://given', certificateAuthority: 'PEM' });
-    await expect(clusterAccessPoint({ ClusterName: 'absent', RoleArn: 'x' }, eks)).rejects.toThrow(/absent/);
+    expect(found!.endpoint).toMatch(/^https:\/\//);
+    expect(found!.certificateAuthority.length).toBeGreaterThan(0);
+    expect(given).toEqual(found);
+    await expect(clusterAccessPoint({ ClusterName: 'absent', RoleArn: 'x' }, eks)).resolves.toBeUndefined();
   });
+
+  test('the token goes only to the endpoint EKS names, never to one the properties name, and only over https', async () => {
+    await tlsKube(async (kube, connection) => {
+      // GIVEN: properties naming another endpoint (plain http, listening and logging), and an
+      // EKS that knows the cluster at the TLS fake
+      const other = await startFakeKube();
+      try {
+        const event = {
+          RequestType: 'Create' as const, ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: 's', RequestId: 'r', LogicalResourceId: 'AwsAuth',
+          ResourceProperties: { ...connection, Endpoint: other.endpoint, RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
+        };
+        const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
+
+        // WHEN
+        await handle(event, { region: 'us-east-1', sts, eks: describing(kube.endpoint, connection.CertificateAuthorityData) });
+        const plain = handle(event, { region: 'us-east-1', sts, eks: describing(other.endpoint, connection.CertificateAuthorityData) });
+
+        // THEN
+        expect(kube.log.length).toBeGreaterThan(0);
+        await expect(plain).rejects.toThrow(/returned the endpoint "http:\/\/127\.0\.0\.1:\d+", which is not https:\/\//);
+        expect(other.log).toEqual([]);
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
+  test('every AWS client of the Lambda entry point gives up on an endpoint that never answers, within the invocation', async () => {
+    // GIVEN: AWS endpoints (EKS, STS, CloudFormation) that accept connections and never answer
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer(socket => sockets.push(socket));
+    await new Promise<void>(r => silent.listen(0, '127.0.0.1', r));
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
+      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret',
+    });
+    try {
+      // WHEN: an invocation with 2 s left
+      const event = {
+        RequestType: 'Create' as const, ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: 's', RequestId: 'r', LogicalResourceId: 'AwsAuth',
+        ResourceProperties: { ClusterName: 'c', RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
+      };
+      const answer = handler(event, { getRemainingTimeInMillis: () => 2000 });
+
+      // THEN: the call fails, naming the resource, instead of holding the Lambda
+      await expect(answer).rejects.toThrow(/^AwsAuth \(Create\): /);
+      expect(awsClientConfig('us-east-1', 2000).requestHandler).toEqual({ connectionTimeout: 250, requestTimeout: 250, throwOnRequestTimeout: true });
+      expect(awsClientConfig('us-east-1').requestHandler).toEqual({ connectionTimeout: AWS_CONNECT_TIMEOUT_MS, requestTimeout: AWS_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true });
+    } finally {
+      process.env = saved;
+      sockets.forEach(s => s.destroy());
+      await new Promise(r => silent.close(r));
+    }
+  }, 30_000);
 
   test('a delete whose cluster no longer exists succeeds (nothing of ours is left); a create fails', async () => {
     const options = { region: 'us-east-1', eks: new EKSClient({ ...aws, endpoint: moto.endpoint }), sts: new STSClient({ ...aws, endpoint: moto.endpoint }) };
@@ -252,11 +311,12 @@ describe('connecting to the cluster', () => {
       RequestId: 'r',
       LogicalResourceId: 'AwsAuth',
       PhysicalResourceId: 'owner',
-      // the endpoint of a deleted cluster no longer resolves
-      ResourceProperties: { ClusterName, RoleArn: 'arn:aws:iam::123456789012:role/Creation', Endpoint: 'https://deleted.invalid', CertificateAuthorityData: Buffer.from('PEM').toString('base64'), MapRoles: [], MapUsers: [] },
+      ResourceProperties: { ClusterName, RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
     });
-    await expect(handle(event('gone-too'), options)).resolves.toEqual({ PhysicalResourceId: 'owner' });
-    await expect(handle(event('still-there'), options, { attempts: 2, baseDelayMs: 1 })).rejects.toThrow(/deleted.invalid/);
+    // the endpoint of the cluster that is still there does not resolve
+    const unreachable = { send: async (c: any) => c.input.name === 'still-there' ? describingAnswer('https://deleted.invalid', Buffer.from('PEM').toString('base64')) : eks.send(c) };
+    await expect(handle(event('gone-too'), { ...options, eks: unreachable as any })).resolves.toEqual({ PhysicalResourceId: 'owner' });
+    await expect(handle(event('still-there'), { ...options, eks: unreachable as any }, { attempts: 2, baseDelayMs: 1 })).rejects.toThrow(/deleted.invalid/);
   });
 
   test('AssumeRole is retried while IAM applies a new trust policy (AccessDenied), other errors are not', async () => {
@@ -271,7 +331,17 @@ describe('connecting to the cluster', () => {
     await expect(assumeRole('arn:aws:iam::1:role/x', never as any, 1, 4)).rejects.toThrow('not authorized');
   });
 
-  /** A fake API server with a self-signed certificate (openssl), and the connection properties for it. */
+  /** What eks:DescribeCluster answers for a cluster at `endpoint` with the CA `caData` (base64). */
+  function describingAnswer(endpoint: string, caData: string) {
+    return { cluster: { name: 'c', status: 'ACTIVE', endpoint, certificateAuthority: { data: caData } } };
+  }
+
+  /** An EKS client whose DescribeCluster answers with `endpoint` and `caData`. */
+  function describing(endpoint: string, caData: string): EKSClient {
+    return { send: async () => describingAnswer(endpoint, caData) } as any;
+  }
+
+  /** A fake API server with a self-signed certificate (openssl), and the connection properties for it (the endpoint as EKS would give it). */
   type TlsConnection = { ClusterName: string; Endpoint: string; CertificateAuthorityData: string };
   async function tlsKube(run: (kube: FakeKube, connection: TlsConnection) => Promise<void>) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-kube-tls-'));
@@ -293,8 +363,9 @@ describe('connecting to the cluster', () => {
       const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
       const connection = { ...base, RoleArn: 'arn:aws:iam::123456789012:role/Creation' };
       // WHEN
-      const api = await connect(connection, { region: 'us-east-1', sts });
-      const other = await connect({ ...connection, CertificateAuthorityData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64') }, { region: 'us-east-1', sts });
+      const api = await connect(connection, { region: 'us-east-1', sts, eks: describing(base.Endpoint, base.CertificateAuthorityData) });
+      const wrongCa = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+      const other = await connect(connection, { region: 'us-east-1', sts, eks: describing(base.Endpoint, wrongCa) });
 
       // THEN
       expect((await api.request('GET', AWS_AUTH_PATH)).status).toBe(404);
@@ -311,7 +382,7 @@ describe('connecting to the cluster', () => {
       kube.faults.push({ status: 401 }, { status: 403 });
 
       // WHEN
-      const api = await connect(connection, { region: 'us-east-1', sts, unauthorizedDelayMs: 1 });
+      const api = await connect(connection, { region: 'us-east-1', sts, eks: describing(connection.Endpoint, connection.CertificateAuthorityData), unauthorizedDelayMs: 1 });
 
       // THEN: a request that needs cluster-wide permission, tried until it is not refused
       expect(kube.log.map(l => `${l.method} ${l.path} ${l.status}`)).toEqual([

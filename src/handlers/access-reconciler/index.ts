@@ -166,6 +166,30 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
   return { PhysicalResourceId: id };
 }
 
+/** Connect timeout of every AWS client the handler keeps (EKS, STS, CloudFormation). */
+export const AWS_CONNECT_TIMEOUT_MS = 3_000;
+/** Timeout of one try of a request of those clients (the SDK tries each call at most 3 times). */
+export const AWS_REQUEST_TIMEOUT_MS = 20_000;
+
+/**
+ * The configuration of every AWS client the handler keeps: connect and request timeouts,
+ * each at most an eighth of the invocation's remaining time (when known), so that an
+ * endpoint that never answers fails the call, with its reason, well before Lambda ends the
+ * invocation without one.
+ */
+export function awsClientConfig(region: string, remainingMs?: number) {
+  const cap = remainingMs === undefined ? Infinity : Math.max(100, Math.floor(remainingMs / 8));
+  return {
+    region,
+    maxAttempts: 3,
+    // throwOnRequestTimeout: since @smithy/node-http-handler 4.x a request timeout only logs
+    // a warning without it (older versions, which ignore the option, always threw)
+    requestHandler: {
+      connectionTimeout: Math.min(AWS_CONNECT_TIMEOUT_MS, cap), requestTimeout: Math.min(AWS_REQUEST_TIMEOUT_MS, cap), throwOnRequestTimeout: true,
+    },
+  };
+}
+
 /** Credentials of `roleArn`, assumed from the handler's own role. */
 export async function assumeRole(roleArn: string, sts: STSClient, retryDelayMs = 5000, attempts = 12): Promise<AwsCredentials> {
   let res;
@@ -197,32 +221,54 @@ export interface ConnectOptions {
   readonly unauthorizedDelayMs?: number;
 }
 
-/** The endpoint and CA of the cluster: from the properties, else eks:DescribeCluster. */
-export async function clusterAccessPoint(connection: ClusterConnection, eks: EKSClient): Promise<{ endpoint: string; certificateAuthority: string }> {
-  let endpoint = connection.Endpoint;
-  let ca = connection.CertificateAuthorityData;
+/** Where the cluster answers, as EKS says. */
+export interface ClusterAccessPoint {
+  /** `https://` only. */
+  readonly endpoint: string;
+  /** PEM. */
+  readonly certificateAuthority: string;
+}
+
+/**
+ * The endpoint and CA of `ClusterName`, from `eks:DescribeCluster`, on every event: never
+ * from the resource's properties (the handler sends a cluster-admin token to that endpoint,
+ * and properties are whatever the template says). Only an `https://` endpoint is used.
+ * Undefined when EKS says the cluster does not exist.
+ */
+export async function clusterAccessPoint(connection: ClusterConnection, eks: EKSClient): Promise<ClusterAccessPoint | undefined> {
+  let res;
+  try {
+    res = await eks.send(new DescribeClusterCommand({ name: connection.ClusterName }));
+  } catch (e) {
+    if ((e as Error).name === 'ResourceNotFoundException') return undefined;
+    throw e;
+  }
+  const endpoint = res.cluster?.endpoint;
+  const ca = res.cluster?.certificateAuthority?.data;
   if (!endpoint || !ca) {
-    const res = await eks.send(new DescribeClusterCommand({ name: connection.ClusterName }));
-    endpoint = endpoint || res.cluster?.endpoint;
-    ca = ca || res.cluster?.certificateAuthority?.data;
-    if (!endpoint || !ca) {
-      throw new Error(`eks:DescribeCluster of ${connection.ClusterName} returned no endpoint or certificate authority (status ${res.cluster?.status}); is the cluster active?`);
-    }
+    throw new Error(`eks:DescribeCluster of ${connection.ClusterName} returned no endpoint or certificate authority (status ${res.cluster?.status}); is the cluster active?`);
+  }
+  if (!endpoint.startsWith('https://')) {
+    throw new Error(`eks:DescribeCluster of ${connection.ClusterName} returned the endpoint ${JSON.stringify(endpoint)}, which is not https://; the handler sends its token over TLS only, verified against the cluster's CA.`);
   }
   return { endpoint, certificateAuthority: Buffer.from(ca, 'base64').toString('utf8') };
 }
 
-/** Connects to the cluster of a resource's properties with an EKS token of its role. */
-export async function connect(connection: ClusterConnection, options: ConnectOptions): Promise<KubeApi> {
+/**
+ * Connects to the cluster of a resource's properties with an EKS token of its role, at the
+ * endpoint EKS gives (`clusterAccessPoint`), or at `access` when the caller already asked.
+ */
+export async function connect(connection: ClusterConnection, options: ConnectOptions, access?: ClusterAccessPoint): Promise<KubeApi> {
   if (!connection.ClusterName) throw new Error('ClusterName is required');
-  const sts = options.sts ?? new STSClient({ region: options.region });
+  const sts = options.sts ?? new STSClient(awsClientConfig(options.region));
   const credentials = options.credentials
     ?? (connection.RoleArn ? await assumeRole(connection.RoleArn, sts) : await ownCredentials(sts));
-  const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient({ region: options.region }));
+  const point = access ?? await clusterAccessPoint(connection, options.eks ?? new EKSClient(awsClientConfig(options.region)));
+  if (!point) throw new Error(`eks:DescribeCluster: the cluster ${connection.ClusterName} does not exist`);
   const api = async () => new HttpKubeApi({
-    endpoint: access.endpoint,
+    endpoint: point.endpoint,
     token: await eksToken({ clusterName: connection.ClusterName, region: options.region, credentials }),
-    certificateAuthority: access.certificateAuthority,
+    certificateAuthority: point.certificateAuthority,
   });
   // the handler's own access entry is created just before its first resource, and EKS
   // takes a while to honour a new entry and its policy: wait for it rather than fail
@@ -262,22 +308,13 @@ export async function waitUntilAuthorized(open: () => Promise<KubeApi>, delayMs 
 /** Handles one event: connects to the cluster of its properties, then dispatches. */
 export async function handle(event: Event, options: ConnectOptions, retry: RetryOptions = {}, context: DispatchContext = {}): Promise<Result> {
   const connection = event.ResourceProperties as ClusterConnection;
+  if (!connection.ClusterName) throw new Error('ClusterName is required');
+  const access = await clusterAccessPoint(connection, options.eks ?? new EKSClient(awsClientConfig(options.region)));
   // a cluster that no longer exists holds nothing of ours: its resources delete cleanly
   // (asked first: an endpoint that no longer resolves would be retried for minutes)
-  if (event.RequestType === 'Delete' && await clusterIsGone(connection, options)) return { PhysicalResourceId: event.PhysicalResourceId! };
-  const api = await connect(connection, options);
+  if (!access && event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId! };
+  const api = await connect(connection, options, access);
   return dispatch(event, api, retry, context);
-}
-
-/** Whether EKS says the cluster does not exist. */
-async function clusterIsGone(connection: ClusterConnection, options: ConnectOptions): Promise<boolean> {
-  try {
-    await (options.eks ?? new EKSClient({ region: options.region })).send(new DescribeClusterCommand({ name: connection.ClusterName }));
-    return false;
-  } catch (e) {
-    if ((e as Error).name === 'ResourceNotFoundException') return true;
-    throw e;
-  }
 }
 
 /** The Lambda entry point (onEvent of the CDK provider framework). */
@@ -323,11 +360,17 @@ export async function listStackResources(stackId: string, cfn: CloudFormationCli
   }
 }
 
-export async function handler(event: Event): Promise<Result> {
+/** What the handler reads of Lambda's invocation context. */
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(event: Event, lambdaContext?: LambdaContext): Promise<Result> {
   const region = process.env.AWS_REGION!;
-  const cfn = new CloudFormationClient({ region });
+  const config = awsClientConfig(region, lambdaContext?.getRemainingTimeInMillis());
+  const cfn = new CloudFormationClient(config);
   try {
-    return await handle(event, { region }, {}, {
+    return await handle(event, { region, eks: new EKSClient(config), sts: new STSClient(config) }, {}, {
       stackStatus: () => describeStackStatus(event.StackId, cfn),
       stackResources: () => listStackResources(event.StackId, cfn),
     });

@@ -20,10 +20,9 @@ export interface ClusterConnection {
    * @default - the handler signs its token as itself (its execution role has an access entry)
    */
   readonly RoleArn?: string;
-  /** @default - looked up with eks:DescribeCluster */
-  readonly Endpoint?: string;
-  /** Base64 PEM, as EKS returns it. @default - looked up with eks:DescribeCluster */
-  readonly CertificateAuthorityData?: string;
+  // The endpoint and CA are never properties: the handler asks eks:DescribeCluster of
+  // ClusterName on every event (it sends a cluster-admin token there). Properties named
+  // Endpoint or CertificateAuthorityData (templates of earlier versions) are ignored.
 }
 
 /** One aws-auth entry (`rolearn` in MapRoles, `userarn` in MapUsers). */
