@@ -2,6 +2,7 @@ import { editSection, itemJson, itemSource } from './aws-auth-edit';
 import { ARN_KEY, ParsedSection, SECTIONS, Section, SectionItem, itemMatches, readSection, sectionProblem } from './aws-auth-read';
 import { KubeApi, KubeError, Retry, RetryOptions, withRetries } from './kube';
 import { AwsAuthEntry, MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
+import { refusalMessage } from './refusal';
 import { sha256Hex } from '../../private/hash';
 
 export const AWS_AUTH_PATH = '/api/v1/namespaces/kube-system/configmaps/aws-auth';
@@ -546,7 +547,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
     claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'adopted' });
   }
-  if (problems.length > 0) throw new FailSafeError(`${problems.join(' ')} Nothing was written.`);
+  if (problems.length > 0) throw new FailSafeError(refusalMessage(problems, 'Nothing was written.'));
   if (request.requestType === 'Delete') {
     // `previous` coming back could not get a taken-over entry back (someone else's entry matches
     // its ARN now): it stays known as taken over, so that a rollback granting it again (the one

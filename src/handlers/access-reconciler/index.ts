@@ -6,11 +6,12 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsAuthDesired, AwsAuthRequest, FailSafeError, Owner, reconcileAwsAuth } from './aws-auth';
 import { HttpKubeApi, KubeApi, RetryOptions, withTransientRetries } from './kube';
-import { StackListing, StackResource, ensureNamespaces, reconcileObjects } from './objects';
+import { StackListing, StackResource, ensureNamespaces, rbacObjectsOf, reconcileObjects } from './objects';
 import {
   AWS_AUTH_RESOURCE_TYPE, AwsAuthProperties, ClusterConnection, NAMESPACES_RESOURCE_TYPE, NamespacesProperties,
   RBAC_RESOURCE_TYPE, RbacProperties,
 } from './protocol';
+import { failure } from './refusal';
 import { AwsCredentials, eksToken } from './token';
 import { sha256Hex } from '../../private/hash';
 
@@ -146,7 +147,8 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
       if (event.RequestType !== 'Delete') await ensureNamespaces(api, (props as NamespacesProperties).Namespaces ?? [], retry);
       break;
     case RBAC_RESOURCE_TYPE: {
-      const objects = (props as RbacProperties).Objects ?? [];
+      // only RBAC kinds are written; an earlier version's other kinds are never deleted
+      const objects = rbacObjectsOf((props as RbacProperties).Objects, event.RequestType !== 'Delete');
       const now = context.now ?? Date.now;
       const listing = context.stackResources ? new StackListing(context.stackResources, now) : undefined;
       if (event.RequestType === 'Delete') {
@@ -154,7 +156,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         const removeTakenOver = stackDelete === true;
         await reconcileObjects(api, owner, [], objects, { retry, removeTakenOver, listing, sweep: { removeTakenOver }, now });
       } else {
-        const previous = creating ? [] : ((old as RbacProperties | undefined)?.Objects ?? []);
+        const previous = creating ? [] : rbacObjectsOf((old as RbacProperties | undefined)?.Objects, false);
         // own claims outside the properties are an instance CloudFormation never had: undone
         await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing, sweep: { removeTakenOver: false }, now });
       }
@@ -360,6 +362,16 @@ export async function listStackResources(stackId: string, cfn: CloudFormationCli
   }
 }
 
+/**
+ * The error the Lambda entry point throws for `e`: a refusal (FailSafeError) says what to
+ * fix; any other error gets the resource named for the stack's events. Fitted to
+ * CloudFormation's response limit (refusal.ts).
+ */
+export function handlerFailure(event: Event, e: unknown): Error {
+  const message = e instanceof FailSafeError ? e.message : `${event.LogicalResourceId} (${event.RequestType}): ${(e as Error).message}`;
+  return failure(message, e);
+}
+
 /** What the handler reads of Lambda's invocation context. */
 export interface LambdaContext {
   getRemainingTimeInMillis(): number;
@@ -375,8 +387,6 @@ export async function handler(event: Event, lambdaContext?: LambdaContext): Prom
       stackResources: () => listStackResources(event.StackId, cfn),
     });
   } catch (e) {
-    // FailSafeErrors say what to fix; the rest get the resource named for the events log
-    if (e instanceof FailSafeError) throw e;
-    throw new Error(`${event.LogicalResourceId} (${event.RequestType}): ${(e as Error).message}`);
+    throw handlerFailure(event, e);
   }
 }

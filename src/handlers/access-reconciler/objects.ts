@@ -1,6 +1,7 @@
 import { FailSafeError, Owner, isPredecessor } from './aws-auth';
 import { KubeApi, KubeError, Retry, RetryOptions, collectionPath, objectPath, withRetries } from './kube';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
+import { refusalMessage } from './refusal';
 import { canonicalJson, sha256Hex } from '../../private/hash';
 
 type KubeObject = Record<string, any>;
@@ -426,6 +427,30 @@ const RBAC_API_VERSION = 'rbac.authorization.k8s.io/v1';
 const RBAC_KINDS: ReadonlyArray<readonly [kind: string, collection: string]> = [
   ['Role', 'roles'], ['RoleBinding', 'rolebindings'], ['ClusterRole', 'clusterroles'], ['ClusterRoleBinding', 'clusterrolebindings'],
 ];
+
+/** Whether `obj` is of a kind an RBAC resource holds: Role, RoleBinding, ClusterRole or ClusterRoleBinding of rbac.authorization.k8s.io/v1. */
+export function isRbacObject(obj: KubeObject): boolean {
+  return obj?.apiVersion === RBAC_API_VERSION && RBAC_KINDS.some(([kind]) => kind === obj.kind);
+}
+
+/**
+ * The objects of an RBAC resource's properties. `desired` (a Create's or an Update's new
+ * objects): any other kind (a ConfigMap named aws-auth, a Namespace) is refused before
+ * anything is written. Otherwise (what an earlier version of the properties held): other
+ * kinds are left out, and logged, so that they are never deleted.
+ */
+export function rbacObjectsOf(objects: unknown, desired: boolean): KubeObject[] {
+  const all = Array.isArray(objects) ? objects as KubeObject[] : [];
+  const foreign = all.filter(o => !isRbacObject(o));
+  if (foreign.length === 0) return all;
+  const named = foreign.map(o => `${o?.apiVersion} ${describe(o ?? {})}`);
+  if (desired) {
+    throw new FailSafeError(refusalMessage(named.map(n => `${n} is not an RBAC object.`),
+      'An RBAC resource writes only Role, RoleBinding, ClusterRole and ClusterRoleBinding of rbac.authorization.k8s.io/v1. Nothing was written. Remove the other objects from Objects.'));
+  }
+  console.error(`left alone (not an RBAC object, so never deleted): ${named.join(', ')}`);
+  return all.filter(isRbacObject);
+}
 
 /**
  * Every object of the RBAC kinds that carries the library's managed-by label, cluster-wide

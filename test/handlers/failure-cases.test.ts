@@ -1,0 +1,124 @@
+import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
+import { Event, dispatch, handlerFailure } from '../../src/handlers/access-reconciler/index';
+import { RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
+import { ADMIN, FAST, api, awsAuthEvent, event } from './events';
+import { FakeKube, startFakeKube } from './fake-kube';
+
+/**
+ * Failures of the reconciler that a deploy can run into, each driven against the handler
+ * (on the loopback API here; test/handlers/on-real-api-server runs this file on the real
+ * kube-apiserver).
+ */
+
+let kube: FakeKube;
+beforeEach(async () => {
+  kube = await startFakeKube();
+});
+afterEach(async () => kube.close());
+
+/** Runs `fn` with console.error captured; returns what it printed. */
+async function capturingErrors(fn: () => Promise<unknown>): Promise<string> {
+  const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    await fn();
+    return spy.mock.calls.map(c => c.join(' ')).join('\n');
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+const RBAC_API = 'rbac.authorization.k8s.io/v1';
+const binding = (ns: string, name: string) => ({
+  apiVersion: RBAC_API, kind: 'RoleBinding', metadata: { name, namespace: ns },
+  roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
+  subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `cdk-eks-access:${ns}:view` }],
+});
+
+describe('an RBAC resource writes RBAC objects only', () => {
+  test('a ConfigMap aws-auth or a Namespace among its objects is refused before anything is written', async () => {
+    // GIVEN: aws-auth as EKS left it
+    await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const before = JSON.stringify(kube.get(AWS_AUTH_PATH).data);
+    const objects = [
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]' } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant' } },
+      binding('default', 'reader'),
+    ];
+
+    // WHEN
+    const create = dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: objects }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+
+    // THEN
+    await expect(create).rejects.toThrow(/v1 ConfigMap kube-system\/aws-auth is not an RBAC object\. v1 Namespace tenant is not an RBAC object\..*Nothing was written\. Remove the other objects from Objects\./);
+    expect(JSON.stringify(kube.get(AWS_AUTH_PATH).data)).toBe(before);
+    expect(kube.get('/api/v1/namespaces/tenant')).toBeUndefined();
+    expect(kube.get(`/apis/${RBAC_API}/namespaces/default/rolebindings/reader`)).toBeUndefined();
+  });
+
+  test('a Namespace in the old properties is never deleted: left out of the release, and logged', async () => {
+    // GIVEN: a namespace that exists, and properties of an earlier version that named it
+    kube.put('/api/v1/namespaces/tenant', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant', labels: { 'app.kubernetes.io/managed-by': 'cdk-eks-access' } } });
+    const old = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tenant' } }, binding('tenant', 'reader')];
+
+    // WHEN: the stack is deleted
+    const log = await capturingErrors(() => dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: old }, { LogicalResourceId: 'Rbac', PhysicalResourceId: 'p' }), api(kube), FAST));
+
+    // THEN
+    expect(kube.get('/api/v1/namespaces/tenant')).toBeDefined();
+    expect(log).toMatch(/left alone \(not an RBAC object, so never deleted\): v1 Namespace tenant/);
+  });
+});
+
+describe('a refusal fits CloudFormation\'s 4,096-byte response', () => {
+  const STACK_NAME = 'S'.repeat(128);
+  const STACK_ID = `arn:aws:cloudformation:us-east-1:111122223333:stack/${STACK_NAME}/11111111-aaaa-bbbb-cccc-000000000001`;
+  const LOGICAL_ID = 'L'.repeat(255);
+  const FUNCTION = 'F'.repeat(64);
+
+  /**
+   * The body the provider framework PUTs to CloudFormation for a failed event, built as
+   * aws-cdk-lib's custom-resources/lib/provider-framework/runtime does (framework.js: the
+   * user function's errorMessage, a blank line, the log group, then the trace; cfn-response.js:
+   * the body), with the trace as Lambda's Node.js runtime reports it (the stack's lines).
+   */
+  function frameworkBody(e: Error, ev: Event): string {
+    const message = [e.message, '', `Logs: /aws/lambda/${FUNCTION}`, ''].join('\n');
+    const reason = [message, ...(e.stack ?? '').split('\n').slice(1)].join('\n');
+    return JSON.stringify({
+      Status: 'FAILED', Reason: reason, StackId: ev.StackId, RequestId: ev.RequestId,
+      PhysicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', LogicalResourceId: ev.LogicalResourceId,
+    });
+  }
+
+  test.each([10, 50, 500])('%i principals that aws-auth maps twice: the first three named, the count, the rest in the log', async (n) => {
+    // GIVEN: aws-auth mapping each of n roles twice (old eksctl duplicated entries on every run)
+    const roles = Array.from({ length: n }, (_, i) => ({ rolearn: `arn:aws:iam::111122223333:role/Team${String(i).padStart(3, '0')}`, username: `team-${i}`, groups: ['system:masters'] }));
+    kube.put(AWS_AUTH_PATH, {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      data: { mapRoles: roles.flatMap(r => [r, r]).map(r => `- ${JSON.stringify(r)}`).join('\n') + '\n' },
+    });
+    const ev = awsAuthEvent('Create', roles.map(r => ({ ...r, groups: ['cdk-eks-access:cluster-view'] })), [], { StackId: STACK_ID, LogicalResourceId: LOGICAL_ID });
+
+    // WHEN
+    let thrown: unknown;
+    const log = await capturingErrors(() => dispatch(ev, api(kube), FAST).catch(e => { thrown = e; }));
+    const error = await capturingErrors(async () => { thrown = handlerFailure(ev, thrown); }).then(() => thrown as Error);
+
+    // THEN
+    const body = frameworkBody(error, ev);
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(4096);
+    expect(error.message).toMatch(new RegExp(`^${n} problems; the first 3: aws-auth has more than one entry that matches arn:aws:iam::111122223333:role/Team000 `));
+    expect(error.message).toMatch(/role\/Team002 .*\(the other \d+ are in this function's log\.\) Nothing was written\./);
+    expect(log).toContain(`all ${n} problems:`);
+    expect(log).toContain(roles[n - 1].rolearn);
+  });
+
+  test('any other message too long for the response is cut, and logged whole', async () => {
+    const ev = awsAuthEvent('Create', [], [], { StackId: STACK_ID, LogicalResourceId: LOGICAL_ID });
+    let error: Error | undefined;
+    const log = await capturingErrors(async () => { error = handlerFailure(ev, new Error(`x${'é'.repeat(5000)}y\nsecond line`)); });
+    expect(Buffer.byteLength(frameworkBody(error!, ev))).toBeLessThanOrEqual(4096);
+    expect(error!.message).toMatch(/^L+ \(Create\): xé+ \[cut: the whole message is in this function's log\]$/);
+    expect(log).toContain('y second line');
+  });
+});
