@@ -3,7 +3,7 @@ import { App, CfnParameter, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccessLevel, AccessPrincipal, ClusterAccess } from '../src';
+import { AccessLevel, AccessPrincipal, BuiltInLevelBackend, ClusterAccess } from '../src';
 import { mixedGrants } from './fixtures';
 import { awsAuth, AwsAuthEntry, manifests, rbacObjects, testApp, testCluster, testStack } from './util';
 
@@ -433,6 +433,46 @@ describe('ClusterAccess', () => {
       expect(ClusterAccess.of(cluster)).toBe(ClusterAccess.of(cluster));
       ClusterAccess.of(cluster).grantSsoPermissionSet(SSO_ARN, AccessLevel.namespaceView('team-a'));
       expect(awsAuth(Template.fromStack(stack)).mapRoles).toEqual([{ rolearn: SSO_MAPPED, username: 'sso:ViewOnlyAccess:{{SessionName}}', groups: ['cdk-eks-access:team-a:view'] }]);
+    });
+
+    const withoutCreatorAdmin = (stack: Stack, authenticationMode: eks.AuthenticationMode) => new eks.Cluster(stack, 'Plain', {
+      version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(stack, 'L'), defaultCapacity: 0, authenticationMode, bootstrapClusterCreatorAdminPermissions: false,
+    });
+
+    test.each([eks.AuthenticationMode.API_AND_CONFIG_MAP, eks.AuthenticationMode.API])(
+      'bootstrapClusterCreatorAdminPermissions false in %s: the role the reconciler signs in as gets a cluster-admin access entry every reconciler resource depends on', (mode) => {
+        // GIVEN
+        const stack = testStack();
+        const cluster = withoutCreatorAdmin(stack, mode);
+
+        // WHEN
+        ClusterAccess.of(cluster, { builtInLevelBackend: BuiltInLevelBackend.RBAC }).grantRole(iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('team-a'));
+        const template = Template.fromStack(stack);
+
+        // THEN
+        const entries = template.findResources('AWS::EKS::AccessEntry', { Properties: { PrincipalArn: { 'Fn::GetAtt': [stack.getLogicalId(cluster.adminRole.node.defaultChild as iam.CfnRole), 'Arn'] } } });
+        expect(Object.values(entries).map(e => e.Properties.AccessPolicies)).toEqual([[{
+          PolicyArn: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy']] },
+          AccessScope: { Type: 'cluster' },
+        }]]);
+        const reconcilerResources = { ...template.findResources('Custom::CdkEksAccessRbac'), ...template.findResources('Custom::CdkEksAccessNamespaces') };
+        expect(Object.keys(reconcilerResources).length).toBeGreaterThan(0);
+        for (const r of Object.values(reconcilerResources)) expect(r.DependsOn).toEqual(expect.arrayContaining(Object.keys(entries)));
+      });
+
+    test('bootstrapClusterCreatorAdminPermissions false in CONFIG_MAP is refused with EKS\'s reason', () => {
+      const stack = testStack();
+      const cluster = withoutCreatorAdmin(stack, eks.AuthenticationMode.CONFIG_MAP);
+      expect(() => ClusterAccess.of(cluster).grantRole(iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('team-a')))
+        .toThrow(/^Test\/Plain: \[cdk-eks-access:configMapClusterWithoutCreatorAdmin\] bootstrapClusterCreatorAdminPermissions is false and the authentication mode is CONFIG_MAP: EKS refuses .*must be true if cluster authentication mode is set to CONFIG_MAP.*Remove bootstrapClusterCreatorAdminPermissions/);
+    });
+
+    test('bootstrapClusterCreatorAdminPermissions false: a second access entry for the creation role is refused at synth', () => {
+      const stack = testStack();
+      const cluster = withoutCreatorAdmin(stack, eks.AuthenticationMode.API_AND_CONFIG_MAP);
+      ClusterAccess.of(cluster, { builtInLevelBackend: BuiltInLevelBackend.RBAC }).grantRole(iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('team-a'));
+      cluster.grantAccess('Creator', cluster.adminRole.roleArn, [eks.AccessPolicy.fromAccessPolicyName('AmazonEKSClusterAdminPolicy', { accessScopeType: eks.AccessScopeType.CLUSTER })]);
+      expect(() => Template.fromStack(stack)).toThrow(/\[cdk-eks-access:principalAlreadyHasAccessEntry\] Test\/Plain\/Creator\/Resource is a second access entry for Test\/Plain\/Resource\/CreationRole .*Remove that grant/);
     });
   });
 

@@ -65,4 +65,5 @@ export const ERRORS = {
   reservedEksGroup: 'cdk-eks-access:reservedEksGroupInAwsAuthMapping',
   consoleAccessForExistingGroups: 'cdk-eks-access:consoleAccessForExistingGroups',
   characterAwsAuthCannotHold: 'cdk-eks-access:characterAwsAuthCannotHold',
+  configMapWithoutCreatorAdmin: 'cdk-eks-access:configMapClusterWithoutCreatorAdmin',
 };

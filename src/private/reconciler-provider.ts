@@ -9,9 +9,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IConstruct } from 'constructs';
-import { WARNINGS } from './constants';
+import { ERRORS, WARNINGS } from './constants';
 import { constructError } from './errors';
-import { endpointIsPublic, TargetCluster } from './target-cluster';
+import { endpointIsPublic, TargetCluster, v1BootstrapsCreatorAdmin } from './target-cluster';
 import { accessPolicyArn, CLUSTER_ADMIN_POLICY } from '../access-entry/access-policies';
 import { ClusterConnection } from '../handlers/access-reconciler/protocol';
 
@@ -132,6 +132,7 @@ export class ReconcilerProvider extends Construct {
       }
     }
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [kubectlRole.roleArn] }));
+    if (cluster instanceof eks.Cluster && !v1BootstrapsCreatorAdmin(cluster)) this.creatorAccessEntry(cluster);
     if (cluster instanceof eks.Cluster) {
       // aws-eks's kubectl role trusts only its own handlers: add ours, as aws-eks does for its kubectl handler
       cluster.adminRole.assumeRolePolicy?.addStatements(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], principals: [role] }));
@@ -148,6 +149,38 @@ export class ReconcilerProvider extends Construct {
       subnets: vpc ? { subnets } : undefined,
       securityGroups: vpc && cluster.kubectlSecurityGroup ? [cluster.kubectlSecurityGroup] : undefined,
     };
+  }
+
+  /**
+   * aws-eks creates the cluster as its creation role (`adminRole`, also its kubectl role,
+   * which the reconciler signs in as). With `bootstrapClusterCreatorAdminPermissions: false`
+   * EKS gives that role no access entry: in the API modes the reconciler gives it one with
+   * `AmazonEKSClusterAdminPolicy` (cluster scope), on which every reconciler resource
+   * depends; in CONFIG_MAP, EKS refuses to create the cluster, so synth fails first.
+   */
+  private creatorAccessEntry(cluster: eks.Cluster): void {
+    const mode = cluster.authenticationMode ?? eks.AuthenticationMode.CONFIG_MAP;
+    if (mode === eks.AuthenticationMode.CONFIG_MAP) {
+      throw constructError(cluster, `[${ERRORS.configMapWithoutCreatorAdmin}] bootstrapClusterCreatorAdminPermissions is false and the authentication mode is CONFIG_MAP: EKS refuses to create such a cluster ("bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP", InvalidParameterException of CreateCluster). Remove bootstrapClusterCreatorAdminPermissions (EKS's default is true), or choose authenticationMode API_AND_CONFIG_MAP or API.`);
+    }
+    const entry = new eks.CfnAccessEntry(this, 'CreatorAccessEntry', {
+      clusterName: cluster.clusterName,
+      principalArn: cluster.adminRole.roleArn,
+      type: 'STANDARD',
+      accessPolicies: [{ policyArn: accessPolicyArn(Stack.of(this).partition, CLUSTER_ADMIN_POLICY), accessScope: { type: 'cluster' } }],
+    });
+    this.dependencies.push(entry);
+    // a second entry for the role (a grant of it, aws-eks's grantAccess) would fail the deploy with 409
+    this.node.addValidation({
+      validate: () => {
+        const stack = Stack.of(this);
+        const key = (e: eks.CfnAccessEntry) => JSON.stringify(stack.resolve([e.clusterName, e.principalArn]));
+        const ours = key(entry);
+        return stack.node.findAll()
+          .filter(c => c !== entry && (c as { cfnResourceType?: string }).cfnResourceType === 'AWS::EKS::AccessEntry' && key(c as eks.CfnAccessEntry) === ours)
+          .map(c => `[${ERRORS.principalHasAccessEntry}] ${c.node.path} is a second access entry for ${cluster.adminRole.node.path} (aws-eks's creation role of ${cluster.node.path}), which the reconciler gives an access entry with AmazonEKSClusterAdminPolicy at ${entry.node.path} because bootstrapClusterCreatorAdminPermissions is false; EKS refuses a second entry for one principal (409). Remove that grant: the role is cluster admin already.`);
+      },
+    });
   }
 
   private placeV2(cluster: eksv2.ICluster, role: iam.Role, subnets: ec2.SubnetSelection | undefined): Placement {
