@@ -435,6 +435,23 @@ describe('ClusterAccess', () => {
       expect(awsAuth(Template.fromStack(stack)).mapRoles).toEqual([{ rolearn: SSO_MAPPED, username: 'sso:ViewOnlyAccess:{{SessionName}}', groups: ['cdk-eks-access:team-a:view'] }]);
     });
 
+    test('a dependency on cluster.awsAuth (the aws-eks idiom) waits for the library\'s aws-auth write', () => {
+      // GIVEN
+      const stack = testStack();
+      const cluster = new eks.Cluster(stack, 'Plain', { version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(stack, 'L'), defaultCapacity: 0 });
+      ClusterAccess.of(cluster).grantRole(iam.Role.fromRoleArn(stack, 'Dev', 'arn:aws:iam::111122223333:role/Dev'), AccessLevel.namespaceView('team-a'));
+
+      // WHEN: something that needs the mappings in place (a chart, a manifest)
+      const chart = cluster.addManifest('NeedsNodes', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default' } });
+      chart.node.addDependency(cluster.awsAuth);
+
+      // THEN
+      const template = Template.fromStack(stack);
+      const awsAuthId = awsAuth(template).logicalId;
+      const [chartResource] = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource', { Properties: { Manifest: Match.stringLikeRegexp('"name":"x"') } }));
+      expect(chartResource.DependsOn).toContain(awsAuthId);
+    });
+
     const withoutCreatorAdmin = (stack: Stack, authenticationMode: eks.AuthenticationMode) => new eks.Cluster(stack, 'Plain', {
       version: eks.KubernetesVersion.V1_35, kubectlLayer: new KubectlV36Layer(stack, 'L'), defaultCapacity: 0, authenticationMode, bootstrapClusterCreatorAdminPermissions: false,
     });

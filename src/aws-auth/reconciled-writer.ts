@@ -1,7 +1,7 @@
 import { Aspects, CfnResource, CustomResource, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, Dependable, IConstruct } from 'constructs';
 import { AwsAuthModel } from './model';
 import { AWS_AUTH_RESOURCE_TYPE, AwsAuthEntry } from '../handlers/access-reconciler/protocol';
 import { AccessPrincipal, AccessPrincipalType } from '../principal';
@@ -180,6 +180,9 @@ export class ReconciledAwsAuthWriter {
 class AbsorbingAwsAuth extends Construct {
   constructor(private readonly writer: ReconciledAwsAuthWriter, private readonly cluster: eks.Cluster) {
     super(cluster, 'AwsAuthAbsorbed');
+    // `node.addDependency(cluster.awsAuth)` (the aws-eks idiom: wait until the mappings are
+    // in aws-auth) waits for the reconciler's aws-auth write
+    Dependable.implement(this, { dependencyRoots: [writer.resource] });
   }
 
   public addMastersRole(role: iam.IRole, username?: string): void {
