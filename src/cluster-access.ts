@@ -411,7 +411,7 @@ export class ClusterAccess extends Construct {
     this.warnOnPartition(bound, description);
     const groups = Array.from(new Set([...(asRbac ? level.groups : []), ...(console?.groups ?? []), ...(options.groups ?? [])]));
     if (this.model.add(bound, description, groups, options.username, where)) {
-      if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key);
+      if (this.accessEntries) this.accessEntries.add(bound.stableKey, bound.key, bound.entryIdentity);
       this.bound.push(bound);
     }
     this.levels.set(bound.key, [...(this.levels.get(bound.key) ?? []), level]);

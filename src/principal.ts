@@ -51,7 +51,17 @@ const SSO_PATH = /^\/aws-reserved\/sso\.amazonaws\.com\/([a-z]{2}(-[a-z]+)+-\d+\
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
 type Binder = (stack: Stack, scope: Construct) => Omit<BoundPrincipal, 'key' | 'source' | 'stableKey' | 'fullArn' | 'permissionSetName'>
-  & { key?: string; fullArn?: string };
+  & { key?: string; fullArn?: string; stableKey?: string };
+
+/** An account as `EntryIdentity` names it: `@stack` for the stack's own (its pseudo parameter, or the pinned env's value). */
+function accountOf(stack: Stack, account: string | undefined): string {
+  if (account === undefined) return '@stack';
+  if (Token.isUnresolved(account)) {
+    const resolved = JSON.stringify(stack.resolve(account));
+    return resolved === JSON.stringify({ Ref: 'AWS::AccountId' }) ? '@stack' : resolved;
+  }
+  return !Token.isUnresolved(stack.account) && account === stack.account ? '@stack' : account;
+}
 
 /**
  * An IAM identity that can be granted access to a cluster: an IAM role, an IAM user,
@@ -88,6 +98,10 @@ export class AccessPrincipal {
           }),
           partition: literal(stackPartition(roleStack)),
           defaultUsername: `role:${role.roleName}:{{SessionName}}`,
+          // its ARN has the stack's account, a literal once the stack's env is pinned: the
+          // construct is what stays the same
+          stableKey: `role-construct:${role.node.path}`,
+          entryIdentity: { name: `role-construct:${role.node.path}`, account: '@stack' },
         };
       }, role);
     }
@@ -143,6 +157,9 @@ export class AccessPrincipal {
         mappedArn: formatIamArn({ partition, account: options.account ?? stack.account, kind: 'role', path: '/', name: roleName }),
         partition: literal(partition),
         defaultUsername: `role:${roleName}:{{SessionName}}`,
+        // the stack's account and partition by what they are, not by their value (a literal once the env is pinned)
+        stableKey: 'role-name:' + JSON.stringify(stack.resolve([options.account ?? '@stack', options.partition ?? '@stack', roleName])),
+        entryIdentity: { name: `role:${JSON.stringify(stack.resolve(roleName)).toLowerCase()}`, account: accountOf(stack, options.account) },
       };
     });
   }
@@ -239,6 +256,7 @@ export class AccessPrincipal {
         fullArn: lookup.arn,
         byName: true,
         defaultUsername: `sso:${permissionSetName}:{{SessionName}}`,
+        entryIdentity: { name: `sso-permission-set:${permissionSetName.toLowerCase()}`, account: '@stack' },
       };
     });
   }
@@ -249,20 +267,24 @@ export class AccessPrincipal {
     const sso = permissionSet ?? (parts.path === '/' || SSO_PATH.test(parts.path) ? SSO_ROLE_NAME.exec(parts.name)?.[1] : undefined);
     const mappedArn = formatIamArn({ ...parts, path: '/' });
     const defaultUsername = sso ? `sso:${sso}:{{SessionName}}` : `role:${parts.name}:{{SessionName}}`;
-    return new AccessPrincipal(AccessPrincipalType.ROLE, description, fullArn, sso, () => ({
+    return new AccessPrincipal(AccessPrincipalType.ROLE, description, fullArn, sso, stack => ({
       type: AccessPrincipalType.ROLE,
       mappedArn,
       partition: literal(parts.partition),
       defaultUsername,
+      entryIdentity: { name: `role:${parts.name.toLowerCase()}`, account: accountOf(stack, parts.account) },
     }), source);
   }
 
   private static userFrom(
     userArn: string, name: string | undefined, parts: IamArnParts | undefined, description: string, source?: IConstruct,
   ): AccessPrincipal {
-    return new AccessPrincipal(AccessPrincipalType.USER, description, userArn, undefined, () => ({
+    return new AccessPrincipal(AccessPrincipalType.USER, description, userArn, undefined, stack => ({
       type: AccessPrincipalType.USER,
       mappedArn: userArn,
+      entryIdentity: name !== undefined && !Token.isUnresolved(name)
+        ? { name: `user:${name.toLowerCase()}`, account: accountOf(stack, parts?.account) }
+        : { name: `user:${JSON.stringify(stack.resolve(userArn))}`, account: '@stack' },
       partition: parts ? literal(parts.partition) : undefined,
       // without a known name, fall back to the ARN (what aws-iam-authenticator uses by default)
       defaultUsername: name !== undefined ? `user:${name}` : userArn,
@@ -314,7 +336,7 @@ export class AccessPrincipal {
     const bound = this.binder(stack, scope);
     const tokenized = Token.isUnresolved(bound.mappedArn);
     const key = bound.key ?? (tokenized ? bound.mappedArn : bound.mappedArn.toLowerCase());
-    const stableKey = bound.key ?? (tokenized ? JSON.stringify(stack.resolve(bound.mappedArn)) : key);
+    const stableKey = bound.key ?? bound.stableKey ?? (tokenized ? JSON.stringify(stack.resolve(bound.mappedArn)) : key);
     return { ...bound, key, stableKey, fullArn: bound.fullArn ?? this.arn, source: this.source, permissionSetName: this.permissionSetName };
   }
 }

@@ -1,8 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as eksv2 from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { AccessLevel, AccessPrincipal } from '../src';
+import { AccessLevel, AccessPrincipal, ClusterAccess } from '../src';
 import { mixedGrants } from './fixtures';
 import { awsAuth, rbacObjects, testCluster, testStack } from './util';
 
@@ -154,5 +155,65 @@ describe('access entries', () => {
     test('one more fails synth, suggesting fewer principals', () => {
       expect(() => Template.fromStack(apiStackWith(limit + 1))).toThrow(/would have 501 resources, over CloudFormation's 500; 4\d\d of them are access entries.*shared roles or SSO permission sets/);
     });
+  });
+});
+
+describe('access entries keep their logical ids', () => {
+  /** The logical ids of the stack's access entries, by principal (as the template names it, env-independent: the role's name or ARN tail). */
+  function idsByPrincipal(stack: Stack): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [id, r] of Object.entries(Template.fromStack(stack).findResources('AWS::EKS::AccessEntry'))) {
+      const arn = JSON.stringify(r.Properties.PrincipalArn);
+      out[/\d{12}:role\/[\w-]+|role\/[\w-]+|user\/[\w/-]+|"Ref":"\w+"|GetAtt[^\]]+/.exec(arn)?.[0] ?? arn] = id;
+    }
+    return out;
+  }
+
+  function grants(stack: Stack, clusterId = 'Cluster') {
+    const cluster = testCluster(stack, { authenticationMode: API }, clusterId);
+    cluster.grantRole(new iam.Role(stack, 'Created', { assumedBy: new iam.AccountRootPrincipal() }), AccessLevel.clusterView());
+    cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/teams/Literal'), AccessLevel.namespaceEdit('a'));
+    cluster.grant(AccessPrincipal.fromRoleArn(`arn:${Stack.of(stack).partition}:iam::${Stack.of(stack).account}:role/StackAccount`), AccessLevel.namespaceEdit('b'));
+    cluster.grantSsoPermissionSet(SSO, AccessLevel.namespaceView('b'));
+    cluster.grant(AccessPrincipal.fromUserArn('arn:aws:iam::111122223333:user/people/alice'), AccessLevel.clusterView());
+    return cluster;
+  }
+
+  test('pinning the stack\'s env moves no principal to another logical id (EKS would refuse the new entry: 409)', () => {
+    const agnostic = testStack();
+    grants(agnostic);
+    const pinned = testStack({ env: { account: '111122223333', region: 'us-east-1' } });
+    grants(pinned);
+
+    const before = idsByPrincipal(agnostic);
+    // the five grants and the cluster's admin
+    expect(Object.keys(before).length).toBe(6);
+    expect(Object.values(idsByPrincipal(pinned)).sort()).toEqual(Object.values(before).sort());
+  });
+
+  test('two roles of one name in two accounts get two ids; the stack account\'s keeps the id it has alone', () => {
+    const ids = [false, true].map(both => {
+      const stack = testStack({ env: { account: '111122223333', region: 'us-east-1' } });
+      const cluster = testCluster(stack, { authenticationMode: API });
+      cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Deployer'), AccessLevel.clusterView());
+      if (both) cluster.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::444455556666:role/Deployer'), AccessLevel.clusterView());
+      return idsByPrincipal(stack);
+    });
+    const [alone, both] = ids;
+    expect(Object.keys(both)).toHaveLength(Object.keys(alone).length + 1);
+    expect(Object.values(both)).toEqual(expect.arrayContaining(Object.values(alone)));
+  });
+
+  test('renaming the construct of an imported cluster moves no principal to another logical id', () => {
+    const ids = ['Prod', 'ProductionCluster'].map(id => {
+      const stack = testStack();
+      const cluster = eksv2.Cluster.fromClusterAttributes(stack, id, { clusterName: 'prod' });
+      const access = ClusterAccess.ofV2(cluster);
+      access.grant(AccessPrincipal.fromRoleArn('arn:aws:iam::111122223333:role/Dev'), AccessLevel.clusterAdmin());
+      access.grant(AccessPrincipal.fromRoleArn(`arn:aws:iam::${Stack.of(stack).account}:role/Ops`), AccessLevel.clusterView());
+      return Object.keys(Template.fromStack(stack).findResources('AWS::EKS::AccessEntry')).sort();
+    });
+    expect(ids[0]).toHaveLength(2);
+    expect(ids[1]).toEqual(ids[0]);
   });
 });

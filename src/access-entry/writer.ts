@@ -3,6 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks';
 import { Construct } from 'constructs';
 import { accessPolicyArn, Association } from './access-policies';
 import { AwsAuthEntry, AwsAuthModel } from '../aws-auth/model';
+import { EntryIdentity } from '../private/bound-principal';
 import { sha256Hex } from '../private/hash';
 
 /** What an access entry carries besides the model's entry: its access policies, and the groups they replace. */
@@ -27,6 +28,8 @@ export class AccessEntryWriter {
   private readonly slots: eks.CfnAccessEntry[] = [];
   /** stable key -> merge key of the model, kept sorted by stable key */
   private readonly modelKeys = new Map<string, string>();
+  /** stable key -> who the principal is (for its logical id) */
+  private readonly identities = new Map<string, EntryIdentity>();
   private sorted: string[] = [];
 
   constructor(
@@ -43,16 +46,34 @@ export class AccessEntryWriter {
    *
    * Constructs render in creation order, so slot i renders the i-th principal in sorted
    * order (the template does not depend on the order of grants), and each slot's logical
-   * id is derived from the principal it renders, so an entry keeps its logical id (and is
-   * never replaced) when other principals come and go.
+   * id is derived from the cluster's identity and the principal it renders only, so an
+   * entry keeps its logical id (and is never replaced, which EKS would refuse with 409:
+   * CloudFormation creates the new entry before it deletes the old) when other principals
+   * come and go, the stack's env is pinned, or an imported cluster's construct is renamed.
    */
-  public add(stableKey: string, modelKey: string): void {
+  public add(stableKey: string, modelKey: string, identity: EntryIdentity): void {
     if (this.modelKeys.has(stableKey)) return;
     this.modelKeys.set(stableKey, modelKey);
+    this.identities.set(stableKey, identity);
     this.sorted = Array.from(this.modelKeys.keys()).sort();
     this.slots.push(this.createSlot(this.slots.length));
-    const prefix = sha256Hex(this.scope.node.path).slice(0, 8);
-    this.sorted.forEach((key, i) => this.slots[i].overrideLogicalId(`AccessEntry${prefix}${sha256Hex(key).slice(0, 16).toUpperCase()}`));
+    // the cluster by its name as the template has it (a literal, or a reference to the
+    // cluster resource), not by construct path or env: renaming the construct of an imported
+    // cluster, or pinning the stack's env, keeps every entry where it is
+    const prefix = sha256Hex(JSON.stringify(Stack.of(this.scope).resolve(this.clusterName))).slice(0, 8);
+    const names = new Map<string, number>();
+    for (const identity of this.identities.values()) names.set(identity.name, (names.get(identity.name) ?? 0) + 1);
+    const used = new Set<string>();
+    this.sorted.forEach((key, i) => {
+      // the principal's name; its account too when another principal of the cluster has that
+      // name and it is not the stack's own account
+      const { name, account } = this.identities.get(key)!;
+      const shared = names.get(name)! > 1 && account !== '@stack';
+      let id = `AccessEntry${prefix}${sha256Hex(shared ? `${name}\n${account}` : name).slice(0, 16).toUpperCase()}`;
+      if (used.has(id)) id = `AccessEntry${prefix}${sha256Hex(key).slice(0, 16).toUpperCase()}`;
+      used.add(id);
+      this.slots[i].overrideLogicalId(id);
+    });
   }
 
   /** How many access entries there are. */

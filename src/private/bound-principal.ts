@@ -32,4 +32,17 @@ export interface BoundPrincipal {
   readonly permissionSetName?: string;
   /** Whether the role is looked up by permission-set name at deploy time. */
   readonly byName?: boolean;
+  /**
+   * Who the principal is, for the logical id of its access entry: a name that does not
+   * depend on the stack's env (the role's construct, its name, the user's name) and its
+   * account (`@stack` for the stack's own, by reference or by the pinned env's value),
+   * which the id includes only when two principals of one cluster share a name.
+   */
+  readonly entryIdentity: EntryIdentity;
+}
+
+/** See `BoundPrincipal.entryIdentity`. */
+export interface EntryIdentity {
+  readonly name: string;
+  readonly account: string;
 }
