@@ -1,7 +1,7 @@
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch, handlerFailure } from '../../src/handlers/access-reconciler/index';
 import { RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
-import { ADMIN, FAST, api, awsAuthEvent, event } from './events';
+import { ADMIN, CONNECTION, FAST, api, awsAuthEvent, event } from './events';
 import { FakeKube, startFakeKube } from './fake-kube';
 
 /**
@@ -66,6 +66,38 @@ describe('an RBAC resource writes RBAC objects only', () => {
     // THEN
     expect(kube.get('/api/v1/namespaces/tenant')).toBeDefined();
     expect(log).toMatch(/left alone \(not an RBAC object, so never deleted\): v1 Namespace tenant/);
+  });
+});
+
+describe('a namespace deleted by hand', () => {
+  const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'cdk-eks-access' } } });
+  const rbac = (requestType: Event['RequestType'], objects: object[], old?: object[], physicalId?: string) => event(RBAC_RESOURCE_TYPE, requestType, { Objects: objects }, {
+    LogicalResourceId: 'Rbac', ...(physicalId ? { PhysicalResourceId: physicalId } : {}), ...(old ? { OldResourceProperties: { ServiceToken: 'x', ...CONNECTION, Objects: old } } : {}),
+  });
+
+  test('fails neither the next update of another grant nor its rollback; the log says what was not written', async () => {
+    // GIVEN: a binding in team-a, then team-a deleted by hand (its bindings go with it)
+    kube.put('/api/v1/namespaces/team-a', ns('team-a'));
+    kube.put('/api/v1/namespaces/team-b', ns('team-b'));
+    const a = binding('team-a', 'a-view');
+    const b = binding('team-b', 'b-view');
+    const { PhysicalResourceId } = await dispatch(rbac('Create', [a]), api(kube), FAST);
+    kube.store.delete(`/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-view`);
+    kube.store.delete('/api/v1/namespaces/team-a');
+
+    // WHEN: an update grants in team-b, then its rollback
+    const log = await capturingErrors(() => dispatch(rbac('Update', [a, b], [a], PhysicalResourceId), api(kube), FAST));
+    const bWritten = kube.get(`/apis/${RBAC_API}/namespaces/team-b/rolebindings/b-view`);
+    await capturingErrors(() => dispatch(rbac('Update', [a], [a, b], PhysicalResourceId), api(kube), FAST));
+
+    // THEN
+    expect(bWritten).toBeDefined();
+    expect(log).toMatch(/RoleBinding team-a\/a-view was not written: its namespace is gone \((namespaces "team-a" not found|.*because it is being terminated)\)/);
+    expect(kube.get(`/apis/${RBAC_API}/namespaces/team-b/rolebindings/b-view`)).toBeUndefined();
+  });
+
+  test('a create into a namespace that does not exist still fails (nothing was ever granted there)', async () => {
+    await expect(capturingErrors(() => dispatch(rbac('Create', [binding('absent', 'x')]), api(kube), FAST))).rejects.toThrow(/404/);
   });
 });
 

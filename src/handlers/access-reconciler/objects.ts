@@ -214,6 +214,12 @@ export async function applyObject(
       const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
+      if (!fresh && namespaceIsGone(res, obj)) {
+        // deleted by hand since: an update of any other grant (and its rollback) must not fail
+        // over it; nothing is granted there, which is the safe side
+        console.error(`${describe(obj)} was not written: its namespace is gone (${messageOf(res.body)}). The grants in that namespace have no effect until it exists again and the stack is deployed.`);
+        return;
+      }
       if (res.status < 200 || res.status >= 300) throw new KubeError(res.status, 'POST', collectionPath(obj), res.body);
       return;
     }
@@ -254,6 +260,23 @@ export async function applyObject(
     const metadata = { ...live.metadata, labels: { ...(live.metadata.labels ?? {}), ...labels }, annotations };
     await writeOver(api, obj, live, { ...obj, metadata });
   });
+}
+
+function messageOf(body: unknown): string {
+  return String((body as { message?: unknown } | undefined)?.message ?? '');
+}
+
+/**
+ * Whether the API server refused to create `obj` because its namespace does not exist
+ * (404 `namespaces "<name>" not found`) or is being deleted (403 `… because it is being
+ * terminated`), as kube-apiserver answers (the NamespaceLifecycle admission plugin).
+ */
+function namespaceIsGone(res: { status: number; body: unknown }, obj: KubeObject): boolean {
+  const ns = obj.metadata?.namespace;
+  if (!ns) return false;
+  const message = messageOf(res.body);
+  return (res.status === 404 && message === `namespaces "${ns}" not found`)
+    || (res.status === 403 && message.endsWith(`unable to create new content in namespace ${ns} because it is being terminated`));
 }
 
 /**
