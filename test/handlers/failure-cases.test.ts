@@ -86,14 +86,24 @@ describe('a namespace deleted by hand', () => {
     kube.store.delete('/api/v1/namespaces/team-a');
 
     // WHEN: an update grants in team-b, then its rollback
-    const log = await capturingErrors(() => dispatch(rbac('Update', [a, b], [a], PhysicalResourceId), api(kube), FAST));
+    const log = await capturingErrors(() => dispatch(rbac('Update', [a, b], [a], PhysicalResourceId), api(kube), FAST, { stackStatus: async () => 'UPDATE_IN_PROGRESS' }));
     const bWritten = kube.get(`/apis/${RBAC_API}/namespaces/team-b/rolebindings/b-view`);
-    await capturingErrors(() => dispatch(rbac('Update', [a], [a, b], PhysicalResourceId), api(kube), FAST));
+    await capturingErrors(() => dispatch(rbac('Update', [a], [a, b], PhysicalResourceId), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' }));
 
     // THEN
     expect(bWritten).toBeDefined();
     expect(log).toMatch(/RoleBinding team-a\/a-view was not written: its namespace is gone \((namespaces "team-a" not found|.*because it is being terminated)\)/);
     expect(kube.get(`/apis/${RBAC_API}/namespaces/team-b/rolebindings/b-view`)).toBeUndefined();
+  });
+
+  test('a rollback that grants again what the failed update revoked, in a namespace deleted meanwhile, succeeds', async () => {
+    kube.put('/api/v1/namespaces/team-a', ns('team-a'));
+    const a = binding('team-a', 'a-view');
+    const { PhysicalResourceId } = await dispatch(rbac('Create', [a]), api(kube), FAST);
+    await dispatch(rbac('Update', [], [a], PhysicalResourceId), api(kube), FAST, { stackStatus: async () => 'UPDATE_IN_PROGRESS' });
+    kube.store.delete('/api/v1/namespaces/team-a');
+    const log = await capturingErrors(() => dispatch(rbac('Update', [a], [], PhysicalResourceId), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' }));
+    expect(log).toMatch(/RoleBinding team-a\/a-view was not written: its namespace is gone/);
   });
 
   test('a create into a namespace that does not exist still fails (nothing was ever granted there)', async () => {

@@ -158,7 +158,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
       } else {
         const previous = creating ? [] : rbacObjectsOf((old as RbacProperties | undefined)?.Objects, false);
         // own claims outside the properties are an instance CloudFormation never had: undone
-        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, listing, sweep: { removeTakenOver: false }, now });
+        await reconcileObjects(api, owner, objects, previous, { retry, create: creating, rollback, listing, sweep: { removeTakenOver: false }, now });
       }
       break;
     }

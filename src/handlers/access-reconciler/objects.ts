@@ -203,7 +203,7 @@ function content(obj: KubeObject): string {
  * in Kubernetes) is deleted and created again.
  */
 export async function applyObject(
-  api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, now: () => number = Date.now, fresh = false,
+  api: KubeApi, owner: Owner, obj: KubeObject, retry: RetryOptions = {}, now: () => number = Date.now, fresh = false, mustWrite = fresh,
 ): Promise<void> {
   const path = objectPath(obj);
   await withRetries(describe(obj), retry, async () => {
@@ -214,9 +214,10 @@ export async function applyObject(
       const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
-      if (!fresh && namespaceIsGone(res, obj)) {
-        // deleted by hand since: an update of any other grant (and its rollback) must not fail
-        // over it; nothing is granted there, which is the safe side
+      if (!mustWrite && namespaceIsGone(res, obj)) {
+        // an object the stack had before, in a namespace deleted by hand since: an update of
+        // another grant (and its rollback) must not fail over it; nothing is granted there,
+        // which is the safe side
         console.error(`${describe(obj)} was not written: its namespace is gone (${messageOf(res.body)}). The grants in that namespace have no effect until it exists again and the stack is deployed.`);
         return;
       }
@@ -604,6 +605,8 @@ export async function reconcileObjects(
     retry?: RetryOptions;
     concurrency?: number;
     create?: boolean;
+    /** Whether the event is a rollback's update (undefined: unknown, taken as one). */
+    rollback?: boolean;
     /** Whether objects taken over from the first release go when released (a new version, a real stack delete). @default true */
     removeTakenOver?: boolean;
     /** The stack's resources, to release claims of logical ids the stack no longer has. @default - unknown: such claims keep their objects */
@@ -620,7 +623,11 @@ export async function reconcileObjects(
 ): Promise<void> {
   const limit = options.concurrency ?? 8;
   try {
-    await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry, options.now, options.create));
+    const before = new Set(previous.map(identity));
+    // a grant this event adds must be written (a create, a forward update); what the stack
+    // had before may meet a namespace deleted since (see `applyObject`)
+    const mustWrite = (obj: KubeObject) => options.create === true || (options.rollback === false && !before.has(identity(obj)));
+    await forEachLimited(desired, limit, obj => applyObject(api, owner, obj, options.retry, options.now, options.create, mustWrite(obj)));
   } catch (e) {
     if (options.create) {
       // best effort: the provider framework never sends a Delete for a failed Create
