@@ -63,7 +63,7 @@ export function planDeploy(existing: ConfigMap | undefined, resource: AwsAuthRes
     request = { requestType: 'Update', rollback: false, owner: { id: record.current.id, stack: record.stack, logicalId: resource.logicalId }, desired: resource.desired };
     how = `an Update of the instance that wrote last (its record names stack ${record.stack} and logical id ${resource.logicalId})`;
   } else {
-    // a stack id this stack never had: the same name makes every earlier record of it a predecessor's, as on a real Create
+    // a stack id this stack never had: a record of an earlier stack of the same name is another stack's, as on a real Create
     const stack = record?.stack
       ?? `arn:${partition}:cloudformation:${resource.region ?? 'unknown'}:${resource.account ?? 'unknown'}:stack/${resource.stackName}/cdk-eks-access-plan`;
     request = {

@@ -1,7 +1,7 @@
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch, handlerFailure } from '../../src/handlers/access-reconciler/index';
 import { RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
-import { ADMIN, CONNECTION, FAST, api, awsAuthEvent, event } from './events';
+import { ADMIN, CONNECTION, DEV, FAST, api, awsAuthEvent, awsAuthOf, event } from './events';
 import { FakeKube, startFakeKube } from './fake-kube';
 
 /**
@@ -66,6 +66,28 @@ describe('an RBAC resource writes RBAC objects only', () => {
     // THEN
     expect(kube.get('/api/v1/namespaces/tenant')).toBeDefined();
     expect(log).toMatch(/left alone \(not an RBAC object, so never deleted\): v1 Namespace tenant/);
+  });
+});
+
+describe('a new stack of the same name is another stack', () => {
+  const RETAINED = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-0000000000aa';
+
+  test('the entry a stack deleted with RETAIN left behind stays: system:masters is not removed by the new stack', async () => {
+    // GIVEN: stack A (an earlier stack id) granted ADMIN system:masters, then was deleted with its resources retained
+    await dispatch(awsAuthEvent('Create', [ADMIN], [], { StackId: RETAINED }), api(kube), FAST, { stackStatus: async () => 'CREATE_IN_PROGRESS' });
+
+    // WHEN: a new stack A creates its aws-auth resource without ADMIN
+    await dispatch(awsAuthEvent('Create', [DEV]), api(kube), FAST, { stackStatus: async () => 'CREATE_IN_PROGRESS' });
+
+    // THEN
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, DEV]);
+  });
+
+  test('granting the retained principal again is refused, naming that stack, its record and the fix', async () => {
+    await dispatch(awsAuthEvent('Create', [ADMIN], [], { StackId: RETAINED }), api(kube), FAST);
+    const key = Object.keys(kube.get(AWS_AUTH_PATH).metadata.annotations).find(k => k.startsWith('owner.cdk-eks-access.io/'));
+    await expect(dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST)).rejects.toThrow(
+      `${ADMIN.rolearn} is already granted in aws-auth by AwsAuth of stack ${RETAINED}; one principal can have only one aws-auth entry. Grant it in one stack only. If that stack no longer exists (deleted with its resources retained, or its delete could not reach the cluster), its entry stays its own: drop this grant, or remove that entry and that stack's record by hand (kubectl -n kube-system annotate configmap aws-auth ${key}-).`);
   });
 });
 

@@ -163,17 +163,6 @@ export interface AwsAuthRequest {
   readonly previousEntries?: AwsAuthDesired;
 }
 
-/**
- * Whether `other` is an earlier stack of the same name, account and region as `stack`
- * (CloudFormation stack ids end in a UUID per stack): a name is unique among live stacks,
- * so that stack was deleted (e.g. a failed first create, which CDK deletes before it creates
- * the stack again). What it left behind is this stack's to take over.
- */
-export function isPredecessor(stack: string, other: string): boolean {
-  const name = (id: string) => /^(arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\/[^/]+)\/[^/]+$/.exec(id)?.[1];
-  return other !== stack && name(stack) !== undefined && name(stack) === name(other);
-}
-
 /** The annotation that holds a stack's record. */
 export function recordKey(stack: string): string {
   return OWNER_ANNOTATION_PREFIX + sha256Hex(stack).slice(0, 40);
@@ -232,19 +221,13 @@ interface Records {
   mine?: StackRecord;
   /** Annotation keys of this stack's records to remove when writing (the first release's). */
   stale: string[];
-  /** Other stacks' claims: lower-case ARN -> who. */
-  others: Map<string, string>;
-  /**
-   * `mine.current` is a deleted stack's instance (an earlier stack of the same name): its
-   * entries are this stack's to take back, but it is no instance of this stack, so never
-   * `previous` (a rollback's cleanup would bring it back).
-   */
-  inherited?: boolean;
+  /** Other stacks' claims: lower-case ARN -> who, and the annotation of their record. */
+  others: Map<string, { readonly who: string; readonly key: string }>;
 }
 
 function readRecords(annotations: Record<string, string>, stack: string, known?: { id: string; entries: AwsAuthDesired }): Records {
   const result: Records = { stale: [], others: new Map() };
-  const absorbed: Array<{ gen: Generation; inherited: boolean }> = [];
+  const absorbed: Generation[] = [];
   const myKey = recordKey(stack);
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(OWNER_ANNOTATION_PREFIX)) continue;
@@ -266,23 +249,21 @@ function readRecords(annotations: Record<string, string>, stack: string, known?:
     const gens: Generation[] = v2
       ? [parsed.current, parsed.previous ? decodePrevious(parsed.previous, parsed.current) : undefined].filter(Boolean)
       : [legacyRecordGeneration(key.slice(OWNER_ANNOTATION_PREFIX.length), parsed, known)];
-    if (recordStack !== stack && !isPredecessor(stack, recordStack)) {
-      for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), `${gen.logicalId} of stack ${recordStack}`);
+    // another stack id is another stack, also one of the same name (a stack deleted with its
+    // resources retained, or whose delete could not reach the cluster): what it holds is its own
+    if (recordStack !== stack) {
+      for (const gen of gens) for (const c of gen.claims ?? []) result.others.set(keyOf(c.arn), { who: `${gen.logicalId} of stack ${recordStack}`, key });
       continue;
     }
     if (v2 && key === myKey) {
       result.mine = { ...parsed, ...(parsed.previous ? { previous: decodePrevious(parsed.previous, parsed.current) } : {}) } as StackRecord;
     } else {
-      // the first release's records of this stack, or a deleted stack's of the same name:
-      // their entries are this stack's to take back
+      // the first release's records of this stack: their entries are this stack's
       result.stale.push(key);
-      absorbed.push({ gen: gens[0], inherited: recordStack !== stack });
+      absorbed.push(gens[0]);
     }
   }
-  // this stack's own instances first: the first release's record names one
-  absorbed.sort((a, b) => Number(a.inherited) - Number(b.inherited));
-  if (!result.mine && absorbed.length > 0) result.inherited = absorbed[0].inherited;
-  for (const { gen } of absorbed) {
+  for (const gen of absorbed) {
     const base = result.mine?.current ?? gen;
     result.mine = { ...(result.mine ?? { v: 2, stack }), current: { ...base, claims: [...(result.mine?.current.claims ?? []), ...gen.claims] } };
   }
@@ -436,7 +417,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       // from the stack): its writes are taken back as this instance's, and it is dropped,
       // or a later Delete of this instance would bring it back as `previous`
       held = mine.current.claims;
-      keepPrevious = request.requestType === 'Create' && !records.inherited ? mine.current : undefined;
+      keepPrevious = request.requestType === 'Create' ? mine.current : undefined;
     } else {
       held = [];
     }
@@ -486,7 +467,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     wanted.add(key);
     const other = records.others.get(key);
     if (other) {
-      refuse(`${t.arn} is already granted in aws-auth by ${other}; one principal can have only one aws-auth entry. Grant it in one stack only.`);
+      refuse(`${t.arn} is already granted in aws-auth by ${other.who}; one principal can have only one aws-auth entry. Grant it in one stack only. If that stack no longer exists (deleted with its resources retained, or its delete could not reach the cluster), its entry stays its own: drop this grant, or remove that entry and that stack's record by hand (kubectl -n kube-system annotate configmap aws-auth ${other.key}-).`);
       continue;
     }
     const plan = plans[t.section];

@@ -1,4 +1,4 @@
-import { FailSafeError, Owner, isPredecessor } from './aws-auth';
+import { FailSafeError, Owner } from './aws-auth';
 import { KubeApi, KubeError, Retry, RetryOptions, collectionPath, objectPath, withRetries } from './kube';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, OWNER_ANNOTATION_PREFIX } from './protocol';
 import { refusalMessage } from './refusal';
@@ -93,9 +93,9 @@ function readOwner(value: string | undefined): Partial<OwnerValue> | undefined {
 }
 
 /**
- * This owner's annotations on an object: the current key, any earlier key (the first
- * release keyed owners by physical id), and those of an earlier stack of the same name (a
- * deleted stack, e.g. a failed first create: see `isPredecessor`).
+ * This owner's annotations on an object: the current key, and any earlier key (the first
+ * release keyed owners by physical id). A stack of the same name with another stack id is
+ * another stack: its claims are its own.
  */
 function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): string[] {
   return Object.entries(annotations)
@@ -103,7 +103,7 @@ function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): st
       if (!k.startsWith(OWNER_ANNOTATION_PREFIX)) return false;
       if (k === ownerKey(owner)) return true;
       const o = readOwner(v);
-      return (o?.stack === owner.stack && o?.logicalId === owner.logicalId) || isPredecessor(owner.stack, String(o?.stack ?? ''));
+      return o?.stack === owner.stack && o?.logicalId === owner.logicalId;
     })
     .map(([k]) => k);
 }

@@ -129,7 +129,17 @@ describe('2. a rolled-back upgrade does not delete RBAC objects the previous rel
 });
 
 describe('3. stale owners and replacements', () => {
-  test.each([['the same stack (the resource was created in an update)', STACK], ['a re-created stack (a failed first create)', STACK_RECREATED]])(
+  test('a create whose PUT landed, answer lost, cleanup unreachable; the stack re-created (another stack id) is refused, naming the earlier stack\'s record and the fix', async () => {
+    const lost: FaultSpec = { invocation: 0, kind: 'lost-then-down', at: 0 };
+    await expect(dispatch(ev('Create', AWS_AUTH_RESOURCE_TYPE, 'AwsAuth', { MapRoles: [MASTERS, DEV], MapUsers: [] }), new FaultyApi(api, lost, () => undefined), RETRY, status('CREATE_IN_PROGRESS')))
+      .rejects.toThrow();
+    // a stack of the same name with another id is another stack: what the earlier one wrote stays its own
+    await expect(dispatch(ev('Create', AWS_AUTH_RESOURCE_TYPE, 'AwsAuth', { MapRoles: [MASTERS, DEV], MapUsers: [] }, { StackId: STACK_RECREATED }), api, RETRY, status('CREATE_IN_PROGRESS')))
+      .rejects.toThrow(new RegExp(`role/Dev is already granted in aws-auth by AwsAuth of stack ${STACK.replace(/[/.]/g, '\\$&')}.*kubectl -n kube-system annotate configmap aws-auth owner\\.cdk-eks-access\\.io/[0-9a-f]{40}-`));
+    expectResolves(kube, DEV);
+  });
+
+  test.each([['the same stack (the resource was created in an update)', STACK]])(
     'a create whose PUT landed, answer lost, cleanup unreachable; re-created in %s; Dev revoked: Dev resolves to nothing the stack wrote', async (_what, secondStackId) => {
       // GIVEN: the first Create's write lands, its answer is lost and the connection stays down (its own cleanup fails)
       const lost: FaultSpec = { invocation: 0, kind: 'lost-then-down', at: 0 };

@@ -323,6 +323,23 @@ export class World {
     this.oracle.rebaseline(this.view);
   }
 
+  /** The ARNs (lower case) that records of other stack ids on aws-auth hold (an earlier stack of this name included). */
+  private otherStacksClaims(): Set<string> {
+    const out = new Set<string>();
+    for (const [k, v] of Object.entries(this.kube.get(AWS_AUTH_PATH)?.metadata?.annotations ?? {})) {
+      if (!k.startsWith('owner.cdk-eks-access.io/')) continue;
+      let record: any;
+      try {
+        record = JSON.parse(v as string);
+      } catch {
+        continue;
+      }
+      if (record?.stack === this.stackId) continue;
+      for (const g of [record?.current, record?.previous]) for (const c of g?.claims ?? []) out.add(String(c.arn).toLowerCase());
+    }
+    return out;
+  }
+
   /** What a user does about a justified refusal: removes the hand-made second entries for the stack's principals. */
   private removeConflicts(): boolean {
     const conflicts = this.oracle.protectedEntries.filter(p => p.writer.startsWith('a hand edit (conflict') || p.sso);
@@ -507,6 +524,7 @@ export class World {
       // what the handler wrote in this invocation: its requests that the API answered with success
       const logBefore = this.kube.log.length;
       const dataBefore = this.kube.get(AWS_AUTH_PATH)?.data;
+      const othersBefore = this.otherStacksClaims();
       const api = new FaultyApi(this.api, fault, path => this.race(path));
       STATS.invocations++;
       this.clock += 1_000;
@@ -541,7 +559,7 @@ export class World {
       if (outcome.error instanceof FailSafeError) {
         const wrote = this.kube.log.slice(logBefore).some(l => l.method !== 'GET' && l.status > 0 && l.status < 300);
         if (!api.raced && wrote) this.oracle.violations.push({ category: 'refusal-wrote', where, message: `refused (${outcome.error.message.slice(0, 120)}) but wrote` });
-        if (!this.oracle.refusalJustified(decl.type, requestType, decl.props, dataBefore)) {
+        if (!this.oracle.refusalJustified(decl.type, requestType, decl.props, dataBefore, othersBefore)) {
           this.oracle.violations.push({ category: 'refusal-unjustified', where, message: outcome.error.message.slice(0, 300) });
         }
       } else if (!outcome.ok && api.injected && (fault!.kind === 'down' || fault!.kind === 'lost-then-down') && requestType === 'Create') {

@@ -340,7 +340,10 @@ export class Oracle {
    * another entry for one of its ARNs (either section; not one this stack wrote, or two of
    * them), a section it needs does not parse, or an `sso:` mapping covers one of its roles.
    */
-  public refusalJustified(resourceType: string, requestType: string, props: Record<string, any>, data: Record<string, string> | undefined): boolean {
+  public refusalJustified(
+    resourceType: string, requestType: string, props: Record<string, any>, data: Record<string, string> | undefined,
+    otherStacksClaims: ReadonlySet<string> = new Set(),
+  ): boolean {
     if (resourceType !== 'Custom::CdkEksAccessAwsAuth' || requestType === 'Delete') return false;
     const roles = parseSection('mapRoles', data?.mapRoles);
     const users = parseSection('mapUsers', data?.mapUsers);
@@ -349,6 +352,8 @@ export class Oracle {
       const section = sectionOf(e);
       if ((section === 'mapRoles' ? roles : users) === undefined) return true;
       const lower = arnOf(e).toLowerCase();
+      // another stack id's record holds it (an earlier stack of the same name that left it behind)
+      if (otherStacksClaims.has(lower)) return true;
       const matching = [...(roles ?? []), ...(users ?? [])].filter(m => !m.sso && m.key === lower);
       if (matching.length >= 2) return true;
       if (matching.some(m => m.section !== section)) return true;
