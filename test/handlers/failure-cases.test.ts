@@ -69,6 +69,47 @@ describe('an RBAC resource writes RBAC objects only', () => {
   });
 });
 
+describe('revoking really revokes', () => {
+  const FORWARD = { stackStatus: async () => 'UPDATE_IN_PROGRESS' };
+  const MASTERS = { ...DEV, groups: ['system:masters'] };
+
+  async function grantThenEdit(edit: (mapRoles: string) => string) {
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, MASTERS]), api(kube), FAST);
+    const cm = kube.get(AWS_AUTH_PATH);
+    kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: edit(cm.data.mapRoles) } });
+    return PhysicalResourceId;
+  }
+  const revoke = (physicalId: string) => awsAuthEvent('Update', [ADMIN], [], {
+    PhysicalResourceId: physicalId, OldResourceProperties: { ServiceToken: 'x', ...CONNECTION, MapRoles: [ADMIN, MASTERS], MapUsers: [] },
+  });
+
+  test('an identical copy of the revoked entry (old eksctl duplicated on every run) fails the revocation instead of leaving system:masters', async () => {
+    const id = await grantThenEdit(m => `${m}- ${JSON.stringify({ rolearn: MASTERS.rolearn, username: MASTERS.username, groups: MASTERS.groups })}\n`);
+    const before = JSON.stringify(kube.get(AWS_AUTH_PATH).data);
+    await expect(dispatch(revoke(id), api(kube), FAST, FORWARD)).rejects.toThrow(
+      /^arn:aws:iam::111122223333:role\/Dev is revoked, but aws-auth has other entries that also map it to groups this stack granted \(mapRoles item 3 .*"system:masters".*\), so aws-iam-authenticator would still grant them\. Nothing was written\. Remove those entries by hand/);
+    expect(JSON.stringify(kube.get(AWS_AUTH_PATH).data)).toBe(before);
+  });
+
+  test('the stack\'s own entry edited by hand fails the revocation, naming the edit', async () => {
+    const id = await grantThenEdit(m => m.split('\n').map(l => (l.includes('role/Dev') ? l.replace('"system:masters"', '"system:masters","ops"') : l)).join('\n'));
+    await expect(dispatch(revoke(id), api(kube), FAST, FORWARD)).rejects.toThrow(
+      /role\/Dev is revoked, but the entry this stack wrote for it .* was changed by someone else since \(mapRoles item 2 .*"ops".*\); it is theirs now, so it stays/);
+  });
+
+  test('another mapping of the principal to other groups (someone else\'s grant) does not stop the revocation', async () => {
+    const id = await grantThenEdit(m => `${m}- ${JSON.stringify({ rolearn: MASTERS.rolearn, username: 'other', groups: ['viewers'] })}\n`);
+    const log = await capturingErrors(() => dispatch(revoke(id), api(kube), FAST, FORWARD));
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, { rolearn: MASTERS.rolearn, username: 'other', groups: ['viewers'] }]);
+    expect(log).toBe('');
+  });
+
+  test('a rollback over such a copy does not fail (it makes nothing worse)', async () => {
+    const id = await grantThenEdit(m => `${m}- ${JSON.stringify({ rolearn: MASTERS.rolearn, username: MASTERS.username, groups: MASTERS.groups })}\n`);
+    await expect(dispatch(revoke(id), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' })).resolves.toBeDefined();
+  });
+});
+
 describe('a new stack of the same name is another stack', () => {
   const RETAINED = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-0000000000aa';
 

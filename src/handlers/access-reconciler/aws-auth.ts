@@ -537,7 +537,10 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     for (const t of target) if (t.how === 'takenOver' && !restored.has(keyOf(t.arn))) revoked.set(keyOf(t.arn), t as Claim);
   }
 
-  // what this stack held and no longer wants
+  // what this stack held and no longer wants; a forward revocation (a new version without
+  // the grant, the stack's own delete) must leave the principal unmapped or fail
+  const revoking = (request.requestType === 'Update' && request.rollback === false) || (request.requestType === 'Delete' && request.stackDelete === true);
+  const revokeProblems: string[] = [];
   for (const [key, c] of heldByKey) {
     if (wanted.has(key)) continue;
     const plan = plans[c.section];
@@ -563,13 +566,33 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     if (c.how !== 'created' && c.original === undefined && !(c.how === 'takenOver' && releaseTakenOver)) continue; // as it was found
     // values unknown ('' username): a claim of the first release, which recorded ARNs only
     const item = exactItems(plan, c.arn).find(i => sameValues(i, c) || c.username === '');
+    const removing = c.how === 'created' || (c.how === 'takenOver' && releaseTakenOver);
+    if (removing && revoking) {
+      // a revocation that leaves the principal mapped is refused, never reported as done
+      // another entry that still maps the principal to a group this stack granted it (an
+      // identical copy, the stack's entry edited by hand): the grant would live on
+      const still = SECTIONS.flatMap(s => plans[s].parsed.items
+        .filter(i => i !== item && itemMatches(s, i, c.arn) && i.groups.some(g => c.groups.includes(g)))
+        .map(i => describeItem(s, i)));
+      if (still.length > 0) {
+        revokeProblems.push(item
+          ? `${c.arn} is revoked, but aws-auth has other entries that also map it to groups this stack granted (${still.join('; ')}), so aws-iam-authenticator would still grant them.`
+          : `${c.arn} is revoked, but the entry this stack wrote for it (username ${JSON.stringify(c.username)}, groups ${JSON.stringify(c.groups)}) was changed by someone else since (${still.join('; ')}); it is theirs now, so it stays and still grants ${c.arn} groups this stack granted.`);
+        continue;
+      }
+    }
     if (!item) continue; // gone, or changed by someone else since: theirs now
-    if (c.how === 'created' || (c.how === 'takenOver' && releaseTakenOver)) {
+    if (removing) {
       plan.remove.add(item.index);
       if (c.how === 'takenOver' && request.requestType !== 'Delete') revoked.set(key, c);
     } else if (c.original !== undefined && sameValues(item, c)) {
       plan.replace.set(item.index, { raw: c.original });
     }
+  }
+
+  if (revokeProblems.length > 0) {
+    throw new FailSafeError(refusalMessage(revokeProblems,
+      'Nothing was written. Remove those entries by hand (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) and deploy again, or keep the grant.'));
   }
 
   // the record
