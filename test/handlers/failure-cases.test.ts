@@ -1,7 +1,7 @@
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch, handlerFailure } from '../../src/handlers/access-reconciler/index';
 import { RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
-import { ADMIN, CONNECTION, DEV, FAST, api, awsAuthEvent, awsAuthOf, event } from './events';
+import { ADMIN, CONNECTION, DEV, FAST, QA, api, awsAuthEvent, awsAuthOf, event } from './events';
 import { FakeKube, startFakeKube } from './fake-kube';
 
 /**
@@ -107,6 +107,50 @@ describe('revoking really revokes', () => {
   test('a rollback over such a copy does not fail (it makes nothing worse)', async () => {
     const id = await grantThenEdit(m => `${m}- ${JSON.stringify({ rolearn: MASTERS.rolearn, username: MASTERS.username, groups: MASTERS.groups })}\n`);
     await expect(dispatch(revoke(id), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' })).resolves.toBeDefined();
+  });
+});
+
+describe('a rollback never refuses a state it does not make worse', () => {
+  const ROLLBACK = { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' };
+  const FORWARD = { stackStatus: async () => 'UPDATE_IN_PROGRESS' };
+  const oldProps = (props: object) => ({ OldResourceProperties: { ServiceToken: 'x', ...CONNECTION, ...props } });
+
+  test('an operator\'s second aws-auth entry for one of the stack\'s principals: the rollback succeeds, logs it, and leaves both entries', async () => {
+    // GIVEN: a failed update granted QA; meanwhile an operator mapped DEV a second time
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, DEV]), api(kube), FAST);
+    await dispatch(awsAuthEvent('Update', [ADMIN, DEV, QA], [], { PhysicalResourceId, ...oldProps({ MapRoles: [ADMIN, DEV], MapUsers: [] }) }), api(kube), FAST, FORWARD);
+    const cm = kube.get(AWS_AUTH_PATH);
+    const second = { rolearn: DEV.rolearn, username: 'by-hand', groups: ['hand-made'] };
+    kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: `${cm.data.mapRoles}- ${JSON.stringify(second)}\n` } });
+
+    // WHEN: the rollback
+    const log = await capturingErrors(() => dispatch(awsAuthEvent('Update', [ADMIN, DEV], [], { PhysicalResourceId, ...oldProps({ MapRoles: [ADMIN, DEV, QA], MapUsers: [] }) }), api(kube), FAST, ROLLBACK));
+
+    // THEN: QA is gone, DEV's two entries stay, and the next forward deploy still sees DEV as the stack's
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, DEV, second]);
+    expect(log).toMatch(/not rolled back: aws-auth has more than one entry that matches arn:aws:iam::111122223333:role\/Dev/);
+    await expect(dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId, ...oldProps({ MapRoles: [ADMIN, DEV], MapUsers: [] }) }), api(kube), FAST, FORWARD)).resolves.toBeDefined();
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, second]);
+  });
+
+  test('a tenant removed the library\'s label from its namespace\'s RoleBinding: the rollback succeeds and leaves that binding as the tenant has it', async () => {
+    kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    const a = binding('team-a', 'a-view');
+    const b = binding('team-a', 'b-view');
+    const rbacEvent = (objects: object[], old: object[], physicalId: string) => event(RBAC_RESOURCE_TYPE, 'Update', { Objects: objects }, { LogicalResourceId: 'Rbac', PhysicalResourceId: physicalId, ...oldProps({ Objects: old }) });
+    const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [a] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+    await dispatch(rbacEvent([a, b], [a], PhysicalResourceId), api(kube), FAST, FORWARD);
+    const path = `/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-view`;
+    const live = kube.get(path);
+    const { 'app.kubernetes.io/managed-by': _label, ...labels } = live.metadata.labels;
+    kube.put(path, { ...live, metadata: { ...live.metadata, labels } });
+    const tenants = JSON.stringify(kube.get(path).metadata.labels);
+
+    const log = await capturingErrors(() => dispatch(rbacEvent([a], [a, b], PhysicalResourceId), api(kube), FAST, ROLLBACK));
+
+    expect(log).toMatch(/not rolled back: RoleBinding team-a\/a-view already exists and was not created by cdk-eks-access/);
+    expect(JSON.stringify(kube.get(path).metadata.labels)).toBe(tenants);
+    expect(kube.get(`/apis/${RBAC_API}/namespaces/team-a/rolebindings/b-view`)).toBeUndefined();
   });
 });
 

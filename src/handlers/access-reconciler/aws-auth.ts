@@ -450,9 +450,18 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const problems: string[] = [];
   // bringing `previous` back (a Delete) must not fail over what others wrote since: what
   // cannot be restored unambiguously is left as it is
-  const refuse = (problem: string) => {
-    if (request.requestType === 'Delete') console.error(`not restored: ${problem}`);
-    else problems.push(problem);
+  // a rollback's update must not fail either: the state it cannot write is left as it is
+  // (nothing of it gets worse), the claim this stack held kept; an update whose kind is
+  // unknown refuses, as a forward one does (the user sees why)
+  const lenient = request.requestType === 'Delete' || (request.requestType === 'Update' && request.rollback === true);
+  const refuse = (problem: string, arn?: string) => {
+    if (!lenient) {
+      problems.push(problem);
+      return;
+    }
+    console.error(`not ${request.requestType === 'Delete' ? 'restored' : 'rolled back'}: ${problem}`);
+    const prior = arn !== undefined && request.requestType === 'Update' ? heldByKey.get(keyOf(arn)) : undefined;
+    if (prior) claims.push({ ...prior });
   };
   const claims: Claim[] = [];
   const wanted = new Set<string>();
@@ -467,7 +476,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     wanted.add(key);
     const other = records.others.get(key);
     if (other) {
-      refuse(`${t.arn} is already granted in aws-auth by ${other.who}; one principal can have only one aws-auth entry. Grant it in one stack only. If that stack no longer exists (deleted with its resources retained, or its delete could not reach the cluster), its entry stays its own: drop this grant, or remove that entry and that stack's record by hand (kubectl -n kube-system annotate configmap aws-auth ${other.key}-).`);
+      refuse(`${t.arn} is already granted in aws-auth by ${other.who}; one principal can have only one aws-auth entry. Grant it in one stack only. If that stack no longer exists (deleted with its resources retained, or its delete could not reach the cluster), its entry stays its own: drop this grant, or remove that entry and that stack's record by hand (kubectl -n kube-system annotate configmap aws-auth ${other.key}-).`, t.arn);
       continue;
     }
     const plan = plans[t.section];
@@ -479,14 +488,14 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
         claims.push({ ...mineNow });
         continue;
       }
-      refuse(`${sectionProblem(t.section, plan.parsed)}; ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`);
+      refuse(`${sectionProblem(t.section, plan.parsed)}; ${t.arn} could not be granted. Fix the ConfigMap (kubectl -n kube-system edit configmap aws-auth) and deploy again.`, t.arn);
       continue;
     }
     const matching = SECTIONS.flatMap(s => plans[s].parsed.items.filter(i => itemMatches(s, i, t.arn)).map(item => ({ s, item })));
     const exact = matching.filter(m => m.s === t.section && m.item.arn !== '' && !/[*?]/.test(m.item.arn));
     const others = matching.filter(m => !exact.includes(m));
     if (exact.length > 1 || others.length > 0) {
-      refuse(`aws-auth has more than one entry that matches ${t.arn} (${matching.map(m => describeItem(m.s, m.item)).join('; ')}); aws-iam-authenticator would use only one of them. Remove the others (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth), or drop the grant.`);
+      refuse(`aws-auth has more than one entry that matches ${t.arn} (${matching.map(m => describeItem(m.s, m.item)).join('; ')}); aws-iam-authenticator would use only one of them. Remove the others (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth), or drop the grant.`, t.arn);
       continue;
     }
     // what this stack held for the ARN (when `previous` comes back: what it held)
@@ -523,7 +532,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       continue;
     }
     if (!satisfies(item, t)) {
-      refuse(`aws-auth already maps ${t.arn} (${describeItem(t.section, item)}) and this stack did not write that entry; this stack wants username ${JSON.stringify(t.username)}, groups ${JSON.stringify(t.groups)}. Two entries for one ARN would drop one of them. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`);
+      refuse(`aws-auth already maps ${t.arn} (${describeItem(t.section, item)}) and this stack did not write that entry; this stack wants username ${JSON.stringify(t.username)}, groups ${JSON.stringify(t.groups)}. Two entries for one ARN would drop one of them. Remove that entry (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) or drop the grant.`, t.arn);
       continue;
     }
     claims.push({ section: t.section, arn: t.arn, username: t.username, groups: t.groups, how: 'adopted' });
