@@ -154,6 +154,36 @@ describe('a rollback never refuses a state it does not make worse', () => {
   });
 });
 
+describe('a copy of one of the library\'s objects is not the library\'s', () => {
+  test('a RoleBinding cloned from the library\'s (annotations and label come along) survives the stack\'s next RBAC events and its delete', async () => {
+    // GIVEN
+    kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    const a = binding('team-a', 'a-view');
+    const b = binding('team-a', 'b-view');
+    const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [a] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
+    // kubectl get rolebinding a-view -o yaml, rename, kubectl create
+    const original = kube.get(`/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-view`);
+    const { uid: _u, resourceVersion: _r, creationTimestamp: _c, managedFields: _m, ...metadata } = original.metadata;
+    const clonePath = `/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-clone`;
+    kube.put(clonePath, { ...original, metadata: { ...metadata, name: 'a-clone' } });
+    expect(Object.keys(kube.get(clonePath).metadata.annotations).some(k => k.startsWith('owner.cdk-eks-access.io/'))).toBe(true);
+
+    // WHEN: an update of the stack's RBAC (its sweep lists every labelled object), then the stack's delete
+    const update = event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [a, b] }, {
+      LogicalResourceId: 'Rbac', PhysicalResourceId, OldResourceProperties: { ServiceToken: 'x', ...CONNECTION, Objects: [a] },
+    });
+    await capturingErrors(() => dispatch(update, api(kube), FAST, { stackStatus: async () => 'UPDATE_IN_PROGRESS' }));
+    const afterUpdate = kube.get(clonePath);
+    await capturingErrors(() => dispatch(event(RBAC_RESOURCE_TYPE, 'Delete', { Objects: [a, b] }, { LogicalResourceId: 'Rbac', PhysicalResourceId }), api(kube), FAST,
+      { stackStatus: async () => 'DELETE_IN_PROGRESS' }));
+
+    // THEN
+    expect(afterUpdate).toBeDefined();
+    expect(kube.get(clonePath)).toBeDefined();
+    expect(kube.get(`/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-view`)).toBeUndefined();
+  });
+});
+
 describe('a new stack of the same name is another stack', () => {
   const RETAINED = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-0000000000aa';
 

@@ -34,6 +34,12 @@ interface OwnerValue {
   readonly stack: string;
   readonly logicalId: string;
   /**
+   * The object the claim was written on (`identity`): a copy of the annotation on another
+   * object (a clone made with `kubectl get -o yaml`, renamed and created) claims nothing.
+   * Absent on claims written before it existed (taken as the object's).
+   */
+  readonly id?: string;
+  /**
    * The object was there, with the library's label and no owner, before this stack first
    * applied it (the library's first release applied objects without owners): a rollback or
    * a cleanup never deletes it, and puts back this content if the stack changed it.
@@ -106,6 +112,25 @@ function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): st
       return o?.stack === owner.stack && o?.logicalId === owner.logicalId;
     })
     .map(([k]) => k);
+}
+
+/**
+ * `live` without the owner annotations that were written on another object (their `id`
+ * names another kind, namespace or name): a clone carries them, and they claim nothing on
+ * it, so no release or sweep of the stack ever touches the clone. `live` needs its
+ * `apiVersion` and `kind`.
+ */
+export function withoutCopiedClaims(live: KubeObject): KubeObject {
+  const annotations: Record<string, string> | undefined = live?.metadata?.annotations;
+  if (!annotations) return live;
+  const id = identity(live);
+  const kept = Object.entries(annotations).filter(([k, v]) => {
+    if (!k.startsWith(OWNER_ANNOTATION_PREFIX)) return true;
+    const claimed = readOwner(v)?.id;
+    return claimed === undefined || claimed === id;
+  });
+  if (kept.length === Object.keys(annotations).length) return live;
+  return { ...live, metadata: { ...live.metadata, annotations: Object.fromEntries(kept) } };
 }
 
 /** `replaced`, while an owner that held the object then still holds it. */
@@ -210,7 +235,7 @@ export async function applyObject(
     const got = await api.request('GET', path);
     const labels = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
     if (got.status === 404) {
-      const annotations = { [ownerKey(owner)]: ownerValue(owner, { wrote: digest(content(obj)), at: now() }) };
+      const annotations = { [ownerKey(owner)]: ownerValue(owner, { id: identity(obj), wrote: digest(content(obj)), at: now() }) };
       const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
@@ -225,7 +250,7 @@ export async function applyObject(
       return;
     }
     if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
-    const live = got.body as KubeObject;
+    const live = withoutCopiedClaims({ ...got.body, apiVersion: obj.apiVersion, kind: obj.kind } as KubeObject);
     if (!isOurs(live)) {
       throw new FailSafeError(`${describe(obj)} already exists and was not created by cdk-eks-access (no ${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE} label); it was left alone and nothing else was written to it. Delete or rename it, or drop the grant that generates it.`);
     }
@@ -242,6 +267,7 @@ export async function applyObject(
     const replaced = mineBefore !== undefined ? stillHeld(mineBefore.replaced, others)
       : others.length > 0 && content(live) !== content(obj) ? { content: content(live), by: others } : undefined;
     const value = ownerValue(owner, {
+      id: identity(obj),
       ...(takenOver ? { takenOver } : {}),
       ...(original !== undefined ? { original } : {}),
       ...(replaced !== undefined ? { replaced } : {}),
@@ -371,7 +397,7 @@ async function releaseClaims(
         const got = await api.request('GET', path);
         if (got.status === 404) return;
         if (got.status !== 200) throw new KubeError(got.status, 'GET', path, got.body);
-        const read: KubeObject = { ...got.body, apiVersion: obj.apiVersion, kind: obj.kind };
+        const read: KubeObject = withoutCopiedClaims({ ...got.body, apiVersion: obj.apiVersion, kind: obj.kind });
         live = read;
         const keys = Object.keys(read.metadata?.annotations ?? {});
         if (!keys.every(k => judged.has(k))) seen = listing?.mark() ?? 0;
@@ -490,7 +516,7 @@ async function listLabelled(api: KubeApi): Promise<KubeObject[]> {
     const path = `/apis/${RBAC_API_VERSION}/${collection}?labelSelector=${selector}&resourceVersion=0`;
     const res = await api.request('GET', path);
     if (res.status !== 200) throw new KubeError(res.status, 'GET', path, res.body);
-    for (const item of (res.body as { items?: KubeObject[] })?.items ?? []) out.push({ ...item, apiVersion: RBAC_API_VERSION, kind });
+    for (const item of (res.body as { items?: KubeObject[] })?.items ?? []) out.push(withoutCopiedClaims({ ...item, apiVersion: RBAC_API_VERSION, kind }));
   }
   return out;
 }
