@@ -47,6 +47,7 @@ describe('aws-auth', () => {
     expect(got.mapUsers).toEqual([ALICE]);
     expect(recordOf(kube)).toEqual({
       v: 2,
+      requests: [expect.any(String)],
       stack: STACK_A,
       current: {
         id: result.PhysicalResourceId,

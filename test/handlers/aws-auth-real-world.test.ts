@@ -297,6 +297,7 @@ test('the record names the instance and how each entry came to the stack', async
   const { PhysicalResourceId } = await dispatch(e, api(kube), FAST);
   expect(recordOf(kube)).toEqual({
     v: 2,
+    requests: [expect.any(String)],
     stack: STACK_A,
     current: {
       id: PhysicalResourceId,

@@ -184,6 +184,33 @@ describe('a copy of one of the library\'s objects is not the library\'s', () => 
   });
 });
 
+describe('an event delivered again late', () => {
+  test('an older aws-auth update delivered again after a newer one changes nothing: the revoked system:masters stays revoked', async () => {
+    const MASTERS = { ...DEV, groups: ['system:masters'] };
+    const FORWARD = { stackStatus: async () => 'UPDATE_IN_PROGRESS' };
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN]), api(kube), FAST);
+    const props = (roles: object[]) => ({ ServiceToken: 'x', ...CONNECTION, MapRoles: roles, MapUsers: [] });
+    const grant = awsAuthEvent('Update', [ADMIN, MASTERS], [], { PhysicalResourceId, OldResourceProperties: props([ADMIN]) });
+    const revoke = awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId, OldResourceProperties: props([ADMIN, MASTERS]) });
+    await dispatch(grant, api(kube), FAST, FORWARD);
+    await dispatch(revoke, api(kube), FAST, FORWARD);
+
+    // WHEN: the grant's event arrives again (same RequestId)
+    const log = await capturingErrors(() => dispatch(grant, api(kube), FAST, FORWARD));
+
+    // THEN
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN]);
+    expect(log).toContain(`request ${grant.RequestId} was applied before, and a newer one since`);
+  });
+
+  test('the same event delivered twice in a row is applied idempotently', async () => {
+    const ev = awsAuthEvent('Create', [ADMIN, DEV]);
+    await dispatch(ev, api(kube), FAST);
+    await dispatch(ev, api(kube), FAST);
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, DEV]);
+  });
+});
+
 describe('a new stack of the same name is another stack', () => {
   const RETAINED = 'arn:aws:cloudformation:us-east-1:111122223333:stack/A/11111111-aaaa-bbbb-cccc-0000000000aa';
 

@@ -81,7 +81,16 @@ export interface StackRecord {
   readonly stack: string;
   readonly current: Generation;
   readonly previous?: Generation;
+  /**
+   * The request ids of the last events that wrote this record (CloudFormation's `RequestId`,
+   * the same on every delivery of one event), newest last: an event delivered again after a
+   * newer one wrote is not applied again (it would undo the newer one).
+   */
+  readonly requests?: string[];
 }
+
+/** How many request ids a record keeps. */
+const KEPT_REQUESTS = 20;
 
 /**
  * `previous` as stored: only how its claims differ from `current`'s (a replacement mostly
@@ -161,6 +170,8 @@ export interface AwsAuthRequest {
    * without them (a Create absorbing such a record), by its ARN.
    */
   readonly previousEntries?: AwsAuthDesired;
+  /** The event's `RequestId` (see `StackRecord.requests`). @default - not checked */
+  readonly requestId?: string;
 }
 
 /** The annotation that holds a stack's record. */
@@ -348,6 +359,12 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   const labels = { ...(existing?.metadata.labels ?? {}) };
   const records = readRecords(annotations, owner.stack, request.previousEntries && { id: owner.id, entries: request.previousEntries });
   const mine = records.mine;
+  const seen = mine?.requests ?? [];
+  if (request.requestId !== undefined && seen.includes(request.requestId) && seen[seen.length - 1] !== request.requestId) {
+    console.error(`aws-auth: request ${request.requestId} was applied before, and a newer one since: this delivery is late and changes nothing`);
+    return undefined;
+  }
+  const requests = request.requestId === undefined ? seen : [...seen.filter(r => r !== request.requestId), request.requestId].slice(-KEPT_REQUESTS);
 
   // Which generation is now current, what it held (claims), and what it must hold (target).
   let held: Claim[];
@@ -620,7 +637,8 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       id: currentAfter.id, logicalId: currentAfter.logicalId, claims, ...(revoked.size > 0 ? { revoked: [...revoked.values()] } : {}),
     };
     const previous = keepPrevious ? { previous: encodePrevious(keepPrevious, current) } : {};
-    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...previous });
+    // the request ids as they were: this event's id is added only when it writes anyway
+    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...previous, ...(seen.length > 0 ? { requests: seen } : {}) });
   } else {
     delete annotations[myKey];
   }
@@ -638,6 +656,7 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   }
   if (!existing) {
     if (!currentAfter) return undefined;
+    withRequests(annotations, myKey, requests);
     return {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -650,7 +669,14 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     && JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(labels)) {
     return undefined;
   }
+  withRequests(annotations, myKey, requests);
   return { ...existing, metadata: { ...existing.metadata, labels, annotations }, data };
+}
+
+/** The record under `key` with `requests` (when the record stays). */
+function withRequests(annotations: Record<string, string>, key: string, requests: string[]): void {
+  if (annotations[key] === undefined || requests.length === 0) return;
+  annotations[key] = JSON.stringify({ ...JSON.parse(annotations[key]), requests });
 }
 
 /** Whether `text` reads as `plan` meant: every item it did not touch as before, in order, and as many items as planned. */

@@ -126,6 +126,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         rollback,
         stackDeleting: event.RequestType === 'Delete' && status === 'DELETE_IN_PROGRESS',
         previousEntries: entriesOf(event.RequestType === 'Delete' ? p : event.RequestType === 'Update' && !replacing ? old as AwsAuthProperties : undefined),
+        requestId: event.RequestId,
       };
       try {
         await reconcileAwsAuth(api, request, retry);
