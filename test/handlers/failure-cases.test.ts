@@ -184,6 +184,18 @@ describe('a copy of one of the library\'s objects is not the library\'s', () => 
   });
 });
 
+describe('two aws-auth resources of one stack on one cluster', () => {
+  test('the second create in the stack\'s create is refused and removes nothing of the first (the admin\'s system:masters included)', async () => {
+    const CREATING = { stackStatus: async () => 'CREATE_IN_PROGRESS' };
+    await dispatch(awsAuthEvent('Create', [ADMIN], [], { LogicalResourceId: 'ProdAccessAwsAuth' }), api(kube), FAST, CREATING);
+    const before = JSON.stringify(kube.get(AWS_AUTH_PATH).data);
+    await expect(dispatch(awsAuthEvent('Create', [DEV], [], { LogicalResourceId: 'ProdAgainAccessAwsAuth' }), api(kube), FAST, CREATING)).rejects.toThrow(
+      /^this stack has two aws-auth resources for one cluster: ProdAccessAwsAuth wrote aws-auth, and ProdAgainAccessAwsAuth would replace what it wrote .*Nothing was written\./);
+    expect(JSON.stringify(kube.get(AWS_AUTH_PATH).data)).toBe(before);
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN]);
+  });
+});
+
 describe('an event delivered again late', () => {
   test('an older aws-auth update delivered again after a newer one changes nothing: the revoked system:masters stays revoked', async () => {
     const MASTERS = { ...DEV, groups: ['system:masters'] };

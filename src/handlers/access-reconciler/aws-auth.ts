@@ -162,6 +162,8 @@ export interface AwsAuthRequest {
   readonly rollback?: boolean;
   /** For a Delete: true when the stack itself is deleted (`DELETE_IN_PROGRESS`). */
   readonly stackDeleting?: boolean;
+  /** For a Create: true when the stack itself is created (`CREATE_IN_PROGRESS`): no resource of it replaces another then. */
+  readonly stackCreating?: boolean;
   /**
    * The entries of the resource's properties before this request (an Update's old
    * properties, a Delete's properties): what the reconciler's first release wrote for the
@@ -425,6 +427,11 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       retriesFailedCreate = request.requestType === 'Create' && mine.current.id !== owner.id;
       held = mine.current.claims;
       keepPrevious = request.requestType === 'Update' ? undefined : mine.previous;
+    } else if (mine && request.requestType === 'Create' && request.stackCreating === true && mine.current.logicalId !== owner.logicalId) {
+      // a stack's own create replaces nothing: another aws-auth resource of this stack wrote for
+      // this cluster in this very deploy (one cluster imported twice, under names synth could
+      // not tell apart); taking its entries over would remove them
+      throw new FailSafeError(`this stack has two aws-auth resources for one cluster: ${mine.current.logicalId} wrote aws-auth, and ${owner.logicalId} would replace what it wrote (its system:masters entries included). Nothing was written. Give the cluster one ClusterAccess per stack: use one cluster construct for it (two imports of one cluster whose names synth cannot compare, e.g. a parameter and a literal, make two).`);
     } else if (mine) {
       // a Create under a new logical id replaces the current instance: what it held is handed
       // on, and it stays `previous` until CloudFormation deletes one of the two. An Update of

@@ -125,6 +125,7 @@ export async function dispatch(event: Event, connected: KubeApi, retry: RetryOpt
         stackDelete,
         rollback,
         stackDeleting: event.RequestType === 'Delete' && status === 'DELETE_IN_PROGRESS',
+        stackCreating: creating && status === 'CREATE_IN_PROGRESS',
         previousEntries: entriesOf(event.RequestType === 'Delete' ? p : event.RequestType === 'Update' && !replacing ? old as AwsAuthProperties : undefined),
         requestId: event.RequestId,
       };
