@@ -192,7 +192,7 @@ describe('connecting to the cluster', () => {
     // THEN every logical id, of every page, with its type and status
     expect(pages).toEqual([undefined, '3', '6']);
     expect(listed!.map(r => r.logicalId).sort()).toEqual([...ids].sort());
-    expect(listed!.find(r => r.logicalId === 'Topic0')).toEqual({ logicalId: 'Topic0', type: 'AWS::SNS::Topic', status: 'CREATE_COMPLETE' });
+    expect(listed!.find(r => r.logicalId === 'Topic0')).toEqual({ logicalId: 'Topic0', type: 'AWS::SNS::Topic', status: 'CREATE_COMPLETE', physicalId: expect.stringMatching(/^arn:aws:sns:us-east-1:123456789012:listed-Topic0-/) });
     // a stack that cannot be read: unknown (the handler then keeps every claim), not an empty list
     expect(await listStackResources('arn:aws:cloudformation:us-east-1:123456789012:stack/nope/1', cfn)).toBeUndefined();
   });

@@ -184,6 +184,31 @@ describe('a copy of one of the library\'s objects is not the library\'s', () => 
   });
 });
 
+describe('a logical id renamed by a stack refactoring (no event reaches the handler)', () => {
+  test('a sibling\'s sweep 20 minutes later keeps the renamed resource\'s live bindings (its physical id is listed)', async () => {
+    // GIVEN: two RBAC resources of the stack; Rbac0 holds a-view
+    kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+    const a = binding('team-a', 'a-view');
+    const b = binding('team-a', 'b-view');
+    const start = Date.now();
+    const first = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [a] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST, { now: () => start });
+    const second = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [b] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST, { now: () => start });
+
+    // WHEN: a refactoring renames Rbac0 to Renamed0 (same physical id); 20 minutes later Rbac1 is updated, and sweeps
+    const listing = async () => [
+      { logicalId: 'Renamed0', type: RBAC_RESOURCE_TYPE, status: 'UPDATE_COMPLETE', physicalId: first.PhysicalResourceId },
+      { logicalId: 'Rbac1', type: RBAC_RESOURCE_TYPE, status: 'UPDATE_IN_PROGRESS', physicalId: second.PhysicalResourceId },
+    ];
+    const b2 = { ...b, roleRef: { ...b.roleRef, name: 'edit' } };
+    await capturingErrors(() => dispatch(event(RBAC_RESOURCE_TYPE, 'Update', { Objects: [b2] }, {
+      LogicalResourceId: 'Rbac1', PhysicalResourceId: second.PhysicalResourceId, OldResourceProperties: { ServiceToken: 'x', ...CONNECTION, Objects: [b] },
+    }), api(kube), FAST, { stackStatus: async () => 'UPDATE_IN_PROGRESS', stackResources: listing, now: () => start + 20 * 60_000 }));
+
+    // THEN
+    expect(kube.get(`/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-view`)).toBeDefined();
+  });
+});
+
 describe('two aws-auth resources of one stack on one cluster', () => {
   test('the second create in the stack\'s create is refused and removes nothing of the first (the admin\'s system:masters included)', async () => {
     const CREATING = { stackStatus: async () => 'CREATE_IN_PROGRESS' };

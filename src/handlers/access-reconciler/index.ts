@@ -350,7 +350,7 @@ export async function listStackResources(stackId: string, cfn: CloudFormationCli
       const res = await cfn.send(new ListStackResourcesCommand({ StackName: stackId, ...(next ? { NextToken: next } : {}) }));
       for (const r of res.StackResourceSummaries ?? []) {
         if (!r.LogicalResourceId) throw new Error('a resource without a logical id');
-        out.push({ logicalId: r.LogicalResourceId, type: r.ResourceType ?? '', status: r.ResourceStatus ?? '' });
+        out.push({ logicalId: r.LogicalResourceId, type: r.ResourceType ?? '', status: r.ResourceStatus ?? '', ...(r.PhysicalResourceId ? { physicalId: r.PhysicalResourceId } : {}) });
       }
       next = res.NextToken;
       if (!next) return out;

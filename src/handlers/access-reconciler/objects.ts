@@ -40,6 +40,12 @@ interface OwnerValue {
    */
   readonly id?: string;
   /**
+   * The physical id of the resource that wrote the claim: a stack refactoring renames the
+   * logical id without an event, and the physical id stays. Absent on claims written before
+   * it existed.
+   */
+  readonly physicalId?: string;
+  /**
    * The object was there, with the library's label and no owner, before this stack first
    * applied it (the library's first release applied objects without owners): a rollback or
    * a cleanup never deletes it, and puts back this content if the stack changed it.
@@ -109,7 +115,8 @@ function myAnnotationKeys(owner: Owner, annotations: Record<string, string>): st
       if (!k.startsWith(OWNER_ANNOTATION_PREFIX)) return false;
       if (k === ownerKey(owner)) return true;
       const o = readOwner(v);
-      return o?.stack === owner.stack && o?.logicalId === owner.logicalId;
+      // the same resource under a logical id that a stack refactoring renamed: its physical id
+      return o?.stack === owner.stack && (o?.logicalId === owner.logicalId || (typeof o?.physicalId === 'string' && o.physicalId === owner.id));
     })
     .map(([k]) => k);
 }
@@ -143,6 +150,8 @@ export interface StackResource {
   readonly logicalId: string;
   readonly type: string;
   readonly status: string;
+  /** @default - not listed (a resource whose create has not answered yet) */
+  readonly physicalId?: string;
 }
 
 /**
@@ -182,7 +191,10 @@ export class StackListing {
     if (this.last === undefined || this.last.at <= mark) {
       const at = ++this.clock;
       const ids = this.list().then(
-        rs => (rs && rs.every(r => typeof r.logicalId === 'string' && r.logicalId !== '') ? new Set(rs.map(r => r.logicalId)) : undefined),
+        // logical and physical ids: a logical id renamed by a stack refactoring (no event reaches
+        // the handler) keeps its physical id, which the claims written since it existed name
+        rs => (rs && rs.every(r => typeof r.logicalId === 'string' && r.logicalId !== '')
+          ? new Set(rs.flatMap(r => [r.logicalId, ...(r.physicalId ? [`physical:${r.physicalId}`] : [])])) : undefined),
         e => {
           console.error(`the stack's resources are unknown: ${(e as Error).message}`);
           return undefined;
@@ -212,7 +224,10 @@ async function goneClaims(
   if (sameStack.length === 0) return [];
   const listed = await listing.since(seen);
   if (listed === undefined) return [];
-  return sameStack.filter(k => !listed.has(readOwner(annotations[k])!.logicalId!));
+  return sameStack.filter(k => {
+    const o = readOwner(annotations[k])!;
+    return !listed.has(o.logicalId!) && !(typeof o.physicalId === 'string' && listed.has(`physical:${o.physicalId}`));
+  });
 }
 
 /** Everything of an object but its metadata and status: what the reconciler compares and writes. */
@@ -235,7 +250,7 @@ export async function applyObject(
     const got = await api.request('GET', path);
     const labels = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
     if (got.status === 404) {
-      const annotations = { [ownerKey(owner)]: ownerValue(owner, { id: identity(obj), wrote: digest(content(obj)), at: now() }) };
+      const annotations = { [ownerKey(owner)]: ownerValue(owner, { id: identity(obj), physicalId: owner.id, wrote: digest(content(obj)), at: now() }) };
       const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
@@ -268,6 +283,7 @@ export async function applyObject(
       : others.length > 0 && content(live) !== content(obj) ? { content: content(live), by: others } : undefined;
     const value = ownerValue(owner, {
       id: identity(obj),
+      physicalId: owner.id,
       ...(takenOver ? { takenOver } : {}),
       ...(original !== undefined ? { original } : {}),
       ...(replaced !== undefined ? { replaced } : {}),
