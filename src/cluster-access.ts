@@ -99,8 +99,8 @@ export class ClusterAccess extends Construct {
    * `eks.Cluster` (not only `EksCluster`) and for clusters imported with
    * `eks.Cluster.fromClusterAttributes` with a `kubectlRoleArn` (or `kubectlProvider`)
    * whose role holds cluster admin. An imported cluster is written through aws-auth (its
-   * authentication mode is not known to the app); its endpoint and certificate authority
-   * are looked up at deploy time when the import does not give them.
+   * authentication mode is not known to the app); the reconciler asks EKS for its endpoint
+   * and certificate authority at deploy time (`eks:DescribeCluster`), on every event.
    *
    * Throws if `cluster` is an `aws-eks-v2` cluster (use `ofV2()`) or not an aws-eks
    * cluster; if `options` differ from those of an earlier call for the same cluster; and

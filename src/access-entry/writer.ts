@@ -46,10 +46,12 @@ export class AccessEntryWriter {
    *
    * Constructs render in creation order, so slot i renders the i-th principal in sorted
    * order (the template does not depend on the order of grants), and each slot's logical
-   * id is derived from the cluster's identity and the principal it renders only, so an
-   * entry keeps its logical id (and is never replaced, which EKS would refuse with 409:
-   * CloudFormation creates the new entry before it deletes the old) when other principals
-   * come and go, the stack's env is pinned, or an imported cluster's construct is renamed.
+   * id is derived from the cluster's identity and the principal it renders (its account
+   * only when another principal of the cluster has its name and its account is not the
+   * stack's), so an entry keeps its logical id (and is never replaced, which EKS would
+   * refuse with 409: CloudFormation creates the new entry before it deletes the old) when
+   * other principals come and go (except a second one of its name from another account),
+   * the stack's env is pinned, or an imported cluster's construct is renamed.
    */
   public add(stableKey: string, modelKey: string, identity: EntryIdentity): void {
     if (this.modelKeys.has(stableKey)) return;

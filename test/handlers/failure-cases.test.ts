@@ -1,7 +1,7 @@
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch, handlerFailure } from '../../src/handlers/access-reconciler/index';
 import { RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
-import { ADMIN, CONNECTION, DEV, FAST, QA, api, awsAuthEvent, awsAuthOf, event } from './events';
+import { ADMIN, CONNECTION, DEV, FAST, QA, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
 import { FakeKube, startFakeKube } from './fake-kube';
 
 /**
@@ -105,8 +105,37 @@ describe('revoking really revokes', () => {
   });
 
   test('a rollback over such a copy does not fail (it makes nothing worse)', async () => {
-    const id = await grantThenEdit(m => `${m}- ${JSON.stringify({ rolearn: MASTERS.rolearn, username: MASTERS.username, groups: MASTERS.groups })}\n`);
-    await expect(dispatch(revoke(id), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' })).resolves.toBeDefined();
+    const copy = { rolearn: MASTERS.rolearn, username: MASTERS.username, groups: MASTERS.groups };
+    const id = await grantThenEdit(m => `${m}- ${JSON.stringify(copy)}\n`);
+    const log = await capturingErrors(() => dispatch(revoke(id), api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_IN_PROGRESS' }));
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN, copy]);
+    expect(log).toMatch(/THEIR ACCESS REMAINS.*role\/Dev/);
+  });
+
+  test('the cleanup after an update (never retried by CloudFormation) removes what the stack wrote and logs the copy, instead of failing and leaving everything', async () => {
+    const copy = { rolearn: MASTERS.rolearn, username: MASTERS.username, groups: MASTERS.groups };
+    const id = await grantThenEdit(m => `${m}- ${JSON.stringify(copy)}\n`);
+    const log = await capturingErrors(() => dispatch(awsAuthEvent('Delete', [ADMIN, MASTERS], [], { PhysicalResourceId: id }), api(kube), FAST,
+      { stackStatus: async () => 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' }));
+    expect(awsAuthOf(kube).mapRoles).toEqual([copy]);
+    expect(log).toMatch(/THEIR ACCESS REMAINS until someone removes them .*role\/Dev: mapRoles item 3/);
+  });
+
+  test('a rollback\'s cleanup that cannot put back the replaced instance\'s entry keeps what the deleted instance wrote recorded, so a later revocation removes it', async () => {
+    // GIVEN: AwsAuth granted Dev view; a replacement (another logical id) made it system:masters; then an operator mapped Dev a second time
+    const view = { ...DEV, groups: ['cdk-eks-access:cluster-view'] };
+    await dispatch(awsAuthEvent('Create', [ADMIN, view]), api(kube), FAST, { stackStatus: async () => 'CREATE_IN_PROGRESS' });
+    const replaced = await dispatch(awsAuthEvent('Create', [ADMIN, MASTERS], [], { LogicalResourceId: 'AwsAuthV2' }), api(kube), FAST, FORWARD);
+    const cm = kube.get(AWS_AUTH_PATH);
+    const second = { rolearn: DEV.rolearn, username: 'by-hand', groups: ['hand-made'] };
+    kube.put(AWS_AUTH_PATH, { ...cm, data: { ...cm.data, mapRoles: `${cm.data.mapRoles}- ${JSON.stringify(second)}\n` } });
+
+    // WHEN: the rollback's cleanup deletes the replacement
+    await capturingErrors(() => dispatch(awsAuthEvent('Delete', [ADMIN, MASTERS], [], { LogicalResourceId: 'AwsAuthV2', PhysicalResourceId: replaced.PhysicalResourceId }),
+      api(kube), FAST, { stackStatus: async () => 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' }));
+
+    // THEN
+    expect(recordOf(kube).current.claims.map(c => c.arn)).toContain(DEV.rolearn);
   });
 });
 
@@ -238,6 +267,20 @@ describe('an event delivered again late', () => {
     // THEN
     expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN]);
     expect(log).toContain(`request ${grant.RequestId} was applied before, and a newer one since`);
+  });
+
+  test('an update that changed nothing in aws-auth (only its role) delivered again after a revocation changes nothing', async () => {
+    const MASTERS = { ...DEV, groups: ['system:masters'] };
+    const FORWARD = { stackStatus: async () => 'UPDATE_IN_PROGRESS' };
+    const { PhysicalResourceId } = await dispatch(awsAuthEvent('Create', [ADMIN, MASTERS]), api(kube), FAST);
+    const props = (roles: object[], role = CONNECTION.RoleArn) => ({ ServiceToken: 'x', ...CONNECTION, RoleArn: role, MapRoles: roles, MapUsers: [] });
+    const roleOnly = awsAuthEvent('Update', [ADMIN, MASTERS], [], {
+      PhysicalResourceId, ResourceProperties: props([ADMIN, MASTERS], 'arn:aws:iam::111122223333:role/Other'), OldResourceProperties: props([ADMIN, MASTERS]),
+    });
+    await dispatch(roleOnly, api(kube), FAST, FORWARD);
+    await dispatch(awsAuthEvent('Update', [ADMIN], [], { PhysicalResourceId, OldResourceProperties: props([ADMIN, MASTERS], 'arn:aws:iam::111122223333:role/Other') }), api(kube), FAST, FORWARD);
+    await capturingErrors(() => dispatch(roleOnly, api(kube), FAST, FORWARD));
+    expect(awsAuthOf(kube).mapRoles).toEqual([ADMIN]);
   });
 
   test('the same event delivered twice in a row is applied idempotently', async () => {

@@ -484,7 +484,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       return;
     }
     console.error(`not ${request.requestType === 'Delete' ? 'restored' : 'rolled back'}: ${problem}`);
-    const prior = arn !== undefined && request.requestType === 'Update' ? heldByKey.get(keyOf(arn)) : undefined;
+    // what this stack holds for it stays recorded as its own (a rollback's cleanup that cannot
+    // put back what the replaced instance held must not forget what the deleted one wrote)
+    const prior = arn !== undefined ? heldByKey.get(keyOf(arn)) : undefined;
     if (prior) claims.push({ ...prior });
   };
   const claims: Claim[] = [];
@@ -570,10 +572,15 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     for (const t of target) if (t.how === 'takenOver' && !restored.has(keyOf(t.arn))) revoked.set(keyOf(t.arn), t as Claim);
   }
 
-  // what this stack held and no longer wants; a forward revocation (a new version without
-  // the grant, the stack's own delete) must leave the principal unmapped or fail
-  const revoking = (request.requestType === 'Update' && request.rollback === false) || (request.requestType === 'Delete' && request.stackDelete === true);
+  // what this stack held and no longer wants. A forward update (a new version without the
+  // grant) must leave the principal unmapped or fail. A Delete never fails over it: the
+  // cleanup after an update is never retried by CloudFormation (a failure there would leave
+  // every entry of the resource behind), and a stack's delete that fails invites RETAIN,
+  // which leaves them all: it removes what this stack wrote, and logs what still maps the
+  // principal.
+  const revoking = request.requestType === 'Update' && request.rollback === false;
   const revokeProblems: string[] = [];
+  const leftovers: string[] = [];
   for (const [key, c] of heldByKey) {
     if (wanted.has(key)) continue;
     const plan = plans[c.section];
@@ -600,14 +607,16 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     // values unknown ('' username): a claim of the first release, which recorded ARNs only
     const item = exactItems(plan, c.arn).find(i => sameValues(i, c) || c.username === '');
     const removing = c.how === 'created' || (c.how === 'takenOver' && releaseTakenOver);
-    if (removing && revoking) {
-      // a revocation that leaves the principal mapped is refused, never reported as done
+    if (removing) {
+      // a revocation that leaves the principal mapped is refused (otherwise logged), never reported as done
       // another entry that still maps the principal to a group this stack granted it (an
       // identical copy, the stack's entry edited by hand): the grant would live on
       const still = SECTIONS.flatMap(s => plans[s].parsed.items
         .filter(i => i !== item && itemMatches(s, i, c.arn) && i.groups.some(g => c.groups.includes(g)))
         .map(i => describeItem(s, i)));
-      if (still.length > 0) {
+      if (still.length > 0 && !revoking) {
+        leftovers.push(`${c.arn}: ${still.join('; ')}`);
+      } else if (still.length > 0) {
         revokeProblems.push(item
           ? `${c.arn} is revoked, but aws-auth has other entries that also map it to groups this stack granted (${still.join('; ')}), so aws-iam-authenticator would still grant them.`
           : `${c.arn} is revoked, but the entry this stack wrote for it (username ${JSON.stringify(c.username)}, groups ${JSON.stringify(c.groups)}) was changed by someone else since (${still.join('; ')}); it is theirs now, so it stays and still grants ${c.arn} groups this stack granted.`);
@@ -623,6 +632,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
     }
   }
 
+  if (leftovers.length > 0) {
+    console.error(`aws-auth: this stack's entries are removed, but other entries still map these principals to groups it granted, so THEIR ACCESS REMAINS until someone removes them (kubectl -n kube-system edit configmap aws-auth): ${leftovers.join(' | ')}`);
+  }
   if (revokeProblems.length > 0) {
     throw new FailSafeError(refusalMessage(revokeProblems,
       'Nothing was written. Remove those entries by hand (eksctl delete iamidentitymapping, or kubectl -n kube-system edit configmap aws-auth) and deploy again, or keep the grant.'));
@@ -674,7 +686,11 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   if (JSON.stringify(existing.data ?? {}) === JSON.stringify(data)
     && JSON.stringify(existing.metadata.annotations ?? {}) === JSON.stringify(annotations)
     && JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(labels)) {
-    return undefined;
+    // nothing else changes: only the record learns this event's id (the data is not
+    // rewritten), so that its late delivery after a newer event changes nothing either
+    if (request.requestId === undefined || seen[seen.length - 1] === request.requestId || annotations[myKey] === undefined) return undefined;
+    withRequests(annotations, myKey, requests);
+    return { ...existing, metadata: { ...existing.metadata, annotations } };
   }
   withRequests(annotations, myKey, requests);
   return { ...existing, metadata: { ...existing.metadata, labels, annotations }, data };
