@@ -64,7 +64,7 @@ export class AccessEntryWriter {
     // cluster, or pinning the stack's env, keeps every entry where it is
     const prefix = sha256Hex(JSON.stringify(Stack.of(this.scope).resolve(this.clusterName))).slice(0, 8);
     const names = new Map<string, number>();
-    for (const identity of this.identities.values()) names.set(identity.name, (names.get(identity.name) ?? 0) + 1);
+    for (const { name } of this.identities.values()) names.set(name, (names.get(name) ?? 0) + 1);
     const used = new Set<string>();
     this.sorted.forEach((key, i) => {
       // the principal's name; its account too when another principal of the cluster has that

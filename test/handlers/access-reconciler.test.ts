@@ -434,8 +434,12 @@ describe('RBAC objects and namespaces', () => {
     expect(Object.keys(annotations)).toEqual([ownerKey({ id: PhysicalResourceId, stack: STACK_A, logicalId: 'Rbac' })]);
     // the owner, and a digest of what it wrote (for a later sweep of a stale claim)
     expect(JSON.parse(Object.values(annotations)[0] as string)).toEqual({
-      stack: STACK_A, logicalId: 'Rbac', id: `rbac.authorization.k8s.io/v1/RoleBinding/team-a/${EDIT.metadata.name}`, physicalId: PhysicalResourceId,
-      wrote: expect.stringMatching(/^[0-9a-f]{16}$/), at: expect.any(Number),
+      stack: STACK_A,
+      logicalId: 'Rbac',
+      id: `rbac.authorization.k8s.io/v1/RoleBinding/team-a/${EDIT.metadata.name}`,
+      physicalId: PhysicalResourceId,
+      wrote: expect.stringMatching(/^[0-9a-f]{16}$/),
+      at: expect.any(Number),
     });
 
     // WHEN: the edit grant is revoked

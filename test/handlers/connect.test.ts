@@ -237,7 +237,11 @@ describe('connecting to the cluster', () => {
       const other = await startFakeKube();
       try {
         const event = {
-          RequestType: 'Create' as const, ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: 's', RequestId: 'r', LogicalResourceId: 'AwsAuth',
+          RequestType: 'Create' as const,
+          ResourceType: AWS_AUTH_RESOURCE_TYPE,
+          StackId: 's',
+          RequestId: 'r',
+          LogicalResourceId: 'AwsAuth',
           ResourceProperties: { ...connection, Endpoint: other.endpoint, RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
         };
         const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
@@ -264,12 +268,18 @@ describe('connecting to the cluster', () => {
     const saved = { ...process.env };
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`,
-      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKID',
+      AWS_SECRET_ACCESS_KEY: 'secret',
     });
     try {
       // WHEN: an invocation with 2 s left
       const event = {
-        RequestType: 'Create' as const, ResourceType: AWS_AUTH_RESOURCE_TYPE, StackId: 's', RequestId: 'r', LogicalResourceId: 'AwsAuth',
+        RequestType: 'Create' as const,
+        ResourceType: AWS_AUTH_RESOURCE_TYPE,
+        StackId: 's',
+        RequestId: 'r',
+        LogicalResourceId: 'AwsAuth',
         ResourceProperties: { ClusterName: 'c', RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
       };
       const answer = handler(event, { getRemainingTimeInMillis: () => 2000 });

@@ -1,8 +1,8 @@
+import { ADMIN, CONNECTION, DEV, FAST, QA, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
+import { FakeKube, startFakeKube } from './fake-kube';
 import { AWS_AUTH_PATH } from '../../src/handlers/access-reconciler/aws-auth';
 import { Event, dispatch, handlerFailure } from '../../src/handlers/access-reconciler/index';
 import { RBAC_RESOURCE_TYPE } from '../../src/handlers/access-reconciler/protocol';
-import { ADMIN, CONNECTION, DEV, FAST, QA, api, awsAuthEvent, awsAuthOf, event, recordOf } from './events';
-import { FakeKube, startFakeKube } from './fake-kube';
 
 /**
  * Failures of the reconciler that a deploy can run into, each driven against the handler
@@ -29,10 +29,18 @@ async function capturingErrors(fn: () => Promise<unknown>): Promise<string> {
 
 const RBAC_API = 'rbac.authorization.k8s.io/v1';
 const binding = (ns: string, name: string) => ({
-  apiVersion: RBAC_API, kind: 'RoleBinding', metadata: { name, namespace: ns },
+  apiVersion: RBAC_API,
+  kind: 'RoleBinding',
+  metadata: { name, namespace: ns },
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
   subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: `cdk-eks-access:${ns}:view` }],
 });
+
+/** The namespace team-a (as the stack's namespaces resource would create it) and two view bindings in it. */
+function teamA(): [a: ReturnType<typeof binding>, b: ReturnType<typeof binding>] {
+  kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
+  return [binding('team-a', 'a-view'), binding('team-a', 'b-view')];
+}
 
 describe('an RBAC resource writes RBAC objects only', () => {
   test('a ConfigMap aws-auth or a Namespace among its objects is refused before anything is written', async () => {
@@ -163,9 +171,7 @@ describe('a rollback never refuses a state it does not make worse', () => {
   });
 
   test('a tenant removed the library\'s label from its namespace\'s RoleBinding: the rollback succeeds and leaves that binding as the tenant has it', async () => {
-    kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
-    const a = binding('team-a', 'a-view');
-    const b = binding('team-a', 'b-view');
+    const [a, b] = teamA();
     const rbacEvent = (objects: object[], old: object[], physicalId: string) => event(RBAC_RESOURCE_TYPE, 'Update', { Objects: objects }, { LogicalResourceId: 'Rbac', PhysicalResourceId: physicalId, ...oldProps({ Objects: old }) });
     const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [a] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
     await dispatch(rbacEvent([a, b], [a], PhysicalResourceId), api(kube), FAST, FORWARD);
@@ -186,9 +192,7 @@ describe('a rollback never refuses a state it does not make worse', () => {
 describe('a copy of one of the library\'s objects is not the library\'s', () => {
   test('a RoleBinding cloned from the library\'s (annotations and label come along) survives the stack\'s next RBAC events and its delete', async () => {
     // GIVEN
-    kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
-    const a = binding('team-a', 'a-view');
-    const b = binding('team-a', 'b-view');
+    const [a, b] = teamA();
     const { PhysicalResourceId } = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [a] }, { LogicalResourceId: 'Rbac' }), api(kube), FAST);
     // kubectl get rolebinding a-view -o yaml, rename, kubectl create
     const original = kube.get(`/apis/${RBAC_API}/namespaces/team-a/rolebindings/a-view`);
@@ -216,9 +220,7 @@ describe('a copy of one of the library\'s objects is not the library\'s', () => 
 describe('a logical id renamed by a stack refactoring (no event reaches the handler)', () => {
   test('a sibling\'s sweep 20 minutes later keeps the renamed resource\'s live bindings (its physical id is listed)', async () => {
     // GIVEN: two RBAC resources of the stack; Rbac0 holds a-view
-    kube.put('/api/v1/namespaces/team-a', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } });
-    const a = binding('team-a', 'a-view');
-    const b = binding('team-a', 'b-view');
+    const [a, b] = teamA();
     const start = Date.now();
     const first = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [a] }, { LogicalResourceId: 'Rbac0' }), api(kube), FAST, { now: () => start });
     const second = await dispatch(event(RBAC_RESOURCE_TYPE, 'Create', { Objects: [b] }, { LogicalResourceId: 'Rbac1' }), api(kube), FAST, { now: () => start });
@@ -371,8 +373,12 @@ describe('a refusal fits CloudFormation\'s 4,096-byte response', () => {
     const message = [e.message, '', `Logs: /aws/lambda/${FUNCTION}`, ''].join('\n');
     const reason = [message, ...(e.stack ?? '').split('\n').slice(1)].join('\n');
     return JSON.stringify({
-      Status: 'FAILED', Reason: reason, StackId: ev.StackId, RequestId: ev.RequestId,
-      PhysicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED', LogicalResourceId: ev.LogicalResourceId,
+      Status: 'FAILED',
+      Reason: reason,
+      StackId: ev.StackId,
+      RequestId: ev.RequestId,
+      PhysicalResourceId: 'AWSCDK::CustomResourceProviderFramework::CREATE_FAILED',
+      LogicalResourceId: ev.LogicalResourceId,
     });
   }
 
@@ -380,7 +386,9 @@ describe('a refusal fits CloudFormation\'s 4,096-byte response', () => {
     // GIVEN: aws-auth mapping each of n roles twice (old eksctl duplicated entries on every run)
     const roles = Array.from({ length: n }, (_, i) => ({ rolearn: `arn:aws:iam::111122223333:role/Team${String(i).padStart(3, '0')}`, username: `team-${i}`, groups: ['system:masters'] }));
     kube.put(AWS_AUTH_PATH, {
-      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'aws-auth', namespace: 'kube-system' },
       data: { mapRoles: roles.flatMap(r => [r, r]).map(r => `- ${JSON.stringify(r)}`).join('\n') + '\n' },
     });
     const ev = awsAuthEvent('Create', roles.map(r => ({ ...r, groups: ['cdk-eks-access:cluster-view'] })), [], { StackId: STACK_ID, LogicalResourceId: LOGICAL_ID });

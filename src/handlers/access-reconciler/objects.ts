@@ -250,7 +250,8 @@ export async function applyObject(
     const got = await api.request('GET', path);
     const labels = { ...(obj.metadata.labels ?? {}), [MANAGED_BY_LABEL]: MANAGED_BY_VALUE };
     if (got.status === 404) {
-      const annotations = { [ownerKey(owner)]: ownerValue(owner, { id: identity(obj), physicalId: owner.id, wrote: digest(content(obj)), at: now() }) };
+      const claim = ownerValue(owner, { id: identity(obj), physicalId: owner.id, wrote: digest(content(obj)), at: now() });
+      const annotations = { [ownerKey(owner)]: claim };
       const body = { ...obj, metadata: { ...obj.metadata, labels, annotations } };
       const res = await api.request('POST', collectionPath(obj), body);
       if (res.status === 409) throw new Retry('created concurrently');
@@ -532,7 +533,9 @@ async function listLabelled(api: KubeApi): Promise<KubeObject[]> {
     const path = `/apis/${RBAC_API_VERSION}/${collection}?labelSelector=${selector}&resourceVersion=0`;
     const res = await api.request('GET', path);
     if (res.status !== 200) throw new KubeError(res.status, 'GET', path, res.body);
-    for (const item of (res.body as { items?: KubeObject[] })?.items ?? []) out.push(withoutCopiedClaims({ ...item, apiVersion: RBAC_API_VERSION, kind }));
+    for (const item of (res.body as { items?: KubeObject[] })?.items ?? []) {
+      out.push(withoutCopiedClaims({ ...item, apiVersion: RBAC_API_VERSION, kind }));
+    }
   }
   return out;
 }
