@@ -538,12 +538,15 @@ export class World {
       STATS.conflicts += this.kube.log.slice(logBefore).filter(l => l.status === 409).length;
       if (outcome.ok && decl.type === RBAC_RESOURCE_TYPE && !(api.injected && (fault!.kind === 'down' || fault!.kind === 'lost-then-down'))) {
         // every RBAC event that completes sweeps (README, "The reconciler"): its own logical
-        // id's stale claims, and, with the stack's resources, those of logical ids not listed
+        // id's stale claims, and, with the stack's resources, those of logical ids not listed;
+        // never those of another stack id (an earlier stack of the same name is another stack)
         for (const [k, lids] of Array.from(this.oracle.staleOwned)) {
-          for (const [lid, formed] of Array.from(lids)) {
+          for (const [owner, formed] of Array.from(lids)) {
+            const [stack, lid] = owner.split('\n');
+            if (stack !== this.stackId) continue;
             const old = this.clock - formed >= GONE_CLAIM_MIN_AGE;
             if (lid === decl.logicalId || (this.resourcesKnown && !this.listed.has(lid) && old)) {
-              lids.delete(lid);
+              lids.delete(owner);
               this.oracle.staleReleased++;
             }
           }
@@ -584,7 +587,7 @@ export class World {
             const mine = (c: any) => c?.stack === this.stackId && c?.logicalId === decl.logicalId;
             if (!claims.some(mine)) continue;
             const k = objectKey(o);
-            this.oracle.staleOwned.set(k, new Map([...this.oracle.staleOwned.get(k) ?? [], [decl.logicalId, this.clock]]));
+            this.oracle.staleOwned.set(k, new Map([...this.oracle.staleOwned.get(k) ?? [], [`${this.stackId}\n${decl.logicalId}`, this.clock]]));
           }
         }
       } else if (!outcome.ok && api.injected && fault!.kind !== 'down' && fault!.kind !== 'lost-then-down') {

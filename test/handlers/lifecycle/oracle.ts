@@ -97,8 +97,9 @@ export class Oracle {
   /**
    * Known gaps, accepted and counted (README, "The reconciler"): RBAC objects that a chunk
    * applied in a create whose answer was lost and whose own cleanup could not reach the
-   * cluster (stale claims, by object: the chunks' logical ids and when the claims were
-   * written, in the model's time), until an RBAC event
+   * cluster (stale claims, by object: the chunks' stack ids and logical ids, and when the
+   * claims were written, in the model's time; a claim of an earlier stack of the same name
+   * is never released by the stack created again, README "Known gaps"), until an RBAC event
    * releases that claim (the model clears the entry then: see `World.deliver`); and objects
    * taken over from the first release that a chunk let go of while the stack's status was
    * unknown (kept, ownerless).
