@@ -367,13 +367,17 @@ export async function releaseObject(
   await releaseClaims(api, obj, undefined, 0, retry, listing, async (live, seen) => {
     const annotations: Record<string, string> = live.metadata?.annotations ?? {};
     const mineKeys = myAnnotationKeys(owner, annotations);
-    // nothing of this owner's on it when first read: someone else's, or handed over already
-    if (!started && mineKeys.length === 0) return [];
-    started = true;
     // a claim of this stack under a logical id CloudFormation no longer lists is an owner it
     // will never delete: it must not keep what this owner revokes (README, "The reconciler")
     const claims = Object.keys(annotations).filter(k => k.startsWith(OWNER_ANNOTATION_PREFIX) && !mineKeys.includes(k));
     const gone = await goneClaims(owner, annotations, claims, listing, seen);
+    if (!started && mineKeys.length === 0) {
+      // nothing of this owner's on it when first read: someone else's, handed over already, or
+      // released by an earlier attempt of this very event (a retry after the connection went
+      // down): the stack's gone owners still go, as the sweep (which skips this object) would
+      return gone.map(key => ({ key, removeTakenOver: false }));
+    }
+    started = true;
     return [
       ...mineKeys.map(key => ({ key, removeTakenOver, wroteContent: content(obj) })),
       ...gone.map(key => ({ key, removeTakenOver: false })),

@@ -20,6 +20,27 @@ const TAKEN_OVER_THEN_LOST_REVOCATION: OpSpec[] = [
 
 export const REGRESSIONS: Array<{ readonly name: string; readonly scenario: Scenario; readonly knownGap?: boolean }> = [
   {
+    // rbac (soak seed 7303, path 514:…, and on the handler before this entry): a lost RBAC create (its cleanup
+    // unreachable) leaves a claim on a binding that the rollback re-applies; the next version revokes it, and
+    // the cleanup's Delete of the other chunk fails once after releasing its own claim; its retry found none
+    // of its own and left the lost create's claim, so the revoked binding stayed
+    name: 'a lost RBAC create\'s claim, then a revocation whose cleanup is retried after its own claim went',
+    scenario: {
+      start: 'fresh',
+      nodeGroups: [],
+      ops: [
+        deploy({ version: { ...EMPTY, grants: [[0, 'edit:team-a']] } }),
+        deploy({
+          version: { ...EMPTY, grants: [[0, 'view:team-a'], [1, 'edit:team-b'], [2, 'edit:team-a']], rbacChunks: 2 },
+          faults: [{ invocation: 3, kind: 'lost-then-down', at: 0 }],
+        }),
+        deploy({ resourcesKnown: true, faults: [{ invocation: 1, kind: 'down', at: 2 }] }),
+        deploy(),
+        deploy(),
+      ],
+    },
+  },
+  {
     // admin-lost / declared: the rollback re-applies aws-eks's aws-auth (label + last-applied again),
     // then the cleanup's Delete of the new aws-auth resource removes the admin (issue case 1)
     name: 'a rolled-back upgrade from aws-eks keeps the admin',
