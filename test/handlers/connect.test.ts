@@ -236,14 +236,7 @@ describe('connecting to the cluster', () => {
       // EKS that knows the cluster at the TLS fake
       const other = await startFakeKube();
       try {
-        const event = {
-          RequestType: 'Create' as const,
-          ResourceType: AWS_AUTH_RESOURCE_TYPE,
-          StackId: 's',
-          RequestId: 'r',
-          LogicalResourceId: 'AwsAuth',
-          ResourceProperties: { ...connection, Endpoint: other.endpoint, RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
-        };
+        const event = awsAuthCreate({ ...connection, Endpoint: other.endpoint });
         const sts = new STSClient({ ...aws, endpoint: moto.endpoint });
 
         // WHEN
@@ -274,14 +267,7 @@ describe('connecting to the cluster', () => {
     });
     try {
       // WHEN: an invocation with 2 s left
-      const event = {
-        RequestType: 'Create' as const,
-        ResourceType: AWS_AUTH_RESOURCE_TYPE,
-        StackId: 's',
-        RequestId: 'r',
-        LogicalResourceId: 'AwsAuth',
-        ResourceProperties: { ClusterName: 'c', RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [] },
-      };
+      const event = awsAuthCreate({ ClusterName: 'c' });
       const answer = handler(event, { getRemainingTimeInMillis: () => 2000 });
 
       // THEN: the call fails, naming the resource, instead of holding the Lambda
@@ -340,6 +326,18 @@ describe('connecting to the cluster', () => {
     const never = { send: async () => { throw denied; } };
     await expect(assumeRole('arn:aws:iam::1:role/x', never as any, 1, 4)).rejects.toThrow('not authorized');
   });
+
+  /** A Create of the aws-auth resource with `properties` (and the creation role, no entries). */
+  function awsAuthCreate(properties: Record<string, unknown>) {
+    return {
+      RequestType: 'Create' as const,
+      ResourceType: AWS_AUTH_RESOURCE_TYPE,
+      StackId: 's',
+      RequestId: 'r',
+      LogicalResourceId: 'AwsAuth',
+      ResourceProperties: { RoleArn: 'arn:aws:iam::123456789012:role/Creation', MapRoles: [], MapUsers: [], ...properties } as Record<string, any>,
+    };
+  }
 
   /** What eks:DescribeCluster answers for a cluster at `endpoint` with the CA `caData` (base64). */
   function describingAnswer(endpoint: string, caData: string) {
