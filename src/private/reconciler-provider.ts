@@ -163,13 +163,7 @@ export class ReconcilerProvider extends Construct {
     if (mode === eks.AuthenticationMode.CONFIG_MAP) {
       throw constructError(cluster, `[${ERRORS.configMapWithoutCreatorAdmin}] bootstrapClusterCreatorAdminPermissions is false and the authentication mode is CONFIG_MAP: EKS refuses to create such a cluster ("bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP", InvalidParameterException of CreateCluster). Remove bootstrapClusterCreatorAdminPermissions (EKS's default is true), or choose authenticationMode API_AND_CONFIG_MAP or API.`);
     }
-    const entry = new eks.CfnAccessEntry(this, 'CreatorAccessEntry', {
-      clusterName: cluster.clusterName,
-      principalArn: cluster.adminRole.roleArn,
-      type: 'STANDARD',
-      accessPolicies: [{ policyArn: accessPolicyArn(Stack.of(this).partition, CLUSTER_ADMIN_POLICY), accessScope: { type: 'cluster' } }],
-    });
-    this.dependencies.push(entry);
+    const entry = this.clusterAdminEntry('CreatorAccessEntry', cluster.clusterName, cluster.adminRole.roleArn);
     // a second entry for the role (a grant of it, aws-eks's grantAccess) would fail the deploy with 409
     this.node.addValidation({
       validate: () => {
@@ -183,17 +177,20 @@ export class ReconcilerProvider extends Construct {
     });
   }
 
-  private placeV2(cluster: eksv2.ICluster, role: iam.Role, subnets: ec2.SubnetSelection | undefined): Placement {
-    const entry = new eks.CfnAccessEntry(this, 'AccessEntry', {
-      clusterName: cluster.clusterName,
-      principalArn: role.roleArn,
+  /** An access entry with `AmazonEKSClusterAdminPolicy` at cluster scope, on which every reconciler resource depends. */
+  private clusterAdminEntry(id: string, clusterName: string, principalArn: string): eks.CfnAccessEntry {
+    const entry = new eks.CfnAccessEntry(this, id, {
+      clusterName,
+      principalArn,
       type: 'STANDARD',
-      accessPolicies: [{
-        policyArn: accessPolicyArn(Stack.of(this).partition, CLUSTER_ADMIN_POLICY),
-        accessScope: { type: 'cluster' },
-      }],
+      accessPolicies: [{ policyArn: accessPolicyArn(Stack.of(this).partition, CLUSTER_ADMIN_POLICY), accessScope: { type: 'cluster' } }],
     });
     this.dependencies.push(entry);
+    return entry;
+  }
+
+  private placeV2(cluster: eksv2.ICluster, role: iam.Role, subnets: ec2.SubnetSelection | undefined): Placement {
+    this.clusterAdminEntry('AccessEntry', cluster.clusterName, role.roleArn);
     const inVpc = subnets !== undefined || endpointIsPublic(this.target) === false;
     if (!inVpc) return {};
     const vpc = optional(() => cluster.vpc);

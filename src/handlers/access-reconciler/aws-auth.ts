@@ -656,8 +656,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
       id: currentAfter.id, logicalId: currentAfter.logicalId, claims, ...(revoked.size > 0 ? { revoked: [...revoked.values()] } : {}),
     };
     const previous = keepPrevious ? { previous: encodePrevious(keepPrevious, current) } : {};
-    // the request ids as they were: this event's id is added only when it writes anyway
-    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...previous, ...(seen.length > 0 ? { requests: seen } : {}) });
+    // with this event's id: an event whose id is new writes at least that (its late delivery
+    // after a newer event then changes nothing); one delivered again writes nothing new
+    annotations[myKey] = JSON.stringify({ v: 2, stack: owner.stack, current, ...previous, ...(requests.length > 0 ? { requests } : {}) });
   } else {
     delete annotations[myKey];
   }
@@ -675,7 +676,6 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   }
   if (!existing) {
     if (!currentAfter) return undefined;
-    withRequests(annotations, myKey, requests);
     return {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -686,20 +686,9 @@ export function planAwsAuth(existing: ConfigMap | undefined, request: AwsAuthReq
   if (JSON.stringify(existing.data ?? {}) === JSON.stringify(data)
     && JSON.stringify(existing.metadata.annotations ?? {}) === JSON.stringify(annotations)
     && JSON.stringify(existing.metadata.labels ?? {}) === JSON.stringify(labels)) {
-    // nothing else changes: only the record learns this event's id (the data is not
-    // rewritten), so that its late delivery after a newer event changes nothing either
-    if (request.requestId === undefined || seen[seen.length - 1] === request.requestId || annotations[myKey] === undefined) return undefined;
-    withRequests(annotations, myKey, requests);
-    return { ...existing, metadata: { ...existing.metadata, annotations } };
+    return undefined;
   }
-  withRequests(annotations, myKey, requests);
   return { ...existing, metadata: { ...existing.metadata, labels, annotations }, data };
-}
-
-/** The record under `key` with `requests` (when the record stays). */
-function withRequests(annotations: Record<string, string>, key: string, requests: string[]): void {
-  if (annotations[key] === undefined || requests.length === 0) return;
-  annotations[key] = JSON.stringify({ ...JSON.parse(annotations[key]), requests });
 }
 
 /** Whether `text` reads as `plan` meant: every item it did not touch as before, in order, and as many items as planned. */
